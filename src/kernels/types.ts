@@ -1,0 +1,104 @@
+/**
+ * The compute kernels behind fmrlrec. Two implementations satisfy this
+ * interface: the native N-API addon (native/, fast) and a plain TypeScript twin
+ * (src/kernels/reference.ts, readable, used to test the addon and as fallback).
+ *
+ * Conventions: every matrix is row-major Float32Array; a "view" may be a
+ * subarray of a larger buffer. Complex tensors are held as two real arrays
+ * (re, im). Shapes: T = packed positions, D = model width, N1 = N + 1 items
+ * (row 0 = padding), K = number of sizes.
+ */
+export interface Kernels {
+  /** "native-avx512" | "native-avx2" | "native-baseline" | "typescript". */
+  readonly name: string;
+  /** Number of worker threads used by the kernels (1 for the TS twin). */
+  threads(): number;
+  /** Set the number of worker threads (>= 1). No-op for the TS twin. */
+  setThreads(n: number): void;
+
+  /**
+   * C = alpha · op(A) · op(B) + beta · C, op(A) is m×k, op(B) is k×n, C is m×n.
+   * lda/ldb/ldc are the row strides of A, B, C as stored (A stored k×m when
+   * transA). beta = 0 means C is overwritten (never read; NaN-safe).
+   */
+  sgemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
+    beta: number, c: Float32Array, ldc: number,
+  ): void;
+
+  /**
+   * Fused multi-size softmax cross-entropy (SPEC §4 scores, §5 loss).
+   * h: T×d hidden states; e: n1×d item table (all n1 items take part in the
+   * softmax, padding row 0 included). For each size m in dims (ascending,
+   * last = d) and each row t with targets[t] > 0:
+   *   z = h[t, 0:m] · e[:, 0:m]ᵀ,  loss_{t,m} = logsumexp(z) − z[targets[t]].
+   * Returns Σ_{t,m} loss_{t,m}; lossPerSize[k] (if given) gets Σ_t loss_{t,dims[k]}.
+   * If gradH / gradE are given they are OVERWRITTEN with the gradient of
+   * scale · Σ loss with respect to h (T×d) and e (n1×d).
+   * Streams over chunks of items: memory O(T × chunk × K), never T × n1 × K.
+   */
+  softmaxXentMulti(
+    h: Float32Array, e: Float32Array, t: number, n1: number, d: number,
+    targets: Int32Array, dims: Int32Array, scale: number,
+    gradH: Float32Array | null, gradE: Float32Array | null,
+    lossPerSize: Float64Array | null,
+  ): number;
+
+  /**
+   * Diagonal complex linear recurrence over segments:
+   * for rows r in [segments[s], segments[s+1]): h_r = λ ⊙ h_{r−1} + u_r, and
+   * h_r = u_r at the first row of a segment. u, h: T×d (re and im arrays);
+   * λ: d (re, im). segments has S+1 entries, segments[0] = 0, segments[S] = T.
+   */
+  lruScanForward(
+    uRe: Float32Array, uIm: Float32Array, lamRe: Float32Array, lamIm: Float32Array,
+    segments: Int32Array, t: number, d: number, hRe: Float32Array, hIm: Float32Array,
+  ): void;
+
+  /**
+   * Backward of lruScanForward for a real loss L. dh = ∂L/∂Re h + i ∂L/∂Im h.
+   * Writes (overwrites) du likewise, and ADDS ∂L/∂λ (as re + i im) into
+   * dLamRe/dLamIm. Uses the forward outputs h.
+   */
+  lruScanBackward(
+    dhRe: Float32Array, dhIm: Float32Array, hRe: Float32Array, hIm: Float32Array,
+    lamRe: Float32Array, lamIm: Float32Array, segments: Int32Array, t: number, d: number,
+    duRe: Float32Array, duIm: Float32Array, dLamRe: Float32Array, dLamIm: Float32Array,
+  ): void;
+
+  /**
+   * Chunk-wise layer norm (MRL LayerNorm): for every row and every chunk
+   * [bounds[k], bounds[k+1]) independently: y = (x − mean)·rstd·gamma + beta,
+   * rstd = 1/sqrt(var + eps) (biased variance). bounds = [0, m1, ..., d].
+   * Writes y (T×d), mean and rstd (T×K each, K = bounds.length − 1).
+   */
+  layerNormForward(
+    x: Float32Array, t: number, d: number, bounds: Int32Array,
+    gamma: Float32Array, beta: Float32Array, eps: number,
+    y: Float32Array, mean: Float32Array, rstd: Float32Array,
+  ): void;
+
+  /** Backward of layerNormForward: writes dx, ADDS into dGamma and dBeta. */
+  layerNormBackward(
+    dy: Float32Array, x: Float32Array, t: number, d: number, bounds: Int32Array,
+    gamma: Float32Array, mean: Float32Array, rstd: Float32Array,
+    dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array,
+  ): void;
+
+  /**
+   * Full-ranking ranks for evaluation (SPEC §2), every size in one pass.
+   * h: b×d (one row per user), e: n1×d. For row i, size dims[k]:
+   * score_j = h[i, 0:m] · e[j, 0:m]; rank = 1 + #{ j in 1..n1−1, j ≠ target,
+   * j not excluded for row i : score_j >= score_target }. Item 0 is never ranked.
+   * exclude (optional): items of row i are excludeItems[excludeOffsets[i] ..
+   * excludeOffsets[i+1]) (a target listed there still counts as the target).
+   * Writes ranks[i*K + k].
+   */
+  rankTargets(
+    h: Float32Array, e: Float32Array, b: number, n1: number, d: number,
+    targets: Int32Array, dims: Int32Array,
+    excludeOffsets: Int32Array | null, excludeItems: Int32Array | null,
+    ranks: Int32Array,
+  ): void;
+}
