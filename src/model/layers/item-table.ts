@@ -1,0 +1,69 @@
+/**
+ * The item table E ((N+1)×D), recomputed from the frozen item features at every
+ * step (SPEC §4): E = F·Pᵀ + p, plus an optional learned item-ID embedding
+ * (row 0, the padding item, has no ID vector and stays p).
+ * Shapes: F: (N+1)×Fd (row 0 zeros), P: D×Fd, p: D, ID: (N+1)×D.
+ */
+import type { Kernels } from '../../kernels/types';
+import type { ParamStore } from '../params';
+import { addColumnSums, addRowVector } from './mrl-linear';
+
+export const PROJECTION_WEIGHT = 'projection.weight';
+export const PROJECTION_BIAS = 'projection.bias';
+export const ITEM_ID_EMBEDDING = 'item_ids.weight';
+
+export function declareItemTable(store: ParamStore, n1: number, d: number, featureDim: number, itemIds: boolean): void {
+  if (featureDim > 0) store.declare(PROJECTION_WEIGHT, [d, featureDim], true);
+  store.declare(PROJECTION_BIAS, [d], false);
+  if (itemIds) store.declare(ITEM_ID_EMBEDDING, [n1, d], true);
+}
+
+/** PyTorch nn.Linear default for the projection; ID vectors N(0, 0.02²) (row 0 = 0). */
+export function initItemTable(store: ParamStore, featureDim: number, uniform: () => number, normal: () => number): void {
+  const fanIn = Math.max(1, featureDim);
+  const limit = 1 / Math.sqrt(fanIn);
+  if (store.has(PROJECTION_WEIGHT)) {
+    const w = store.value(PROJECTION_WEIGHT);
+    for (let i = 0; i < w.length; i++) w[i] = (2 * uniform() - 1) * limit;
+  }
+  const b = store.value(PROJECTION_BIAS);
+  for (let i = 0; i < b.length; i++) b[i] = (2 * uniform() - 1) * limit;
+  if (store.has(ITEM_ID_EMBEDDING)) {
+    const e = store.value(ITEM_ID_EMBEDDING);
+    const d = b.length;
+    for (let i = d; i < e.length; i++) e[i] = 0.02 * normal();
+    e.fill(0, 0, d);
+  }
+}
+
+/** E = F·Pᵀ + p (+ ID). Writes e ((N+1)×D). */
+export function itemTableForward(
+  kern: Kernels, store: ParamStore, features: Float32Array | null, featureDim: number,
+  n1: number, d: number, e: Float32Array,
+): void {
+  if (features && featureDim > 0) {
+    kern.sgemm(false, true, n1, d, featureDim, 1, features, featureDim, store.value(PROJECTION_WEIGHT), featureDim, 0, e, d);
+  } else {
+    e.fill(0);
+  }
+  addRowVector(e, n1, d, store.value(PROJECTION_BIAS));
+  if (store.has(ITEM_ID_EMBEDDING)) {
+    const id = store.value(ITEM_ID_EMBEDDING);
+    for (let i = d; i < n1 * d; i++) e[i] += id[i];
+  }
+}
+
+/** Backward: ADDS dP = dEᵀ·F, dp = Σ rows dE, dID = dE (rows ≥ 1). */
+export function itemTableBackward(
+  kern: Kernels, store: ParamStore, features: Float32Array | null, featureDim: number,
+  n1: number, d: number, dE: Float32Array,
+): void {
+  if (features && featureDim > 0) {
+    kern.sgemm(true, false, d, featureDim, n1, 1, dE, d, features, featureDim, 1, store.grad(PROJECTION_WEIGHT), featureDim);
+  }
+  addColumnSums(dE, n1, d, store.grad(PROJECTION_BIAS));
+  if (store.has(ITEM_ID_EMBEDDING)) {
+    const g = store.grad(ITEM_ID_EMBEDDING);
+    for (let i = d; i < n1 * d; i++) g[i] += dE[i];
+  }
+}
