@@ -1,0 +1,45 @@
+/** `fmrlrec eval`: reload a run's best checkpoint and evaluate every size. */
+import { metricsTable } from '../eval/report';
+import { evaluateRun } from '../run/execute';
+import { OptionSpec, parseCommandArgs, requireString } from './args';
+import type { CliContext } from './context';
+
+export const EVAL_HELP = `Usage: fmrlrec eval --run <dir> [--exclude-history] [--json] [--threads n]
+
+Reloads <run>/best.safetensors, rebuilds the run's data and features, and ranks
+every user's validation and test target against all items at every size
+(full ranking, pessimistic ties, SPEC protocol). Prints the test table and
+checks it against <run>/metrics.json.
+
+  --run <dir>          run folder made by "fmrlrec train"              (required)
+  --exclude-history    remove each user's history items from the ranking
+                       (not the paper's protocol; writes metrics-exclude-history.json)
+  --json               print the metrics as JSON instead of a table
+  --threads <n>        kernel threads (default: all cores)
+  --no-progress        no progress bars
+`;
+
+const OPTIONS: OptionSpec = {
+  run: { type: 'string' }, 'exclude-history': { type: 'boolean' }, json: { type: 'boolean' },
+  threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
+};
+
+export async function evalCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const v = parseCommandArgs('eval', argv, OPTIONS);
+  if (v.help) { ctx.out(EVAL_HELP); return 0; }
+  const runDir = requireString(v, 'run', 'eval');
+  ctx.configureKernels(v.threads as string | undefined);
+  const { report, differenceToSaved } = await evaluateRun(runDir, Boolean(v['exclude-history']), ctx.jobOptions(!v['no-progress']));
+  if (v.json) {
+    ctx.out(JSON.stringify(report, null, 2));
+  } else {
+    ctx.out(`${report.dataset} — test, every size${v['exclude-history'] ? ' (history excluded)' : ''}\n`);
+    ctx.out(metricsTable(report.test, report.dims));
+  }
+  if (differenceToSaved !== null) {
+    const ok = differenceToSaved <= 1e-6;
+    ctx.log(`${ok ? 'matches' : 'DIFFERS FROM'} ${runDir}/metrics.json (largest difference ${differenceToSaved.toExponential(2)})`);
+    return ok ? 0 : 1;
+  }
+  return 0;
+}

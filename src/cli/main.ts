@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/** The `fmrlrec` command line: one sub-command per file in src/cli. */
+import { UserError } from '../util/errors';
+import { CliContext } from './context';
+import { EVAL_HELP, evalCommand } from './eval';
+import { QUICKSTART_HELP, quickstartCommand } from './quickstart';
+import { TRAIN_HELP, trainCommand } from './train';
+
+type Command = (argv: string[], ctx: CliContext) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string; help: string }> = {
+  quickstart: { run: quickstartCommand, summary: 'train and evaluate on a built-in synthetic dataset (about a minute)', help: QUICKSTART_HELP },
+  train: { run: trainCommand, summary: 'train a model on a dataset and evaluate every size', help: TRAIN_HELP },
+  eval: { run: evalCommand, summary: 'evaluate a trained run (every size, full ranking)', help: EVAL_HELP },
+};
+
+const USAGE = `Usage: fmrlrec <command> [options]
+
+fMRLRec: train one multimodal sequential recommender, deploy any size.
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`).join('\n')}
+
+Run "fmrlrec <command> --help" for a command's options.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    process.stdout.write(topic && COMMANDS[topic] ? COMMANDS[topic].help : USAGE);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`fmrlrec: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, new CliContext(argv));
+  } catch (err) {
+    if (err instanceof UserError) {
+      process.stderr.write(`fmrlrec ${name}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {
+    process.stderr.write(`fmrlrec: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 70;
+  });
+}

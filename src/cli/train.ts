@@ -1,0 +1,101 @@
+/** `fmrlrec train`: train one model, evaluate every size, write the run folder. */
+import * as path from 'node:path';
+import { doublingLadder } from '../model/config';
+import { defaultFeatures, DEFAULT_MODEL, DEFAULT_TRAIN } from '../run/defaults';
+import { trainRun } from '../run/execute';
+import type { FeatureConfig, RunConfig } from '../run/run-config';
+import { UserError } from '../util/errors';
+import { intListFlag, numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
+import { CliContext, printReport } from './context';
+
+export const TRAIN_HELP = `Usage: fmrlrec train --data <dir> --out <run> [options]
+
+Trains one fMRLRec model on a dataset in the P5 layout (sequential_data.txt,
+datamaps.json, optional item_meta.json), keeps the best epoch by validation
+NDCG@10 of the largest size, then evaluates every size on the test split and
+writes <run>/metrics.json and <run>/metrics.md.
+
+Data and features:
+  --data <dir>            dataset folder (P5 layout)                    (required)
+  --out <dir>             run folder to create                          (required)
+  --name <name>           dataset name in reports (default: folder name)
+  --features <f>          text+id | text | id                (default text+id)
+  --text-encoder <name>   sentence encoder for item text         (default use)
+  --cache-dir <dir>       feature cache (default $FMRLREC_CACHE_DIR or ~/.cache/fmrlrec)
+Model:
+  --width <D>             model width; sizes 8, 16, ..., D        (default ${DEFAULT_MODEL.dims[DEFAULT_MODEL.dims.length - 1]})
+  --dims <list>           explicit ladder, e.g. 8,16,32,64 (overrides --width)
+  --blocks <n>            LRU blocks                                  (default ${DEFAULT_MODEL.numBlocks})
+  --dropout <p>           dropout at every site                     (default ${DEFAULT_MODEL.dropout})
+Training:
+  --epochs <n>            planned epochs (schedule length, limit)   (default ${DEFAULT_TRAIN.epochs})
+  --batch-size <n>        users per batch                           (default ${DEFAULT_TRAIN.batchSize})
+  --lr <x>                peak learning rate                        (default ${DEFAULT_TRAIN.lr})
+  --weight-decay <x>      AdamW decoupled decay                     (default ${DEFAULT_TRAIN.weightDecay})
+  --warmup <steps>        linear warm-up steps                      (default ${DEFAULT_TRAIN.warmupSteps})
+  --patience <n>          early stop after n epochs without gain    (default ${DEFAULT_TRAIN.patience})
+  --max-len <L>           input window                              (default ${DEFAULT_TRAIN.maxLen})
+  --seed <n>              random seed                               (default ${DEFAULT_TRAIN.seed})
+  --time-limit <minutes>  stop after the epoch that passes this much training time
+  --resume                continue the run in --out after an interruption
+Machine:
+  --threads <n>           kernel threads (default: all cores)
+  --no-progress           no progress bars
+`;
+
+const OPTIONS: OptionSpec = {
+  data: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' },
+  features: { type: 'string' }, 'text-encoder': { type: 'string' }, 'cache-dir': { type: 'string' },
+  width: { type: 'string' }, dims: { type: 'string' }, blocks: { type: 'string' }, dropout: { type: 'string' },
+  epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
+  warmup: { type: 'string' }, patience: { type: 'string' }, 'max-len': { type: 'string' }, seed: { type: 'string' },
+  'time-limit': { type: 'string' }, resume: { type: 'boolean' }, threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
+};
+
+/** Parse --features text+id | text | id. */
+export function parseFeatures(value: string | undefined, textEncoder: string | undefined, cacheDir: string | undefined): FeatureConfig {
+  const base = defaultFeatures();
+  const f = value ?? 'text+id';
+  const known: Record<string, { text: boolean; itemIds: boolean }> = {
+    'text+id': { text: true, itemIds: true }, text: { text: true, itemIds: false }, id: { text: false, itemIds: true },
+  };
+  const choice = known[f];
+  if (!choice) throw new UserError(`--features must be one of ${Object.keys(known).join(', ')} (got "${f}")`);
+  return { text: choice.text ? (textEncoder ?? base.text) : null, itemIds: choice.itemIds, cacheDir: cacheDir ?? base.cacheDir };
+}
+
+export async function trainCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const v = parseCommandArgs('train', argv, OPTIONS);
+  if (v.help) { ctx.out(TRAIN_HELP); return 0; }
+  const out = requireString(v, 'out', 'train');
+  const resume = Boolean(v.resume);
+  const dataDir = resume && v.data === undefined ? '' : requireString(v, 'data', 'train');
+  const width = numberFlag(v, 'width', DEFAULT_MODEL.dims[DEFAULT_MODEL.dims.length - 1], { min: 8, integer: true });
+  const config: RunConfig = {
+    version: 1,
+    dataset: { kind: 'p5', path: path.resolve(dataDir), name: (v.name as string | undefined) ?? path.basename(path.resolve(dataDir)) },
+    features: parseFeatures(v.features as string | undefined, v['text-encoder'] as string | undefined, v['cache-dir'] as string | undefined),
+    model: {
+      ...DEFAULT_MODEL,
+      dims: intListFlag(v, 'dims') ?? doublingLadder(width),
+      numBlocks: numberFlag(v, 'blocks', DEFAULT_MODEL.numBlocks, { min: 1, integer: true }),
+      dropout: numberFlag(v, 'dropout', DEFAULT_MODEL.dropout, { min: 0, max: 0.95 }),
+    },
+    train: {
+      ...DEFAULT_TRAIN,
+      epochs: numberFlag(v, 'epochs', DEFAULT_TRAIN.epochs, { min: 1, integer: true }),
+      batchSize: numberFlag(v, 'batch-size', DEFAULT_TRAIN.batchSize, { min: 1, integer: true }),
+      lr: numberFlag(v, 'lr', DEFAULT_TRAIN.lr, { min: 0 }),
+      weightDecay: numberFlag(v, 'weight-decay', DEFAULT_TRAIN.weightDecay, { min: 0 }),
+      warmupSteps: numberFlag(v, 'warmup', DEFAULT_TRAIN.warmupSteps, { min: 0, integer: true }),
+      patience: numberFlag(v, 'patience', DEFAULT_TRAIN.patience, { min: 1, integer: true }),
+      maxLen: numberFlag(v, 'max-len', DEFAULT_TRAIN.maxLen, { min: 1, integer: true }),
+      seed: numberFlag(v, 'seed', DEFAULT_TRAIN.seed, { min: 0, integer: true }),
+    },
+  };
+  const timeLimit = v['time-limit'] === undefined ? undefined : numberFlag(v, 'time-limit', 0, { min: 0 }) * 60;
+  ctx.configureKernels(v.threads as string | undefined);
+  const report = await trainRun(config, out, resume, { ...ctx.jobOptions(!v['no-progress']), timeLimitSeconds: timeLimit });
+  printReport(ctx, report, out);
+  return 0;
+}

@@ -1,0 +1,79 @@
+/**
+ * Reports of a run: `<run>/metrics.json` (the output contract scripts rely on)
+ * and `<run>/metrics.md` (a Markdown table per split).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../util/errors';
+import { writeFileAtomic, writeJsonAtomic } from '../util/files';
+import type { MetricsBySize } from './evaluate';
+
+/** Contents of `<run>/metrics.json`. */
+export interface MetricsReport {
+  dataset: string;
+  dims: number[];
+  features: string;
+  best_epoch: number;
+  train_seconds: number;
+  valid: MetricsBySize;
+  test: MetricsBySize;
+}
+
+export const METRICS_FILE = 'metrics.json';
+export const METRICS_MARKDOWN_FILE = 'metrics.md';
+
+const COLUMNS = ['NDCG@5', 'Recall@5', 'NDCG@10', 'Recall@10', 'NDCG@20', 'Recall@20', 'MRR@10', 'NDCG@50', 'Recall@50'];
+
+/** A Markdown table: one row per size, the main metrics as columns. */
+export function metricsTable(metrics: MetricsBySize, dims: number[]): string {
+  const lines = [
+    `| size | ${COLUMNS.join(' | ')} |`,
+    `|---:|${COLUMNS.map(() => '---:').join('|')}|`,
+  ];
+  for (const m of dims) {
+    const row = metrics[String(m)];
+    lines.push(`| ${m} | ${COLUMNS.map((c) => row[c].toFixed(4)).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export function writeMetricsReport(runDir: string, report: MetricsReport, command: string): void {
+  writeJsonAtomic(path.join(runDir, METRICS_FILE), report);
+  const md = [
+    `# ${report.dataset}: every size (features: ${report.features})`,
+    '',
+    `Best epoch ${report.best_epoch}, training ${report.train_seconds.toFixed(0)} s. Made by \`${command}\`.`,
+    '',
+    '## Test',
+    '',
+    metricsTable(report.test, report.dims),
+    '',
+    '## Validation',
+    '',
+    metricsTable(report.valid, report.dims),
+    '',
+  ].join('\n');
+  writeFileAtomic(path.join(runDir, METRICS_MARKDOWN_FILE), md);
+}
+
+export function readMetricsReport(runDir: string): MetricsReport | null {
+  const file = path.join(runDir, METRICS_FILE);
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as MetricsReport;
+  } catch (err) {
+    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Largest absolute difference between two metric sets over every size and metric. */
+export function maxMetricDifference(a: MetricsBySize, b: MetricsBySize): number {
+  let max = 0;
+  for (const size of Object.keys(a)) {
+    for (const name of Object.keys(a[size])) {
+      const other = b[size]?.[name];
+      max = Math.max(max, other === undefined ? Infinity : Math.abs(a[size][name] - other));
+    }
+  }
+  return max;
+}

@@ -1,0 +1,41 @@
+/**
+ * Default settings. The training defaults differ from the authors' reference
+ * (REFERENCE_TRAIN_CONFIG: lr 1e-4, batch 32, 500 planned epochs) so that a
+ * Beauty run finishes within half an hour on two CPU cores; docs/results.md
+ * reports what each choice gives.
+ */
+import { doublingLadder } from '../model/config';
+import type { TrainConfig } from '../train/trainer';
+import { REFERENCE_TRAIN_CONFIG } from '../train/trainer';
+import type { FeatureConfig, ModelSettings } from './run-config';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const DEFAULT_WIDTH = 256;
+
+export const DEFAULT_MODEL: ModelSettings = {
+  dims: doublingLadder(DEFAULT_WIDTH),
+  numBlocks: 1,
+  dropout: 0.3,
+  layerNormEps: 1e-5,
+  rMin: 0,
+  rMax: 0.1,
+};
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  ...REFERENCE_TRAIN_CONFIG,
+  epochs: 100,
+  batchSize: 128,
+  lr: 1e-3,
+};
+
+/** Feature cache folder: $FMRLREC_CACHE_DIR, else $XDG_CACHE_HOME/fmrlrec, else ~/.cache/fmrlrec. */
+export function defaultCacheDir(): string {
+  if (process.env.FMRLREC_CACHE_DIR) return process.env.FMRLREC_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'fmrlrec');
+}
+
+export function defaultFeatures(): FeatureConfig {
+  return { text: 'use', itemIds: true, cacheDir: defaultCacheDir() };
+}

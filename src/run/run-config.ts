@@ -1,0 +1,65 @@
+/**
+ * A run folder's recipe (`<run>/run.json`): where the data comes from, which
+ * item features, the model and the training settings. `train` writes it,
+ * `eval` and `--resume` read it to rebuild exactly the same inputs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ModelConfig } from '../model/config';
+import type { TrainConfig } from '../train/trainer';
+import { UserError } from '../util/errors';
+import { writeJsonAtomic } from '../util/files';
+
+/** Where a run's dataset comes from. */
+export type DatasetSource =
+  | { kind: 'p5'; path: string; name: string }
+  | { kind: 'synthetic'; users: number; items: number; seed: number; name: string };
+
+export interface FeatureConfig {
+  /** Text encoder name (e.g. "use"), or null for no text features. */
+  text: string | null;
+  /** Add a learned item-ID embedding (hybrid; ID only when text is null). */
+  itemIds: boolean;
+  /** Folder of the feature cache. */
+  cacheDir: string;
+}
+
+/** The model settings a user chooses (numItems and featureDim come from the data). */
+export type ModelSettings = Pick<ModelConfig, 'dims' | 'numBlocks' | 'dropout' | 'layerNormEps' | 'rMin' | 'rMax'>;
+
+export interface RunConfig {
+  version: 1;
+  dataset: DatasetSource;
+  features: FeatureConfig;
+  model: ModelSettings;
+  train: TrainConfig;
+}
+
+export const RUN_CONFIG_FILE = 'run.json';
+
+/** Short description of the features, e.g. "text:use+id", "text:use", "id". */
+export function featureLabel(features: Pick<FeatureConfig, 'text' | 'itemIds'>): string {
+  const parts: string[] = [];
+  if (features.text) parts.push(`text:${features.text}`);
+  if (features.itemIds) parts.push('id');
+  return parts.join('+');
+}
+
+export function saveRunConfig(runDir: string, config: RunConfig): void {
+  writeJsonAtomic(path.join(runDir, RUN_CONFIG_FILE), config);
+}
+
+export function loadRunConfig(runDir: string): RunConfig {
+  const file = path.join(runDir, RUN_CONFIG_FILE);
+  if (!fs.existsSync(file)) throw new UserError(`${runDir} is not a run folder (no ${RUN_CONFIG_FILE}; make one with "fmrlrec train")`);
+  let config: RunConfig;
+  try {
+    config = JSON.parse(fs.readFileSync(file, 'utf8')) as RunConfig;
+  } catch (err) {
+    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (config.version !== 1 || !config.dataset || !config.model || !config.train || !config.features) {
+    throw new UserError(`${file}: not an fmrlrec run configuration`);
+  }
+  return config;
+}
