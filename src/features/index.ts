@@ -1,0 +1,11 @@
+/**
+ * Item features (SPEC §3): the item text template, text encoders, `.npy` I/O and
+ * the cached item feature matrix.
+ */
+export { itemText, TEMPLATE_VERSION, UNTITLED_ITEM } from './template';
+export type { TextEncoder, TextEncoderOptions, TextEncoderSource } from './text-encoder';
+export { normalizeRows } from './text-encoder';
+export { createTextEncoder, DEFAULT_TEXT_ENCODER, textEncoderNames, textEncoderSource } from './encoders';
+export { USE_DIM, USE_ID } from './universal-sentence-encoder';
+export { readNpy, writeNpy, type NpyArray } from './npy';
+export { itemTextsSha256, loadItemFeatures, type CacheSidecar, type ItemFeatures, type LoadItemFeaturesOptions } from './cache';
