@@ -1,0 +1,54 @@
+/**
+ * The leave-one-out protocol (SPEC §2): per user, the last item is the test
+ * target, the second last the validation target, the rest the training sequence.
+ */
+import type { Dataset, Split } from './types';
+import { UserError } from '../util/errors';
+
+/** Which held-out item an evaluation is about. */
+export type EvalTarget = 'valid' | 'test';
+
+/**
+ * Split every user's sequence by leave-one-out. The training sequences are views
+ * (subarrays) of the dataset's sequences.
+ * @throws UserError naming the first user with fewer than 3 items
+ */
+export function leaveOneOut(ds: Dataset): Split {
+  const numUsers = ds.sequences.length;
+  const train: Int32Array[] = new Array(numUsers);
+  const validTarget = new Int32Array(numUsers);
+  const testTarget = new Int32Array(numUsers);
+  for (let u = 0; u < numUsers; u++) {
+    const seq = ds.sequences[u];
+    const n = seq.length;
+    if (n < 3) {
+      throw new UserError(
+        `dataset ${ds.name}: user ${ds.userIds[u]} (index ${u}) has ${n} item${n === 1 ? '' : 's'}; ` +
+          'leave-one-out needs at least 3 (training, validation and test)',
+      );
+    }
+    train[u] = seq.subarray(0, n - 2);
+    validTarget[u] = seq[n - 2];
+    testTarget[u] = seq[n - 1];
+  }
+  return { train, validTarget, testTarget };
+}
+
+/**
+ * The full (untruncated) history a user's evaluation starts from: for 'valid' the
+ * training sequence; for 'test' the training sequence followed by the
+ * validation item.
+ */
+export function evalHistory(split: Split, userIndex: number, which: EvalTarget): Int32Array {
+  const train = split.train[userIndex];
+  if (which === 'valid') return train;
+  const history = new Int32Array(train.length + 1);
+  history.set(train);
+  history[train.length] = split.validTarget[userIndex];
+  return history;
+}
+
+/** The held-out item of a user for 'valid' or 'test'. */
+export function evalTarget(split: Split, userIndex: number, which: EvalTarget): number {
+  return which === 'valid' ? split.validTarget[userIndex] : split.testTarget[userIndex];
+}
