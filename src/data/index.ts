@@ -1,0 +1,28 @@
+/**
+ * Datasets: reading (P5 layout, interaction logs), synthetic generation, the
+ * leave-one-out split and packed batches.
+ */
+export type { Dataset, ItemInfo, PackedBatch, Split } from './types';
+export { readP5Dataset, writeP5Dataset, P5_FILES } from './p5';
+export {
+  readInteractions,
+  readItemsJsonl,
+  buildDataset,
+  INTERACTION_FIELDS,
+  type Interaction,
+  type BuildDatasetOptions,
+} from './generic';
+export { kCoreMask } from './kcore';
+export { leaveOneOut, evalHistory, evalTarget, type EvalTarget } from './split';
+export {
+  trainingBatches,
+  evalBatches,
+  historyItems,
+  DEFAULT_MAX_LEN,
+  type TrainingBatchOptions,
+  type EvalBatchOptions,
+  type PackedHistories,
+} from './batches';
+export { generateSyntheticDataset, type SyntheticOptions } from './synthetic';
+export { datasetStats, type DatasetStats } from './stats';
+export { decodeHtmlEntities } from './html-entities';
