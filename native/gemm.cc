@@ -1,0 +1,256 @@
+// Blocked single-precision matrix product (the BLIS scheme): op(B) is packed
+// into panels of kKC × kNC, op(A) into blocks of kMC × kKC, and a register-tiled
+// micro-kernel multiplies one kMR-row sliver of A by one kNR-column sliver of B.
+// The blocking, and so the order of every sum, is the same whatever the number
+// of threads: results are bit-equal for any thread count.
+#include "gemm.h"
+
+#include <stdlib.h>
+
+#include "variant.h"
+
+namespace fmrlrec {
+namespace FMRLREC_VARIANT {
+namespace {
+
+constexpr int64_t kKC = kNR == 32 ? 192 : 256;  // depth of a block: a B sliver (kKC × kNR) stays in L1
+constexpr int64_t kMC = (144 / kMR) * kMR;      // rows of an A block (kMC × kKC stays in L2)
+constexpr int64_t kNC = 2048;                   // columns of a B panel (kKC × kNC stays in L3)
+
+// acc += a sliver (p0..p1) × b sliver (p0..p1), all in registers.
+__attribute__((always_inline)) inline void accumulate(Vec (&acc)[kMR][kNV], const float* __restrict a,
+                                                      const float* __restrict b, int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
+    Vec bv[kNV];
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) bv[v] = load(b + p * kNR + v * kW);
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i) {
+      Vec av = splat(a[p * kMR + i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < kNV; ++v) acc[i][v] += av * bv[v];
+    }
+  }
+}
+
+// C (kMR × kNR, row stride ldc) = alpha · a·b + beta · C (beta = 0: C not read).
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+  Vec acc[kMR][kNV];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) acc[i][v] = Vec{};
+  accumulate(acc, a, b, 0, kc);
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i) {
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) {
+      float* out = c + i * ldc + v * kW;
+      Vec result = acc[i][v] * alpha;
+      if (beta != 0.0f) result += load(out) * beta;
+      store(out, result);
+    }
+  }
+}
+
+// Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] into kMR-row slivers (zero rows past mc).
+void pack_a(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+  for (int64_t s = 0; s < mc; s += kMR) {
+    int64_t rows = min64(kMR, mc - s);
+    float* o = out + s * kc;
+    if (!trans_a) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* src = a + (i0 + s + r) * lda + p0;
+        for (int64_t p = 0; p < kc; ++p) o[p * kMR + r] = src[p];
+      }
+      for (int64_t r = rows; r < kMR; ++r)
+        for (int64_t p = 0; p < kc; ++p) o[p * kMR + r] = 0.0f;
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = a + (p0 + p) * lda + i0 + s;
+        for (int64_t r = 0; r < rows; ++r) o[p * kMR + r] = src[r];
+        for (int64_t r = rows; r < kMR; ++r) o[p * kMR + r] = 0.0f;
+      }
+    }
+  }
+}
+
+// Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into kNR-column slivers (zero columns past nc).
+void pack_b(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
+  for (int64_t s = 0; s < nc; s += kNR) {
+    int64_t cols = min64(kNR, nc - s);
+    float* o = out + s * kc;
+    if (!trans_b) {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = b + (p0 + p) * ldb + j0 + s;
+        if (cols == kNR) {
+          for (int v = 0; v < kNV; ++v) store(o + p * kNR + v * kW, load(src + v * kW));
+        } else {
+          for (int64_t j = 0; j < cols; ++j) o[p * kNR + j] = src[j];
+          for (int64_t j = cols; j < kNR; ++j) o[p * kNR + j] = 0.0f;
+        }
+      }
+    } else {
+      for (int64_t j = 0; j < cols; ++j) {
+        const float* src = b + (j0 + s + j) * ldb + p0;
+        for (int64_t p = 0; p < kc; ++p) o[p * kNR + j] = src[p];
+      }
+      for (int64_t j = cols; j < kNR; ++j)
+        for (int64_t p = 0; p < kc; ++p) o[p * kNR + j] = 0.0f;
+    }
+  }
+}
+
+// C[mc × nc] = alpha · (packed A block) · (packed B panel) + beta · C.
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp, float alpha, float beta,
+                  float* c, int64_t ldc) {
+  alignas(64) float edge[kMR * kNR];
+  for (int64_t j = 0; j < nc; j += kNR) {
+    int64_t cols = min64(kNR, nc - j);
+    for (int64_t i = 0; i < mc; i += kMR) {
+      int64_t rows = min64(kMR, mc - i);
+      const float* a = ap + i * kc;
+      const float* b = bp + j * kc;
+      if (rows == kMR && cols == kNR) {
+        micro_kernel(kc, a, b, c + i * ldc + j, ldc, alpha, beta);
+        continue;
+      }
+      micro_kernel(kc, a, b, edge, kNR, 1.0f, 0.0f);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t q = 0; q < cols; ++q) {
+          float* out = c + (i + r) * ldc + j + q;
+          float product = alpha * edge[r * kNR + q];
+          *out = beta == 0.0f ? product : product + beta * *out;
+        }
+      }
+    }
+  }
+}
+
+// C = beta · C (the whole product when k = 0 or alpha = 0).
+void scale_c(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
+  }
+}
+
+}  // namespace
+
+void pack_rows_as_a(const float* src, int64_t ld, int64_t r0, int64_t rows, int64_t depth, float* out) {
+  pack_a(false, src, ld, r0, rows, 0, depth, out);
+}
+
+void pack_rows_as_b(const float* src, int64_t ld, int64_t r0, int64_t rows, int64_t depth, float* out) {
+  pack_b(true, src, ld, 0, depth, r0, rows, out);
+}
+
+void pack_gathered_rows_as_b(const float* src, int64_t ld, const int32_t* index, int count, int64_t depth, float* out) {
+  for (int j = 0; j < count; ++j) {
+    const float* row = src + index[j] * ld;
+    for (int64_t p = 0; p < depth; ++p) out[p * kNR + j] = row[p];
+  }
+  for (int j = count; j < kNR; ++j)
+    for (int64_t p = 0; p < depth; ++p) out[p * kNR + j] = 0.0f;
+}
+
+void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_ends,
+                   float* const* out, int64_t offset, int64_t ld) {
+  Vec acc[kMR][kNV];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) acc[i][v] = Vec{};
+  int64_t p = 0;
+  for (int s = 0; s < num_ends; ++s) {
+    accumulate(acc, a, b, p, ends[s]);
+    p = ends[s];
+    float* o = out[s] + offset;
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < kNV; ++v) store(o + i * ld + v * kW, acc[i][v]);
+  }
+}
+
+int64_t snapshot_chunk(int64_t depth) {
+  int64_t items = (131072 / max64(depth, 1)) / kNR * kNR;
+  return min64(512, max64(2 * kNR, items));
+}
+
+bool gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return true;
+  if (k == 0 || alpha == 0.0f) {
+    scale_c(m, n, beta, c, ldc);
+    return true;
+  }
+  float* ap = scratch(kScratchGemmA, kMC * kKC);
+  float* bp = scratch(kScratchGemmB, kKC * min64(round_up(n, kNR), kNC));
+  if (ap == nullptr || bp == nullptr) return false;
+  for (int64_t jc = 0; jc < n; jc += kNC) {
+    int64_t nc = min64(kNC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += kKC) {
+      int64_t kc = min64(kKC, k - pc);
+      pack_b(trans_b, b, ldb, pc, kc, jc, nc, bp);
+      for (int64_t ic = 0; ic < m; ic += kMC) {
+        int64_t mc = min64(kMC, m - ic);
+        pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
+        macro_kernel(mc, nc, kc, ap, bp, alpha, pc == 0 ? beta : 1.0f, c + ic * ldc + jc, ldc);
+      }
+    }
+  }
+  return true;
+}
+
+bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const int threads = pool_threads();
+  if (threads == 1 || 2.0 * m * n * k < 4e6 || k == 0 || alpha == 0.0f) {
+    return gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+  // One B panel shared by all threads; each task packs its own A block and
+  // multiplies it by a slab of the panel. Tasks write disjoint parts of C.
+  const int64_t panel_width = min64(round_up(n, kNR), kNC);
+  float* bp = static_cast<float*>(aligned_alloc(64, static_cast<size_t>(round_up(kKC * panel_width * 4, 64))));
+  if (bp == nullptr) return false;
+  bool out_of_memory = false;
+  const int64_t row_blocks = (m + kMC - 1) / kMC;
+  for (int64_t jc = 0; jc < n; jc += kNC) {
+    const int64_t nc = min64(kNC, n - jc);
+    const int64_t slivers = (nc + kNR - 1) / kNR;
+    const int64_t slabs = min64(slivers, max64(1, (2 * threads + row_blocks - 1) / row_blocks));
+    for (int64_t pc = 0; pc < k; pc += kKC) {
+      const int64_t kc = min64(kKC, k - pc);
+      const int64_t pack_tasks = kc * nc < 65536 ? 1 : min64(slivers, 2 * threads);
+      auto pack = [&](int task) {
+        int64_t s0 = part_start(slivers, pack_tasks, task) * kNR;
+        int64_t s1 = min64(part_start(slivers, pack_tasks, task + 1) * kNR, nc);
+        pack_b(trans_b, b, ldb, pc, kc, jc + s0, s1 - s0, bp + s0 * kc);
+      };
+      parallel(static_cast<int>(pack_tasks), pack);
+      const float block_beta = pc == 0 ? beta : 1.0f;
+      auto multiply = [&](int task) {
+        int64_t block = task / slabs;
+        int64_t slab = task % slabs;
+        int64_t ic = block * kMC;
+        int64_t mc = min64(kMC, m - ic);
+        int64_t j0 = part_start(slivers, slabs, slab) * kNR;
+        int64_t j1 = min64(part_start(slivers, slabs, slab + 1) * kNR, nc);
+        float* ap = scratch(kScratchGemmA, kMC * kKC);
+        if (ap == nullptr) {
+          __atomic_store_n(&out_of_memory, true, __ATOMIC_RELAXED);
+          return;
+        }
+        pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
+        macro_kernel(mc, j1 - j0, kc, ap, bp + j0 * kc, alpha, block_beta, c + ic * ldc + jc + j0, ldc);
+      };
+      parallel(static_cast<int>(row_blocks * slabs), multiply);
+    }
+  }
+  free(bp);
+  return !out_of_memory;
+}
+
+}  // namespace FMRLREC_VARIANT
+}  // namespace fmrlrec

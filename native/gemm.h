@@ -1,0 +1,53 @@
+// Matrix products of one variant: the packed register-tiled micro-kernels, the
+// serial blocked gemm the other kernels call inside their own tasks, and the
+// "snapshot" tile kernel that yields the dot products of every prefix size in
+// one pass (used for the multi-size logits and scores).
+#pragma once
+
+#include <stdint.h>
+
+#include "simd.h"
+
+namespace fmrlrec {
+namespace FMRLREC_VARIANT {
+
+// Packs rows [r0, r0+rows) of the row-major matrix src (row stride ld), columns
+// [0, depth), into kMR-row slivers: sliver s holds, for p = 0..depth-1, the kMR
+// values src[r0 + s·kMR + i, p] (0 for rows past `rows`). Fills
+// round_up(rows, kMR) · depth floats.
+void pack_rows_as_a(const float* src, int64_t ld, int64_t r0, int64_t rows, int64_t depth, float* out);
+
+// Packs rows [r0, r0+rows) of src (row stride ld), columns [0, depth), as the
+// columns of kNR-column slivers: sliver s holds, for p = 0..depth-1, the kNR
+// values src[r0 + s·kNR + j, p] (0 past `rows`). Fills round_up(rows, kNR) · depth.
+void pack_rows_as_b(const float* src, int64_t ld, int64_t r0, int64_t rows, int64_t depth, float* out);
+
+// Like pack_rows_as_b for one sliver whose column j is row index[j] of src
+// (count <= kNR; columns past count are 0). Fills kNR · depth floats.
+void pack_gathered_rows_as_b(const float* src, int64_t ld, const int32_t* index, int count, int64_t depth, float* out);
+
+// One kMR × kNR tile of dot products over packed slivers a and b, read out at
+// several depths: for s = 0..num_ends-1, out[s][offset + i·ld + j] gets
+// Σ_{p < ends[s]} a[p·kMR + i] · b[p·kNR + j] (ends ascending). The sum for an
+// entry does not depend on where its row and column sit in the tile, so equal
+// inputs give bit-equal results anywhere.
+void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_ends,
+                   float* const* out, int64_t offset, int64_t ld);
+
+// Tile shape of the kernels built on snapshot_tile (softmax, ranking): blocks
+// of kSnapshotRows rows of h against chunks of snapshot_chunk(depth) items,
+// sized so that the packed chunk (items × depth) stays in L2.
+constexpr int64_t kSnapshotRows = (96 + kMR - 1) / kMR * kMR;
+int64_t snapshot_chunk(int64_t depth);
+
+// C = alpha · op(A) · op(B) + beta · C on the calling thread (beta = 0: C is
+// not read). Uses the caller's scratch slots kScratchGemmA / kScratchGemmB.
+bool gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// The same product on the thread pool (the public sgemm kernel).
+bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+}  // namespace FMRLREC_VARIANT
+}  // namespace fmrlrec

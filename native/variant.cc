@@ -1,0 +1,48 @@
+// The KernelTable of one variant, and the per-thread scratch buffers its
+// kernels share.
+#include "variant.h"
+
+#include <stdlib.h>
+
+#include "gemm.h"
+#include "kernels.h"
+
+#define FMRLREC_STRINGIFY2(x) #x
+#define FMRLREC_STRINGIFY(x) FMRLREC_STRINGIFY2(x)
+
+namespace fmrlrec {
+namespace FMRLREC_VARIANT {
+namespace {
+
+struct ScratchBuffer {
+  float* data = nullptr;
+  size_t capacity = 0;
+  ~ScratchBuffer() { free(data); }
+};
+
+}  // namespace
+
+float* scratch(ScratchSlot slot, size_t floats) {
+  static thread_local ScratchBuffer buffers[kScratchSlots];
+  ScratchBuffer& buffer = buffers[slot];
+  if (buffer.capacity >= floats && buffer.data != nullptr) return buffer.data;
+  free(buffer.data);
+  size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+  buffer.data = static_cast<float*>(aligned_alloc(64, bytes > 0 ? bytes : 64));
+  buffer.capacity = buffer.data != nullptr ? floats : 0;
+  return buffer.data;
+}
+
+extern const KernelTable kernel_table = {
+    FMRLREC_STRINGIFY(FMRLREC_VARIANT),
+    sgemm,
+    softmax_xent_multi,
+    lru_scan_forward,
+    lru_scan_backward,
+    layer_norm_forward,
+    layer_norm_backward,
+    rank_targets,
+};
+
+}  // namespace FMRLREC_VARIANT
+}  // namespace fmrlrec

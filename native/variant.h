@@ -1,0 +1,63 @@
+// What the kernel sources of one variant share: the entry points that
+// variant.cc gathers into the variant's KernelTable, per-thread scratch
+// buffers, running a lambda on the thread pool, static work partitions.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "simd.h"
+#include "thread_pool.h"
+
+namespace fmrlrec {
+namespace FMRLREC_VARIANT {
+
+// What a scratch buffer is used for; each thread keeps one buffer per slot.
+enum ScratchSlot {
+  kScratchGemmA,      // gemm: packed block of op(A)
+  kScratchGemmB,      // gemm: packed panel of op(B) (serial gemm only)
+  kScratchRowsPacked, // softmax / ranking: packed block of rows of h
+  kScratchItemsPacked,// softmax / ranking: packed chunk of item rows of e
+  kScratchLogits,     // softmax / ranking: logits of a tile, one buffer per size
+  kScratchGradient,   // softmax: gradient of the logits of a tile
+  kScratchSlots
+};
+
+// A 64-byte-aligned buffer of at least `floats` floats, owned by the calling
+// thread and reused by later calls with the same slot (contents not kept when
+// it grows). Null when memory runs out.
+float* scratch(ScratchSlot slot, size_t floats);
+
+// The entry points (arguments as in kernels.h; sgemm is declared in gemm.h).
+bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, int64_t d,
+                        const int32_t* targets, const int32_t* dims, int num_dims, float scale,
+                        float* grad_h, float* grad_e, double* loss_per_size);
+bool lru_scan_forward(const float* u_re, const float* u_im, const float* lam_re, const float* lam_im,
+                      const int32_t* segments, int64_t num_segments, int64_t t, int64_t d,
+                      float* h_re, float* h_im);
+bool lru_scan_backward(const float* dh_re, const float* dh_im, const float* h_re, const float* h_im,
+                       const float* lam_re, const float* lam_im, const int32_t* segments,
+                       int64_t num_segments, int64_t t, int64_t d, float* du_re, float* du_im,
+                       float* dlam_re, float* dlam_im);
+bool layer_norm_forward(const float* x, int64_t t, int64_t d, const int32_t* bounds, int num_chunks,
+                        const float* gamma, const float* beta, float eps, float* y, float* mean, float* rstd);
+bool layer_norm_backward(const float* dy, const float* x, int64_t t, int64_t d, const int32_t* bounds,
+                         int num_chunks, const float* gamma, const float* mean, const float* rstd,
+                         float* dx, float* dgamma, float* dbeta);
+bool rank_targets(const float* h, const float* e, int64_t b, int64_t n1, int64_t d,
+                  const int32_t* targets, const int32_t* dims, int num_dims,
+                  const int32_t* exclude_offsets, const int32_t* exclude_items, int32_t* ranks);
+
+// Runs body(task) for task = 0..tasks-1 on the thread pool.
+template <class Body>
+static void parallel(int tasks, Body& body) {
+  parallel_for(tasks, [](void* context, int task) { (*static_cast<Body*>(context))(task); }, &body);
+}
+
+// Start of part `index` when [0, total) is cut into `parts` nearly equal parts.
+static inline int64_t part_start(int64_t total, int64_t parts, int64_t index) {
+  return total * index / parts;
+}
+
+}  // namespace FMRLREC_VARIANT
+}  // namespace fmrlrec
