@@ -1,0 +1,130 @@
+/**
+ * Write exported model folders (layout in ./format.ts): slice the trained model
+ * to size m, precompute its item table E[:, 0:m], and write weights, config,
+ * items and a manifest with the size's parameters, bytes and metrics.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Dataset } from '../data/types';
+import type { MetricsBySize } from '../eval/evaluate';
+import type { FmrlRec } from '../model/fmrlrec';
+import { parameterCount, sliceModel } from '../model/slice';
+import { saveParams } from '../train/checkpoint';
+import { UserError } from '../util/errors';
+import { writeJsonAtomic } from '../util/files';
+import { writeSafetensors } from '../util/safetensors';
+import {
+  CONFIG_FILE, ExportedConfig, ExportIndex, INDEX_FILE, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ITEMS_FILE, MANIFEST_FILE,
+  MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_INDEX_FORMAT, SizeManifest, sizeFolderName, WEIGHTS_FILE,
+} from './format';
+
+/** What an export is made from: a trained model and what describes it. */
+export interface ExportSource {
+  /** The full trained model. */
+  model: FmrlRec;
+  /** The dataset (name, item ids, item titles). */
+  dataset: Pick<Dataset, 'name' | 'numItems' | 'itemIds' | 'items'>;
+  /** Feature label, e.g. "text:use+id". */
+  features: string;
+  /** Input window L used in training and evaluation. */
+  maxLen: number;
+  /** Metrics per size (valid, and test when known), or null. */
+  metrics: { valid: MetricsBySize; test: MetricsBySize | null } | null;
+  /** Run folder and best epoch, recorded in the manifest. */
+  run: string;
+  bestEpoch: number | null;
+}
+
+/** items.json entries for ids 1..N. */
+export function catalogueEntries(dataset: ExportSource['dataset']): ItemEntry[] {
+  const entries: ItemEntry[] = [];
+  for (let id = 1; id <= dataset.numItems; id++) {
+    entries.push({ id, asin: dataset.itemIds[id] ?? '', title: dataset.items[id]?.title ?? '' });
+  }
+  return entries;
+}
+
+/** Columns 0:m of a rows×d matrix. */
+function leadingColumns(matrix: Float32Array, rows: number, d: number, m: number): Float32Array {
+  const out = new Float32Array(rows * m);
+  for (let r = 0; r < rows; r++) out.set(matrix.subarray(r * d, r * d + m), r * m);
+  return out;
+}
+
+/**
+ * Make outDir ready: absent or empty is fine; an earlier export is replaced
+ * when forced; any other content is never touched.
+ */
+function prepareOutDir(outDir: string, force: boolean): void {
+  if (fs.existsSync(outDir)) {
+    if (!fs.statSync(outDir).isDirectory()) throw new UserError(`${outDir} exists and is not a folder`);
+    if (fs.readdirSync(outDir).length > 0) {
+      const earlierExport = fs.existsSync(path.join(outDir, MANIFEST_FILE)) || fs.existsSync(path.join(outDir, INDEX_FILE));
+      if (!earlierExport) throw new UserError(`${outDir} holds files that are not an fmrlrec export; choose another --out`);
+      if (!force) throw new UserError(`${outDir} already holds an export (pass --force to replace it)`);
+      fs.rmSync(outDir, { recursive: true });
+    }
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+}
+
+/**
+ * Write the folder of size m. `itemTable` is the full model's E ((N+1)×D),
+ * computed once by the caller for all sizes.
+ */
+function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: number, outDir: string): SizeManifest {
+  const { model, dataset } = source;
+  const small = sliceModel(model, m);
+  const rows = model.numRows;
+  const weightsFile = path.join(outDir, WEIGHTS_FILE);
+  saveParams(weightsFile, small, { format: MODEL_FORMAT, size: String(m) });
+  writeSafetensors(path.join(outDir, ITEM_TABLE_FILE), { [ITEM_TABLE_TENSOR]: { data: leadingColumns(itemTable, rows, model.width, m), shape: [rows, m] } });
+  const config: ExportedConfig = {
+    format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, dataset: dataset.name, features: source.features,
+    model: small.config, maxLen: source.maxLen,
+  };
+  writeJsonAtomic(path.join(outDir, CONFIG_FILE), config);
+  writeJsonAtomic(path.join(outDir, ITEMS_FILE), catalogueEntries(dataset));
+  const bytes: SizeManifest['bytes'] = { total: 0 };
+  for (const file of [WEIGHTS_FILE, ITEM_TABLE_FILE, CONFIG_FILE, ITEMS_FILE]) {
+    bytes[file] = fs.statSync(path.join(outDir, file)).size;
+    bytes.total += bytes[file];
+  }
+  const key = String(m);
+  const valid = source.metrics?.valid[key];
+  const manifest: SizeManifest = {
+    format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, dataset: dataset.name, size: m, dims: small.config.dims,
+    parameters: parameterCount(small), bytes,
+    metrics: valid ? { valid, test: source.metrics?.test?.[key] ?? null } : null,
+    source: { run: source.run, bestEpoch: source.bestEpoch },
+    created: new Date().toISOString(),
+  };
+  writeJsonAtomic(path.join(outDir, MANIFEST_FILE), manifest);
+  return manifest;
+}
+
+/** Export one size m of the model's ladder into outDir. */
+export function exportSize(source: ExportSource, m: number, outDir: string, force = false): SizeManifest {
+  const { dims } = source.model.config;
+  if (!dims.includes(m)) throw new UserError(`--size ${m} is not in the model's ladder (sizes: ${dims.join(', ')}, or "all")`);
+  prepareOutDir(outDir, force);
+  return writeSizeFolder(source, source.model.itemTable(), m, outDir);
+}
+
+/** Export every size of the ladder: one folder per size plus index.json. */
+export function exportAllSizes(source: ExportSource, outDir: string, force = false, onSize: (manifest: SizeManifest) => void = () => {}): ExportIndex {
+  prepareOutDir(outDir, force);
+  const itemTable = source.model.itemTable();
+  const index: ExportIndex = { format: MODEL_INDEX_FORMAT, version: MODEL_FORMAT_VERSION, dataset: source.dataset.name, sizes: [] };
+  for (const m of source.model.config.dims) {
+    const folder = sizeFolderName(m);
+    const manifest = writeSizeFolder(source, itemTable, m, path.join(outDir, folder));
+    index.sizes.push({
+      size: m, folder, parameters: manifest.parameters, bytes: manifest.bytes.total,
+      validRecall10: manifest.metrics?.valid['Recall@10'] ?? null, validNdcg10: manifest.metrics?.valid['NDCG@10'] ?? null,
+    });
+    onSize(manifest);
+  }
+  writeJsonAtomic(path.join(outDir, INDEX_FILE), index);
+  return index;
+}

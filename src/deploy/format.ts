@@ -1,0 +1,99 @@
+/**
+ * The exported model folder (`fmrlrec export`): one self-contained folder per
+ * size m, readable without the run, the dataset or the feature cache.
+ *
+ *   <out>/                      one size
+ *     manifest.json             {@link SizeManifest}: size, parameters, bytes, metrics
+ *     config.json               {@link ExportedConfig}: the size-m model's configuration
+ *     model.safetensors         the size-m model's parameters, one tensor per name
+ *                               (the names and [out, in] shapes of src/model; an MRL
+ *                               matrix is m×m with its zero blocks above the block diagonal)
+ *     item_table.safetensors    "item_table": E[:, 0:m], (N+1)×m float32 (row 0 = padding),
+ *                               precomputed because item embeddings are fixed after training
+ *     items.json                {@link ItemEntry}[]: item id ↔ ASIN ↔ title, ids 1..N
+ *
+ *   <out>/                      every size (`--size all`)
+ *     index.json                {@link ExportIndex}: the sizes and their folders
+ *     size-8/ size-16/ ...      one folder of the layout above per size
+ *
+ * This file only describes the format (types, names); it imports nothing from
+ * Node so that the browser engine can share it.
+ */
+import type { ModelConfig } from '../model/config';
+
+/** Format name and version written into every manifest and index. */
+export const MODEL_FORMAT = 'fmrlrec-model';
+export const MODEL_INDEX_FORMAT = 'fmrlrec-model-index';
+export const MODEL_FORMAT_VERSION = 1;
+
+export const MANIFEST_FILE = 'manifest.json';
+export const CONFIG_FILE = 'config.json';
+export const WEIGHTS_FILE = 'model.safetensors';
+export const ITEM_TABLE_FILE = 'item_table.safetensors';
+export const ITEMS_FILE = 'items.json';
+export const INDEX_FILE = 'index.json';
+
+/** Name of the one tensor in item_table.safetensors. */
+export const ITEM_TABLE_TENSOR = 'item_table';
+
+/** Folder of size m inside an every-size export. */
+export function sizeFolderName(m: number): string {
+  return `size-${m}`;
+}
+
+/** config.json: what is needed to rebuild and run the size-m model. */
+export interface ExportedConfig {
+  format: typeof MODEL_FORMAT;
+  version: typeof MODEL_FORMAT_VERSION;
+  /** Dataset the model was trained on (e.g. "beauty"). */
+  dataset: string;
+  /** Item features the model was trained with (e.g. "text:use+id"). */
+  features: string;
+  /** The size-m model: dims is the ladder up to and including m. */
+  model: ModelConfig;
+  /** Input window L: scoring reads the last maxLen items of a history (SPEC §2). */
+  maxLen: number;
+}
+
+/** One entry of items.json. */
+export interface ItemEntry {
+  /** Item id 1..N (0 is padding and is not listed). */
+  id: number;
+  /** External id (an Amazon ASIN for the Amazon datasets); "" when unknown. */
+  asin: string;
+  /** Item title; "" when unknown. */
+  title: string;
+}
+
+/** Ranking metrics of one split at this size, as in the run's metrics.json. */
+export type SizeMetrics = Record<string, number>;
+
+/** manifest.json of one exported size. */
+export interface SizeManifest {
+  format: typeof MODEL_FORMAT;
+  version: typeof MODEL_FORMAT_VERSION;
+  dataset: string;
+  /** The size m (the width of this model). */
+  size: number;
+  /** The ladder of this model (sizes up to m it can also serve exactly). */
+  dims: number[];
+  /** Parameters that exist in the size-m model (MRL matrices: block lower triangle only). */
+  parameters: number;
+  /** Bytes of each file of the folder, and their total. */
+  bytes: Record<string, number> & { total: number };
+  /** Validation (and test, when known) metrics of this size; null when the run has none. */
+  metrics: { valid: SizeMetrics; test: SizeMetrics | null } | null;
+  /** Where the model came from. */
+  source: { run: string; bestEpoch: number | null };
+  /** ISO time of export. */
+  created: string;
+}
+
+/** index.json of an every-size export. */
+export interface ExportIndex {
+  format: typeof MODEL_INDEX_FORMAT;
+  version: typeof MODEL_FORMAT_VERSION;
+  dataset: string;
+  /** One entry per size, ascending. */
+  sizes: { size: number; folder: string; parameters: number; bytes: number; validRecall10: number | null; validNdcg10: number | null }[];
+}

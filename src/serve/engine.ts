@@ -1,0 +1,359 @@
+/**
+ * Inference engine for an exported fMRLRec model, in plain TypeScript: no Node
+ * module and no native kernel, so the same code runs in Node and in a browser.
+ *
+ * A model of width W serves every size m of its ladder up to W exactly: the
+ * size-m model is the prefix of width m of every tensor (SPEC §6), so the
+ * engine runs the forward on the top-left m×m blocks of the stored matrices,
+ * at a cost that grows with m² rather than W².
+ *
+ * Two ways to get a user vector, with the same mathematics (SPEC §4):
+ * - from a full history (`userVector`): layer by layer over all positions
+ *   (matrix rows reused across positions), then the recurrence as a scan over
+ *   the last `maxLen` items, as evaluation does;
+ * - streaming (`startStream` / `push`): one step per new interaction. Each
+ *   block keeps its complex recurrent state h = λ ⊙ h + u, so an interaction
+ *   costs one position of work instead of re-reading the history. A stream
+ *   never forgets (its window is unbounded); it equals `userVector` whenever the
+ *   history is at most `maxLen` long, and `userVector(history, m, Infinity)`
+ *   always.
+ * An empty history is the padding item alone (its output row), as in
+ * evaluation. Scores of size m: user[0:m] · E[i, 0:m] for items 1..N.
+ *
+ * Shapes: W = stored width, m = the size served, T = positions, N1 = N + 1.
+ */
+import type { ExportedConfig } from '../deploy/format';
+import { blockParamNames } from '../deploy/param-names';
+import { chunkBounds } from '../model/config';
+import { UserError } from '../util/errors';
+import type { Float32Tensor } from './safetensors-view';
+import { RankedItem, topK } from './top-k';
+
+/** What the engine is built from (decoded files of an exported folder). */
+export interface EngineModel {
+  config: ExportedConfig;
+  /** Parameters by name (src/model names), at the model's width W. */
+  weights: Record<string, Float32Tensor>;
+  /** E: (N+1)×W item table, row 0 = padding. */
+  itemTable: Float32Tensor;
+}
+
+/** A user's streaming state at one size. */
+export interface UserStream {
+  readonly size: number;
+  /** Real items pushed so far. */
+  length: number;
+  /** Per block: the recurrent state h (re, im), width `size`. */
+  readonly hRe: Float64Array[];
+  readonly hIm: Float64Array[];
+  /** Output of the last pushed item (null before the first). */
+  last: Float32Array | null;
+}
+
+/** Options of {@link InferenceEngine.rank}. */
+export interface RankOptions {
+  /** How many items to return. */
+  k: number;
+  /** Items that must not be returned (e.g. the history). */
+  exclude?: Iterable<number>;
+  /** Rank only these items (ids 1..N) instead of the whole catalogue. */
+  candidates?: ArrayLike<number>;
+}
+
+interface BlockWeights {
+  ln1Gain: Float32Array; ln1Bias: Float32Array; ln2Gain: Float32Array; ln2Bias: Float32Array;
+  inRe: Float32Array; inReB: Float32Array; inIm: Float32Array; inImB: Float32Array;
+  outRe: Float32Array; outReB: Float32Array; outIm: Float32Array;
+  lamRe: Float32Array; lamIm: Float32Array; gamma: Float32Array;
+  gate: Float32Array; gateB: Float32Array; w1: Float32Array; w1B: Float32Array; w2: Float32Array; w2B: Float32Array;
+}
+
+export class InferenceEngine {
+  /** Stored width W (the largest size served). */
+  readonly width: number;
+  /** Sizes served exactly: the ladder up to W. */
+  readonly sizes: readonly number[];
+  /** N: items are 1..N. */
+  readonly numItems: number;
+  /** Window L of `userVector`. */
+  readonly maxLen: number;
+  readonly config: ExportedConfig;
+  private readonly eps: number;
+  private readonly blocks: BlockWeights[];
+  private readonly table: Float32Array;
+  private readonly boundsBySize = new Map<number, Int32Array>();
+
+  constructor(model: EngineModel) {
+    const { config } = model;
+    const mc = config.model;
+    this.config = config;
+    this.sizes = mc.dims.slice();
+    this.width = mc.dims[mc.dims.length - 1];
+    this.numItems = mc.numItems;
+    this.maxLen = config.maxLen;
+    this.eps = mc.layerNormEps;
+    mc.dims.forEach((m, j) => this.boundsBySize.set(m, chunkBounds(mc.dims.slice(0, j + 1))));
+    const w = this.width;
+    const n1 = mc.numItems + 1;
+    const get = (name: string, shape: number[]): Float32Array => {
+      const t = model.weights[name];
+      if (!t) throw new UserError(`model weights: parameter ${name} is missing`);
+      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+        throw new UserError(`model weights: parameter ${name} has shape [${t.shape}], expected [${shape}]`);
+      }
+      return t.data;
+    };
+    const { itemTable } = model;
+    if (itemTable.shape.length !== 2 || itemTable.shape[0] !== n1 || itemTable.shape[1] !== w) {
+      throw new UserError(`item table has shape [${itemTable.shape}], expected [${n1},${w}]`);
+    }
+    this.table = itemTable.data;
+    this.blocks = [];
+    for (let b = 0; b < mc.numBlocks; b++) {
+      const n = blockParamNames(b);
+      const sq = [w, w];
+      const v = [w];
+      const nuLog = get(n.lru.nuLog, v);
+      const thetaLog = get(n.lru.thetaLog, v);
+      const gammaLog = get(n.lru.gammaLog, v);
+      const lamRe = new Float32Array(w);
+      const lamIm = new Float32Array(w);
+      const gamma = new Float32Array(w);
+      for (let j = 0; j < w; j++) {
+        const r = Math.exp(-Math.exp(nuLog[j]));
+        const phi = Math.exp(thetaLog[j]);
+        lamRe[j] = r * Math.cos(phi);
+        lamIm[j] = r * Math.sin(phi);
+        gamma[j] = Math.exp(gammaLog[j]);
+      }
+      this.blocks.push({
+        ln1Gain: get(n.ln1.weight, v), ln1Bias: get(n.ln1.bias, v),
+        ln2Gain: get(n.ln2.weight, v), ln2Bias: get(n.ln2.bias, v),
+        inRe: get(n.lru.inReW, sq), inReB: get(n.lru.inReB, v), inIm: get(n.lru.inImW, sq), inImB: get(n.lru.inImB, v),
+        outRe: get(n.lru.outReW, sq), outReB: get(n.lru.outReB, v), outIm: get(n.lru.outImW, sq),
+        lamRe, lamIm, gamma,
+        gate: get(n.ffn.gate.weight, sq), gateB: get(n.ffn.gate.bias, v),
+        w1: get(n.ffn.w1.weight, sq), w1B: get(n.ffn.w1.bias, v),
+        w2: get(n.ffn.w2.weight, sq), w2B: get(n.ffn.w2.bias, v),
+      });
+    }
+  }
+
+  /** Chunk bounds of size m; throws a UserError when m is not a size of this model. */
+  private bounds(m: number): Int32Array {
+    const b = this.boundsBySize.get(m);
+    if (!b) throw new UserError(`size ${m} is not served by this model (sizes: ${this.sizes.join(', ')})`);
+    return b;
+  }
+
+  /** True when m is one of the sizes this model serves. */
+  servesSize(m: number): boolean {
+    return this.boundsBySize.has(m);
+  }
+
+  private checkUser(user: Float32Array, m: number): void {
+    this.bounds(m);
+    if (user.length < m) throw new RangeError(`a user vector of width ${user.length} cannot score at size ${m}`);
+  }
+
+  private checkItem(item: number): void {
+    if (!Number.isInteger(item) || item < 1 || item > this.numItems) throw new RangeError(`item ${item} is not in 1..${this.numItems}`);
+  }
+
+  /**
+   * The user vector (width m) after a history of item ids (1..N), reading the
+   * last `window` items (default: the model's maxLen), layer by layer.
+   */
+  userVector(history: ArrayLike<number>, m: number = this.width, window: number = this.maxLen): Float32Array {
+    const bounds = this.bounds(m);
+    const start = Math.max(0, history.length - window);
+    const t = Math.max(1, history.length - start);
+    const x = new Float32Array(t * m);
+    if (history.length === 0) {
+      x.set(this.table.subarray(0, m)); // the padding item alone
+    } else {
+      for (let r = 0; r < t; r++) {
+        const item = history[start + r];
+        this.checkItem(item);
+        x.set(this.table.subarray(item * this.width, item * this.width + m), r * m);
+      }
+    }
+    let h: Float32Array = x;
+    for (const block of this.blocks) h = this.blockForward(block, bounds, m, h, t, null);
+    return h.slice((t - 1) * m, t * m);
+  }
+
+  /** A new, empty stream at size m. */
+  startStream(m: number = this.width): UserStream {
+    this.bounds(m);
+    return {
+      size: m, length: 0, last: null,
+      hRe: this.blocks.map(() => new Float64Array(m)), hIm: this.blocks.map(() => new Float64Array(m)),
+    };
+  }
+
+  /** Feed one interaction into a stream: one position of work per block. */
+  push(stream: UserStream, item: number): void {
+    this.checkItem(item);
+    const m = stream.size;
+    const bounds = this.bounds(m);
+    let h: Float32Array = this.table.slice(item * this.width, item * this.width + m);
+    this.blocks.forEach((block, b) => {
+      const state = { re: stream.hRe[b], im: stream.hIm[b], fresh: stream.length === 0 };
+      h = this.blockForward(block, bounds, m, h, 1, state);
+    });
+    stream.length++;
+    stream.last = h;
+  }
+
+  /** The user vector of a stream (the padding item's output while it is empty). */
+  streamVector(stream: UserStream): Float32Array {
+    return stream.last ?? this.userVector([], stream.size);
+  }
+
+  /**
+   * One block over T positions at width m. With `carry`, T must be 1 and the
+   * recurrence continues from (and updates) the carried state; without, it
+   * starts from zero at the first position.
+   */
+  private blockForward(
+    p: BlockWeights, bounds: Int32Array, m: number, x: Float32Array, t: number,
+    carry: { re: Float64Array; im: Float64Array; fresh: boolean } | null,
+  ): Float32Array {
+    const w = this.width;
+    const size = t * m;
+    const n1 = new Float32Array(size);
+    layerNorm(x, t, m, bounds, p.ln1Gain, p.ln1Bias, this.eps, n1);
+    const vRe = new Float32Array(size);
+    const vIm = new Float32Array(size);
+    mrlLinear(p.inRe, w, bounds, p.inReB, n1, t, m, vRe, 1, false);
+    mrlLinear(p.inIm, w, bounds, p.inImB, n1, t, m, vIm, 1, false);
+    // u = γ ⊙ v, then h_r = λ ⊙ h_{r−1} + u_r (h stored as float32 like the model's scan output).
+    const hRe = new Float32Array(size);
+    const hIm = new Float32Array(size);
+    const { lamRe, lamIm, gamma } = p;
+    for (let c = 0; c < m; c++) {
+      let re = carry && !carry.fresh ? carry.re[c] : 0;
+      let im = carry && !carry.fresh ? carry.im[c] : 0;
+      const g = gamma[c];
+      for (let r = 0; r < t; r++) {
+        const i = r * m + c;
+        const uRe = Math.fround(g * vRe[i]);
+        const uIm = Math.fround(g * vIm[i]);
+        const nextRe = lamRe[c] * re - lamIm[c] * im + uRe;
+        const nextIm = lamRe[c] * im + lamIm[c] * re + uIm;
+        re = nextRe; im = nextIm;
+        hRe[i] = re; hIm[i] = im;
+      }
+      if (carry) { carry.re[c] = re; carry.im[c] = im; }
+    }
+    // y = Re(C h) = out_re·h_re − out_im·h_im + b; residual.
+    const hidden = new Float32Array(size);
+    mrlLinear(p.outRe, w, bounds, p.outReB, hRe, t, m, hidden, 1, false);
+    mrlLinear(p.outIm, w, bounds, null, hIm, t, m, hidden, -1, true);
+    for (let i = 0; i < size; i++) hidden[i] += x[i];
+    // Gated feed-forward on LN2(hidden); residual.
+    const n2 = new Float32Array(size);
+    layerNorm(hidden, t, m, bounds, p.ln2Gain, p.ln2Bias, this.eps, n2);
+    const a = new Float32Array(size);
+    const g = new Float32Array(size);
+    mrlLinear(p.w1, w, bounds, p.w1B, n2, t, m, a, 1, false);
+    mrlLinear(p.gate, w, bounds, p.gateB, n2, t, m, g, 1, false);
+    for (let i = 0; i < size; i++) {
+      const gi = g[i];
+      a[i] = (gi / (1 + Math.exp(-gi))) * a[i];
+    }
+    const out = new Float32Array(size);
+    mrlLinear(p.w2, w, bounds, p.w2B, a, t, m, out, 1, false);
+    for (let i = 0; i < size; i++) out[i] += hidden[i];
+    return out;
+  }
+
+  /** Scores of every item at size m: out[i] = user[0:m]·E[i, 0:m]; out[0] (padding) = −∞. */
+  scoreAll(user: Float32Array, m: number, out: Float32Array = new Float32Array(this.numItems + 1)): Float32Array {
+    this.checkUser(user, m);
+    const { table, width: w } = this;
+    out[0] = -Infinity;
+    for (let i = 1; i <= this.numItems; i++) out[i] = dot(table, i * w, user, 0, m);
+    return out;
+  }
+
+  /** Scores of the given items (ids 1..N) at size m, in the order given. */
+  scoreItems(user: Float32Array, m: number, items: ArrayLike<number>): Float32Array {
+    this.checkUser(user, m);
+    const out = new Float32Array(items.length);
+    for (let c = 0; c < items.length; c++) {
+      this.checkItem(items[c]);
+      out[c] = dot(this.table, items[c] * this.width, user, 0, m);
+    }
+    return out;
+  }
+
+  /** The best k items for a user vector at size m (ties: lower id first). */
+  rank(user: Float32Array, m: number, options: RankOptions): RankedItem[] {
+    const exclude = options.exclude ? new Set(options.exclude) : null;
+    if (options.candidates) {
+      const ids = Array.from(options.candidates);
+      return topK(this.scoreItems(user, m, ids), options.k, exclude, ids);
+    }
+    return topK(this.scoreAll(user, m), options.k, exclude, null);
+  }
+}
+
+/** Σ_{j<n} a[ao + j] · b[bo + j]. */
+function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    s0 += a[ao + j] * b[bo + j];
+    s1 += a[ao + j + 1] * b[bo + j + 1];
+    s2 += a[ao + j + 2] * b[bo + j + 2];
+    s3 += a[ao + j + 3] * b[bo + j + 3];
+  }
+  for (; j < n; j++) s0 += a[ao + j] * b[bo + j];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/**
+ * y (T×m) = alpha · MRL(x) (+ bias), or y += that when accumulate: for each
+ * chunk k inside m, y[:, C(k)] = x[:, 0:m_k] · W[C(k), 0:m_k]ᵀ, W stored with
+ * row stride w. Rows of W are read once for all T positions.
+ */
+function mrlLinear(
+  weight: Float32Array, w: number, bounds: Int32Array, bias: Float32Array | null,
+  x: Float32Array, t: number, m: number, y: Float32Array, alpha: number, accumulate: boolean,
+): void {
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    const c1 = bounds[k + 1];
+    for (let i = bounds[k]; i < c1; i++) {
+      const row = i * w;
+      const b = bias ? bias[i] : 0;
+      for (let r = 0; r < t; r++) {
+        const v = alpha * dot(weight, row, x, r * m, c1);
+        const o = r * m + i;
+        y[o] = accumulate ? y[o] + v : v + b;
+      }
+    }
+  }
+}
+
+/** Chunk-wise LayerNorm of T rows of width m (biased variance), like the model's kernel. */
+function layerNorm(
+  x: Float32Array, t: number, m: number, bounds: Int32Array,
+  gain: Float32Array, bias: Float32Array, eps: number, y: Float32Array,
+): void {
+  for (let r = 0; r < t; r++) {
+    const o = r * m;
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      const lo = bounds[k];
+      const hi = bounds[k + 1];
+      let sum = 0;
+      for (let i = lo; i < hi; i++) sum += x[o + i];
+      const mu = sum / (hi - lo);
+      let squares = 0;
+      for (let i = lo; i < hi; i++) squares += (x[o + i] - mu) * (x[o + i] - mu);
+      const rstd = 1 / Math.sqrt(squares / (hi - lo) + eps);
+      for (let i = lo; i < hi; i++) y[o + i] = (x[o + i] - mu) * rstd * gain[i] + bias[i];
+    }
+  }
+}
