@@ -125,7 +125,7 @@ class Call {
   void matrix(const Array& a, int64_t rows, int64_t cols, int64_t ld) {
     if (failed_) return;
     if (ld < (cols > 1 ? cols : 1)) {
-      fail("row stride of %s (%lld) is smaller than its %lld columns", a.name, static_cast<long long>(ld),
+      fail("row stride of %s (%lld) must be at least max(1, %lld columns)", a.name, static_cast<long long>(ld),
            static_cast<long long>(cols));
       return;
     }

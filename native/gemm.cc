@@ -17,30 +17,37 @@ constexpr int64_t kKC = kNR == 32 ? 192 : 256;  // depth of a block: a B sliver 
 constexpr int64_t kMC = (144 / kMR) * kMR;      // rows of an A block (kMC × kKC stays in L2)
 constexpr int64_t kNC = 2048;                   // columns of a B panel (kKC × kNC stays in L3)
 
-// acc += a sliver (p0..p1) × b sliver (p0..p1), all in registers.
-__attribute__((always_inline)) inline void accumulate(Vec (&acc)[kMR][kNV], const float* __restrict a,
-                                                      const float* __restrict b, int64_t p0, int64_t p1) {
+// acc += A sliver · B sliver over p = p0 .. p1-1, all in registers. Element
+// (i, p) of the A sliver is a[p·a_step + i] (packed, or op(A) read in place from
+// a transposed A), or a[i·a_step + p] when kRowMajorA (read in place from a
+// row-major A); the B sliver's row p is the kNR floats at b + p·b_step.
+template <bool kRowMajorA>
+__attribute__((always_inline)) inline void accumulate(Vec (&acc)[kMR][kNV], const float* __restrict a, int64_t a_step,
+                                                      const float* __restrict b, int64_t b_step, int64_t p0, int64_t p1) {
   for (int64_t p = p0; p < p1; ++p) {
     Vec bv[kNV];
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) bv[v] = load(b + p * kNR + v * kW);
+    for (int v = 0; v < kNV; ++v) bv[v] = load(b + p * b_step + v * kW);
 #pragma GCC unroll 16
     for (int i = 0; i < kMR; ++i) {
-      Vec av = splat(a[p * kMR + i]);
+      Vec av = splat(kRowMajorA ? a[i * a_step + p] : a[p * a_step + i]);
 #pragma GCC unroll 4
       for (int v = 0; v < kNV; ++v) acc[i][v] += av * bv[v];
     }
   }
 }
 
-// C (kMR × kNR, row stride ldc) = alpha · a·b + beta · C (beta = 0: C not read).
-void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+// C (kMR × kNR, row stride ldc) = alpha · A·B + beta · C (beta = 0: C not read);
+// A and B slivers as in accumulate().
+template <bool kRowMajorA>
+void micro_kernel(int64_t kc, const float* a, int64_t a_step, const float* b, int64_t b_step, float* c, int64_t ldc,
+                  float alpha, float beta) {
   Vec acc[kMR][kNV];
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) acc[i][v] = Vec{};
-  accumulate(acc, a, b, 0, kc);
+  accumulate<kRowMajorA>(acc, a, a_step, b, b_step, 0, kc);
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i) {
 #pragma GCC unroll 4
@@ -112,10 +119,10 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* ap, const flo
       const float* a = ap + i * kc;
       const float* b = bp + j * kc;
       if (rows == kMR && cols == kNR) {
-        micro_kernel(kc, a, b, c + i * ldc + j, ldc, alpha, beta);
+        micro_kernel<false>(kc, a, kMR, b, kNR, c + i * ldc + j, ldc, alpha, beta);
         continue;
       }
-      micro_kernel(kc, a, b, edge, kNR, 1.0f, 0.0f);
+      micro_kernel<false>(kc, a, kMR, b, kNR, edge, kNR, 1.0f, 0.0f);
       for (int64_t r = 0; r < rows; ++r) {
         for (int64_t q = 0; q < cols; ++q) {
           float* out = c + (i + r) * ldc + j + q;
@@ -163,7 +170,7 @@ void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_
     for (int v = 0; v < kNV; ++v) acc[i][v] = Vec{};
   int64_t p = 0;
   for (int s = 0; s < num_ends; ++s) {
-    accumulate(acc, a, b, p, ends[s]);
+    accumulate<false>(acc, a, kMR, b, kNR, p, ends[s]);
     p = ends[s];
     float* o = out[s] + offset;
 #pragma GCC unroll 16
@@ -198,6 +205,37 @@ bool gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, fl
         pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
         macro_kernel(mc, nc, kc, ap, bp, alpha, pc == 0 ? beta : 1.0f, c + ic * ldc + jc, ldc);
       }
+    }
+  }
+  return true;
+}
+
+void pack_b_panel(const float* b, int64_t ldb, int64_t k, int64_t n, float* out) {
+  pack_b(false, b, ldb, 0, k, 0, n, out);
+}
+
+bool gemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b_packed,
+                   float* c, int64_t ldc) {
+  if (m == 0 || n == 0 || k == 0) return true;
+  float* a_edge = scratch(kScratchGemmA, kMR * k);
+  if (a_edge == nullptr) return false;
+  alignas(64) float edge[kMR * kNR];
+  for (int64_t i = 0; i < m; i += kMR) {
+    const int64_t rows = min64(kMR, m - i);
+    if (rows < kMR) pack_a(trans_a, a, lda, i, rows, 0, k, a_edge);
+    for (int64_t j = 0; j < n; j += kNR) {
+      const int64_t cols = min64(kNR, n - j);
+      const float* b = b_packed + j * k;
+      const bool whole = rows == kMR && cols == kNR;
+      float* out = whole ? c + i * ldc + j : edge;
+      const int64_t ld_out = whole ? ldc : kNR;
+      const float beta = whole ? 1.0f : 0.0f;
+      if (rows < kMR) micro_kernel<false>(k, a_edge, kMR, b, kNR, out, ld_out, 1.0f, beta);
+      else if (trans_a) micro_kernel<false>(k, a + i, lda, b, kNR, out, ld_out, 1.0f, beta);
+      else micro_kernel<true>(k, a + i * lda, lda, b, kNR, out, ld_out, 1.0f, beta);
+      if (whole) continue;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t q = 0; q < cols; ++q) c[(i + r) * ldc + j + q] += edge[r * kNR + q];
     }
   }
   return true;

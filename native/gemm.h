@@ -45,7 +45,18 @@ int64_t snapshot_chunk(int64_t depth);
 bool gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
-// The same product on the thread pool (the public sgemm kernel).
+// Packs the row-major k × n matrix b (row stride ldb) as a panel of kNR-column
+// slivers for gemm_packed_b: round_up(n, kNR) · k floats, zero-padded.
+void pack_b_panel(const float* b, int64_t ldb, int64_t k, int64_t n, float* out);
+
+// C (m × n) += op(A) · B on the calling thread, with B packed by pack_b_panel
+// and op(A) read in place (only a partial last sliver is packed): op(A) is A
+// (row-major m × k, row stride lda) or, when trans_a, Aᵀ (A stored k × m).
+// For operands that sit in cache. Uses the scratch slot kScratchGemmA.
+bool gemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b_packed,
+                   float* c, int64_t ldc);
+
+// The same product as gemm_serial on the thread pool (the public sgemm kernel).
 bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

@@ -14,8 +14,9 @@
 //           down the sizes, G = Σ_{k' >= k} scale·(softmax_k' − onehot) is the
 //           gradient of the logits for the dims of chunk C(k) = [dims[k-1],
 //           dims[k]), so gradH[rows, C(k)] += G · e[items, C(k)] and
-//           gradE[items, C(k)] += Gᵀ · h[rows, C(k)]. gradE rows of a chunk
-//           belong to one task; gradH is summed per group and the groups are
+//           gradE[items, C(k)] += Gᵀ · h[rows, C(k)], G read in place and the
+//           other operand packed once (h per call, e per chunk). gradE rows of
+//           a chunk belong to one task; gradH is summed per group and the groups are
 //           added in group order. Results are deterministic for a thread count.
 #include <math.h>
 #include <stdlib.h>
@@ -41,6 +42,10 @@ struct Problem {
   int64_t block_rows;    // rows per block (a multiple of kMR)
   int64_t chunk;         // items per chunk (a multiple of kNR)
   int64_t chunks, groups;
+  // Gradient products: the dims of size k's chunk C(k), padded to whole kNR
+  // slivers, start at column panel_start[k] of a panel of panel_start[sizes].
+  int64_t panel_start[kMaxSizes + 1];
+  const float* h_panels;  // row block at r0: h[block, C(k)] packed at (r0 · panel_cols + panel_start[k] · rows)
 };
 
 // The logits of every size for rows [r0, r0+rows) × the chunk packed in
@@ -118,7 +123,10 @@ void pass_two_group(const Problem& p, const float* lse, float* grad_h_group, flo
   float* items_packed = scratch(kScratchItemsPacked, p.chunk * p.depth);
   float* logits = scratch(kScratchLogits, p.sizes * stride);
   float* grad = scratch(kScratchGradient, stride);
-  if (items_packed == nullptr || logits == nullptr || grad == nullptr) {
+  const int64_t panel_cols = p.panel_start[p.sizes];
+  float* item_panels = grad_h_group != nullptr ? scratch(kScratchItemPanels, p.chunk * panel_cols) : nullptr;
+  if (items_packed == nullptr || logits == nullptr || grad == nullptr ||
+      (grad_h_group != nullptr && item_panels == nullptr)) {
     __atomic_store_n(&out_of_memory, true, __ATOMIC_RELAXED);
     return;
   }
@@ -126,6 +134,10 @@ void pass_two_group(const Problem& p, const float* lse, float* grad_h_group, flo
     const int64_t j0 = c * p.chunk;
     const int64_t items = min64(p.chunk, p.n1 - j0);
     pack_rows_as_b(p.e, p.d, j0, items, p.depth, items_packed);
+    for (int k = 0; grad_h_group != nullptr && k < p.sizes; ++k) {
+      const int64_t lo = k == 0 ? 0 : p.dims[k - 1];
+      pack_b_panel(p.e + j0 * p.d + lo, p.d, items, p.dims[k] - lo, item_panels + p.panel_start[k] * items);
+    }
     for (int64_t r0 = 0; r0 < p.rows; r0 += p.block_rows) {
       const int64_t rows = min64(p.block_rows, p.rows - r0);
       tile_logits(p, r0, rows, items_packed, items, logits);
@@ -147,12 +159,12 @@ void pass_two_group(const Problem& p, const float* lse, float* grad_h_group, flo
         const int64_t width = p.dims[k] - lo;
         bool ok = true;
         if (grad_h_group != nullptr) {
-          ok &= gemm_serial(false, false, rows, width, items, 1.0f, grad, p.chunk, p.e + j0 * p.d + lo, p.d, 1.0f,
-                            grad_h_group + r0 * p.d + lo, p.d);
+          ok &= gemm_packed_b(false, rows, width, items, grad, p.chunk, item_panels + p.panel_start[k] * items,
+                              grad_h_group + r0 * p.d + lo, p.d);
         }
         if (grad_e != nullptr) {
-          ok &= gemm_serial(true, false, items, width, rows, 1.0f, grad, p.chunk, p.h + r0 * p.d + lo, p.d, 1.0f,
-                            grad_e + j0 * p.d + lo, p.d);
+          ok &= gemm_packed_b(true, items, width, rows, grad, p.chunk,
+                              p.h_panels + r0 * panel_cols + p.panel_start[k] * rows, grad_e + j0 * p.d + lo, p.d);
         }
         if (!ok) {
           __atomic_store_n(&out_of_memory, true, __ATOMIC_RELAXED);
@@ -189,6 +201,10 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
   p.chunk = snapshot_chunk(p.depth);
   p.chunks = (n1 + p.chunk - 1) / p.chunk;
   p.groups = min64(pool_threads(), p.chunks);
+  p.panel_start[0] = 0;
+  for (int k = 0; k < num_dims; ++k) {
+    p.panel_start[k + 1] = p.panel_start[k] + round_up(dims[k] - (k == 0 ? 0 : dims[k - 1]), kNR);
+  }
 
   const int64_t padded_rows = round_up(rows, p.block_rows);
   const bool gradients = grad_h != nullptr || grad_e != nullptr;
@@ -201,9 +217,13 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
   float* target_logit = static_cast<float*>(malloc(sizeof(float) * rows * num_dims));
   float* lse = static_cast<float*>(malloc(sizeof(float) * rows * num_dims));
   float* grad_h_groups = grad_h != nullptr ? static_cast<float*>(calloc(p.groups * rows * d, sizeof(float))) : nullptr;
+  float* h_panels = grad_e != nullptr
+      ? static_cast<float*>(aligned_alloc(64, sizeof(float) * round_up(padded_rows * p.panel_start[num_dims], 16)))
+      : nullptr;
   bool out_of_memory = row_of == nullptr || row_target == nullptr || (rows != t && h_rows == nullptr) ||
                        h_packed == nullptr || stat_max == nullptr || stat_sum == nullptr || target_logit == nullptr ||
-                       lse == nullptr || (grad_h != nullptr && grad_h_groups == nullptr);
+                       lse == nullptr || (grad_h != nullptr && grad_h_groups == nullptr) ||
+                       (grad_e != nullptr && h_panels == nullptr);
   if (!out_of_memory) {
     for (int64_t i = 0, a = 0; i < t; ++i) {
       if (targets[i] <= 0) continue;
@@ -215,8 +235,15 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
     p.h = h_rows != nullptr ? h_rows : h;
     p.h_packed = h_packed;
     p.target = row_target;
+    p.h_panels = h_panels;
     for (int64_t r0 = 0; r0 < rows; r0 += p.block_rows) {
-      pack_rows_as_a(p.h, d, r0, min64(p.block_rows, rows - r0), p.depth, h_packed + r0 * p.depth);
+      const int64_t block = min64(p.block_rows, rows - r0);
+      pack_rows_as_a(p.h, d, r0, block, p.depth, h_packed + r0 * p.depth);
+      for (int k = 0; h_panels != nullptr && k < num_dims; ++k) {
+        const int64_t lo = k == 0 ? 0 : dims[k - 1];
+        pack_b_panel(p.h + r0 * d + lo, d, block, dims[k] - lo,
+                     h_panels + r0 * p.panel_start[num_dims] + p.panel_start[k] * block);
+      }
     }
 
     Stats stats{stat_max, stat_sum, target_logit};
@@ -270,6 +297,7 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
   free(target_logit);
   free(lse);
   free(grad_h_groups);
+  free(h_panels);
   return !out_of_memory;
 }
 

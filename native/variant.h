@@ -20,6 +20,7 @@ enum ScratchSlot {
   kScratchItemsPacked,// softmax / ranking: packed chunk of item rows of e
   kScratchLogits,     // softmax / ranking: logits of a tile, one buffer per size
   kScratchGradient,   // softmax: gradient of the logits of a tile
+  kScratchItemPanels, // softmax: e[chunk, C(k)] of every size k, packed as B panels
   kScratchSlots
 };
 

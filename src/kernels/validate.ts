@@ -27,7 +27,7 @@ export function checkLength(kernel: string, name: string, array: ArrayLike<numbe
  */
 export function checkMatrix(kernel: string, name: string, array: ArrayLike<number>, rows: number, cols: number, ld: number): void {
   checkCount(kernel, `ld of ${name}`, ld);
-  if (ld < Math.max(1, cols)) fail(kernel, `row stride of ${name} (${ld}) is smaller than its ${cols} columns`);
+  if (ld < Math.max(1, cols)) fail(kernel, `row stride of ${name} (${ld}) must be at least max(1, ${cols} columns)`);
   if (rows > 0 && cols > 0) checkLength(kernel, name, array, (rows - 1) * ld + cols);
 }
 
