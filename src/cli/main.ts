@@ -3,6 +3,9 @@
 import { UserError } from '../util/errors';
 import { CliContext } from './context';
 import { EVAL_HELP, evalCommand } from './eval';
+import { EXPORT_HELP, exportCommand } from './export';
+import { RECOMMEND_HELP, recommendCommand } from './recommend';
+import { SERVE_HELP, serveCommand } from './serve';
 import { QUICKSTART_HELP, quickstartCommand } from './quickstart';
 import { TRAIN_HELP, trainCommand } from './train';
 
@@ -12,6 +15,9 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   quickstart: { run: quickstartCommand, summary: 'train and evaluate on a built-in synthetic dataset (about a minute)', help: QUICKSTART_HELP },
   train: { run: trainCommand, summary: 'train a model on a dataset and evaluate every size', help: TRAIN_HELP },
   eval: { run: evalCommand, summary: 'evaluate a trained run (every size, full ranking)', help: EVAL_HELP },
+  export: { run: exportCommand, summary: 'write a size (or every size) of a run as a self-contained model folder', help: EXPORT_HELP },
+  recommend: { run: recommendCommand, summary: 'rank items for a history with an exported model', help: RECOMMEND_HELP },
+  serve: { run: serveCommand, summary: 'serve an exported model over HTTP', help: SERVE_HELP },
 };
 
 const USAGE = `Usage: fmrlrec <command> [options]

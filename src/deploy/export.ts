@@ -85,11 +85,8 @@ function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: numbe
   };
   writeJsonAtomic(path.join(outDir, CONFIG_FILE), config);
   writeJsonAtomic(path.join(outDir, ITEMS_FILE), catalogueEntries(dataset));
-  const bytes: SizeManifest['bytes'] = { total: 0 };
-  for (const file of [WEIGHTS_FILE, ITEM_TABLE_FILE, CONFIG_FILE, ITEMS_FILE]) {
-    bytes[file] = fs.statSync(path.join(outDir, file)).size;
-    bytes.total += bytes[file];
-  }
+  const files = Object.fromEntries([WEIGHTS_FILE, ITEM_TABLE_FILE, CONFIG_FILE, ITEMS_FILE].map((f) => [f, fs.statSync(path.join(outDir, f)).size]));
+  const bytes: SizeManifest['bytes'] = { ...files, total: Object.values(files).reduce((a, b) => a + b, 0) };
   const key = String(m);
   const valid = source.metrics?.valid[key];
   const manifest: SizeManifest = {
@@ -103,10 +100,14 @@ function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: numbe
   return manifest;
 }
 
+/** Throws a UserError unless m is a size of the ladder `dims`. */
+export function checkExportSize(dims: readonly number[], m: number): void {
+  if (!dims.includes(m)) throw new UserError(`--size ${m} is not in the model's ladder (sizes: ${dims.join(', ')}, or "all")`);
+}
+
 /** Export one size m of the model's ladder into outDir. */
 export function exportSize(source: ExportSource, m: number, outDir: string, force = false): SizeManifest {
-  const { dims } = source.model.config;
-  if (!dims.includes(m)) throw new UserError(`--size ${m} is not in the model's ladder (sizes: ${dims.join(', ')}, or "all")`);
+  checkExportSize(source.model.config.dims, m);
   prepareOutDir(outDir, force);
   return writeSizeFolder(source, source.model.itemTable(), m, outDir);
 }

@@ -1,0 +1,54 @@
+/** `fmrlrec serve`: the recommendation HTTP service over an exported model. */
+import { RecommendServer, DEFAULT_SERVER_OPTIONS } from '../serve/http-server';
+import { loadModelFolder } from '../serve/model-folder';
+import { UserError } from '../util/errors';
+import { numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
+import type { CliContext } from './context';
+
+export const SERVE_HELP = `Usage: fmrlrec serve --model <dir> [--host 127.0.0.1] [--port 8080]
+
+Serves an exported model over HTTP (JSON; see docs/serving.md):
+  POST /v1/recommend   {"history": [...], "k": 10, "size": 64, "exclude_history": false,
+                        "candidates": [...], "funnel": {"size": 16, "shortlist": 200}}
+                       -> {"size": 64, "items": [{"id", "asin", "title", "score"}, ...]}
+  GET  /v1/items/:id   an item by id or ASIN
+  GET  /healthz        liveness
+  GET  /metrics        Prometheus text format
+A folder exported with --size all serves every size, chosen per request.
+SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit.
+
+  --model <dir>       folder made by "fmrlrec export"                      (required)
+  --host <addr>       address to listen on                      (default ${DEFAULT_SERVER_OPTIONS.host})
+  --port <n>          port (0 picks a free one)                  (default ${DEFAULT_SERVER_OPTIONS.port})
+  --max-body <bytes>  largest request body                       (default ${DEFAULT_SERVER_OPTIONS.maxBodyBytes})
+`;
+
+const OPTIONS: OptionSpec = {
+  model: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'max-body': { type: 'string' },
+};
+
+export async function serveCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const v = parseCommandArgs('serve', argv, OPTIONS);
+  if (v.help) { ctx.out(SERVE_HELP); return 0; }
+  const model = loadModelFolder(requireString(v, 'model', 'serve'));
+  const host = (v.host as string | undefined) ?? DEFAULT_SERVER_OPTIONS.host;
+  if (host === '') throw new UserError('--host must not be empty');
+  const server = new RecommendServer(model, {
+    ...DEFAULT_SERVER_OPTIONS, host,
+    port: numberFlag(v, 'port', DEFAULT_SERVER_OPTIONS.port, { min: 0, max: 65535, integer: true }),
+    maxBodyBytes: numberFlag(v, 'max-body', DEFAULT_SERVER_OPTIONS.maxBodyBytes, { min: 64, integer: true }),
+  });
+  const address = await server.listen();
+  const { engine, config } = model;
+  ctx.log(`serving ${config.dataset} (${engine.numItems} items, sizes ${engine.sizes.join(', ')}) on http://${address.address}:${address.port}`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      ctx.log(`${signal}: finishing requests in flight`);
+      server.close().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  ctx.log('stopped');
+  return 0;
+}

@@ -1,0 +1,202 @@
+/**
+ * The recommendation HTTP service (node:http, JSON):
+ *   POST /v1/recommend  {history, k?, size?, exclude_history?, candidates?, funnel?}
+ *                       → {"size", "items": [{id, asin, title, score}], "unknown"?}
+ *   GET  /v1/items/:id  an item by id or ASIN → {id, asin, title}
+ *   GET  /healthz       {"status": "ok", ...} (503 "draining" while shutting down)
+ *   GET  /metrics       Prometheus text format
+ * Errors are JSON {"error": message, "field": name}: 400 for a bad request
+ * (naming the field), 404, 405, 413 for a body over the limit. `close()` stops
+ * accepting connections, lets requests in flight finish, then resolves.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UserError } from '../util/errors';
+import { ServiceMetrics } from './metrics';
+import type { LoadedModel } from './model-folder';
+import { DEFAULT_LIMITS, parseRecommendRequest, recommend, RequestError, RequestLimits } from './recommender';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** Largest accepted request body in bytes. */
+  maxBodyBytes: number;
+  /** Limits on one request's contents. */
+  limits: RequestLimits;
+  /** How long `close()` waits for requests in flight before cutting connections. */
+  drainTimeoutMs: number;
+}
+
+export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
+  host: '127.0.0.1', port: 8080, maxBodyBytes: 64 * 1024, limits: DEFAULT_LIMITS, drainTimeoutMs: 10_000,
+};
+
+/** An HTTP error with a JSON body. */
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly field: string | null = null, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export class RecommendServer {
+  readonly metrics: ServiceMetrics;
+  private readonly server: http.Server;
+  private draining = false;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly model: LoadedModel, private readonly options: ServerOptions = DEFAULT_SERVER_OPTIONS) {
+    this.metrics = new ServiceMetrics({
+      dataset: model.config.dataset, sizes: model.engine.sizes.join(','), items: String(model.engine.numItems),
+    });
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  /** Start listening; resolves with the bound address (port 0 picks a free port). */
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        reject(err.code === 'EADDRINUSE' ? new UserError(`${this.options.host}:${this.options.port} is already in use (choose another --port)`)
+          : err.code === 'EACCES' ? new UserError(`not allowed to listen on ${this.options.host}:${this.options.port}`) : err);
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stop accepting, let requests in flight finish (up to drainTimeoutMs), then resolve. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.draining = true;
+    this.closing = new Promise((resolve) => {
+      const timer = setTimeout(() => this.server.closeAllConnections(), this.options.drainTimeoutMs);
+      timer.unref();
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.server.closeIdleConnections();
+    });
+    return this.closing;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const started = process.hrtime.bigint();
+    this.metrics.inFlight++;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routeName(url.pathname);
+    let finished = false;
+    const finish = (status: number, body: string, type = JSON_TYPE, headers: Record<string, string> = {}) => {
+      if (finished) return;
+      finished = true;
+      const head: Record<string, string | number> = { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers };
+      if (this.draining) head.Connection = 'close';
+      res.writeHead(status, head);
+      res.end(body);
+      this.metrics.inFlight--;
+      this.metrics.observe(route, status, Number(process.hrtime.bigint() - started) / 1e9);
+      if (this.draining) this.server.closeIdleConnections();
+    };
+    const fail = (err: unknown) => {
+      if (err instanceof HttpError) {
+        finish(err.status, JSON.stringify({ error: err.message, field: err.field }), JSON_TYPE, err.headers);
+      } else if (err instanceof RequestError) {
+        finish(400, JSON.stringify({ error: err.message, field: err.field }));
+      } else {
+        finish(500, JSON.stringify({ error: 'internal error', field: null }));
+        process.stderr.write(`fmrlrec serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+      }
+    };
+    try {
+      this.route(req, url, route).then((body) => finish(200, body.text, body.type), fail);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  private async route(req: http.IncomingMessage, url: URL, route: string): Promise<{ text: string; type: string }> {
+    const { engine, catalogue, config } = this.model;
+    const method = req.method ?? 'GET';
+    const json = (value: unknown) => ({ text: JSON.stringify(value), type: JSON_TYPE });
+    const allow = (methods: string) => {
+      if (!methods.split(', ').includes(method)) throw new HttpError(405, `${method} is not allowed on ${url.pathname} (allowed: ${methods})`, null, { Allow: methods });
+    };
+    switch (route) {
+      case '/v1/recommend': {
+        allow('POST');
+        const body = await readJsonBody(req, this.options.maxBodyBytes);
+        const answer = recommend(engine, catalogue, parseRecommendRequest(body, engine, this.options.limits));
+        if (answer.unknown) this.metrics.addUnknownItems((answer.unknown.history?.length ?? 0) + (answer.unknown.candidates?.length ?? 0));
+        return json(answer);
+      }
+      case '/v1/items/:id': {
+        allow('GET, HEAD');
+        const ref = decodeURIComponent(url.pathname.slice('/v1/items/'.length));
+        const id = catalogue.resolve(ref);
+        if (id === null) throw new HttpError(404, `no item "${ref}" (give an id 1..${engine.numItems} or an ASIN)`, 'id');
+        return json(catalogue.item(id));
+      }
+      case '/healthz':
+        allow('GET, HEAD');
+        if (this.draining) throw new HttpError(503, 'draining', null);
+        return json({ status: 'ok', dataset: config.dataset, sizes: engine.sizes, items: engine.numItems });
+      case '/metrics':
+        allow('GET');
+        return { text: this.metrics.render(), type: 'text/plain; version=0.0.4; charset=utf-8' };
+      default:
+        throw new HttpError(404, `no route ${url.pathname} (routes: POST /v1/recommend, GET /v1/items/:id, GET /healthz, GET /metrics)`, null);
+    }
+  }
+}
+
+/** The route a path belongs to (also the metrics label); "other" for no route. */
+function routeName(pathname: string): string {
+  if (pathname.startsWith('/v1/items/') && pathname.length > '/v1/items/'.length) return '/v1/items/:id';
+  if (pathname === '/v1/recommend' || pathname === '/healthz' || pathname === '/metrics') return pathname;
+  return 'other';
+}
+
+/** Read and parse a JSON body of at most maxBytes (413 beyond, 400 when not JSON). */
+function readJsonBody(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () => new HttpError(413, `the body is larger than ${maxBytes} bytes`, 'body', { Connection: 'close' });
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      req.resume();
+      reject(tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        over = true;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (over) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') {
+        reject(new HttpError(400, 'the body is empty; send a JSON object such as {"history": ["B004756YJA"], "k": 10}', 'body'));
+        return;
+      }
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(new HttpError(400, `the body is not valid JSON (${(err as Error).message})`, 'body'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
