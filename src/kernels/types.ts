@@ -7,19 +7,31 @@
  * subarray of a larger buffer. Complex tensors are held as two real arrays
  * (re, im). Shapes: T = packed positions, D = model width, N1 = N + 1 items
  * (row 0 = padding), K = number of sizes.
+ *
+ * Both implementations check their arguments the same way (src/kernels/validate.ts,
+ * native/addon.cc) and throw a RangeError "<kernel>: <problem>" for an array too
+ * short for its shape ("<name> is too short (has L, needs N)"), a size that is
+ * not a non-negative integer, a bad ladder, bounds or segments, an item index
+ * out of range, or an output that shares memory with an input or another
+ * output (outputs never alias inputs). Ladders (dims, bounds) have at most 64
+ * sizes. Native results are deterministic for a fixed thread count.
  */
 export interface Kernels {
   /** "native-avx512" | "native-avx2" | "native-baseline" | "typescript". */
   readonly name: string;
   /** Number of worker threads used by the kernels (1 for the TS twin). */
   threads(): number;
-  /** Set the number of worker threads (>= 1). No-op for the TS twin. */
+  /**
+   * Set the number of worker threads (>= 1; default: the processors this
+   * process may use). One pool serves every kernel. No-op for the TS twin.
+   */
   setThreads(n: number): void;
 
   /**
    * C = alpha · op(A) · op(B) + beta · C, op(A) is m×k, op(B) is k×n, C is m×n.
    * lda/ldb/ldc are the row strides of A, B, C as stored (A stored k×m when
-   * transA). beta = 0 means C is overwritten (never read; NaN-safe).
+   * transA). beta = 0 means C is overwritten (never read; NaN-safe). Every
+   * stride is at least max(1, columns as stored).
    */
   sgemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number,
@@ -31,7 +43,8 @@ export interface Kernels {
    * Fused multi-size softmax cross-entropy (SPEC §4 scores, §5 loss).
    * h: T×d hidden states; e: n1×d item table (all n1 items take part in the
    * softmax, padding row 0 included). For each size m in dims (ascending,
-   * last = d) and each row t with targets[t] > 0:
+   * last = d; a smaller last size leaves the columns past it with zero
+   * gradient) and each row t with targets[t] > 0 (targets in 0..n1−1):
    *   z = h[t, 0:m] · e[:, 0:m]ᵀ,  loss_{t,m} = logsumexp(z) − z[targets[t]].
    * Returns Σ_{t,m} loss_{t,m}; lossPerSize[k] (if given) gets Σ_t loss_{t,dims[k]}.
    * If gradH / gradE are given they are OVERWRITTEN with the gradient of
@@ -49,7 +62,8 @@ export interface Kernels {
    * Diagonal complex linear recurrence over segments:
    * for rows r in [segments[s], segments[s+1]): h_r = λ ⊙ h_{r−1} + u_r, and
    * h_r = u_r at the first row of a segment. u, h: T×d (re and im arrays);
-   * λ: d (re, im). segments has S+1 entries, segments[0] = 0, segments[S] = T.
+   * λ: d (re, im). segments has S+1 entries, segments[0] = 0, segments[S] = T,
+   * non-decreasing (an empty segment is allowed).
    */
   lruScanForward(
     uRe: Float32Array, uIm: Float32Array, lamRe: Float32Array, lamIm: Float32Array,
@@ -59,7 +73,9 @@ export interface Kernels {
   /**
    * Backward of lruScanForward for a real loss L. dh = ∂L/∂Re h + i ∂L/∂Im h.
    * Writes (overwrites) du likewise, and ADDS ∂L/∂λ (as re + i im) into
-   * dLamRe/dLamIm. Uses the forward outputs h.
+   * dLamRe/dLamIm. Uses the forward outputs h. Within a segment, from its
+   * last row back: g_r = dh_r + conj(λ)·g_{r+1} (g past the segment = 0),
+   * du_r = g_r, and dλ += g_r·conj(h_{r−1}) for every row but the first.
    */
   lruScanBackward(
     dhRe: Float32Array, dhIm: Float32Array, hRe: Float32Array, hIm: Float32Array,
@@ -91,9 +107,13 @@ export interface Kernels {
    * h: b×d (one row per user), e: n1×d. For row i, size dims[k]:
    * score_j = h[i, 0:m] · e[j, 0:m]; rank = 1 + #{ j in 1..n1−1, j ≠ target,
    * j not excluded for row i : score_j >= score_target }. Item 0 is never ranked.
+   * Ties count against the target, and so does NaN: the test is
+   * !(score_j < score_target), so a row of equal (or NaN) scores gets the worst
+   * rank. targets are in 1..n1−1.
    * exclude (optional): items of row i are excludeItems[excludeOffsets[i] ..
-   * excludeOffsets[i+1]) (a target listed there still counts as the target).
-   * Writes ranks[i*K + k].
+   * excludeOffsets[i+1]) (a target listed there still counts as the target;
+   * repeats and item 0 are harmless). Writes ranks[i*K + k]. The native kernel
+   * packs the whole item table once per call: pass many users per call.
    */
   rankTargets(
     h: Float32Array, e: Float32Array, b: number, n1: number, d: number,
