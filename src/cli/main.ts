@@ -4,6 +4,8 @@ import { UserError } from '../util/errors';
 import { CliContext } from './context';
 import { EVAL_HELP, evalCommand } from './eval';
 import { EXPORT_HELP, exportCommand } from './export';
+import { EXPORT_TORCH_HELP, exportTorchCommand } from './export-torch';
+import { IMPORT_TORCH_HELP, importTorchCommand } from './import-torch';
 import { RECOMMEND_HELP, recommendCommand } from './recommend';
 import { SERVE_HELP, serveCommand } from './serve';
 import { QUICKSTART_HELP, quickstartCommand } from './quickstart';
@@ -18,6 +20,8 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   export: { run: exportCommand, summary: 'write a size (or every size) of a run as a self-contained model folder', help: EXPORT_HELP },
   recommend: { run: recommendCommand, summary: 'rank items for a history with an exported model', help: RECOMMEND_HELP },
   serve: { run: serveCommand, summary: 'serve an exported model over HTTP', help: SERVE_HELP },
+  'import-torch': { run: importTorchCommand, summary: "build a run from the authors' PyTorch weights (safetensors)", help: IMPORT_TORCH_HELP },
+  'export-torch': { run: exportTorchCommand, summary: "write a run's model with the authors' PyTorch names (safetensors)", help: EXPORT_TORCH_HELP },
 };
 
 const USAGE = `Usage: fmrlrec <command> [options]

@@ -46,8 +46,8 @@ export interface TrainedRun {
   features: string;
   /** Epoch of best.safetensors when recorded. */
   bestEpoch: number | null;
-  /** Validation metrics per size (from metrics.json, else computed) and test metrics when reported. */
-  metrics: { valid: MetricsBySize; test: MetricsBySize | null };
+  /** Validation metrics per size (from metrics.json, else computed) and test metrics when reported; null when not asked for. */
+  metrics: { valid: MetricsBySize; test: MetricsBySize | null } | null;
 }
 
 /** Concatenate the columns of (rows×a) and (rows×b). */
@@ -60,8 +60,12 @@ export function concatColumns(left: Float32Array, a: number, right: Float32Array
   return out;
 }
 
-/** Load a run's best model (see the file comment for the two kinds of run). */
-export async function loadTrainedRun(runDir: string, kern: Kernels, progress: boolean): Promise<TrainedRun> {
+/**
+ * Load a run's best model (see the file comment for the two kinds of run).
+ * With `withMetrics`, validation metrics come from metrics.json, or are
+ * computed when the run has none (an imported run).
+ */
+export async function loadTrainedRun(runDir: string, kern: Kernels, progress: boolean, withMetrics = true): Promise<TrainedRun> {
   const config = loadRunConfig(runDir);
   const bestFile = path.join(runDir, BEST_FILE);
   if (!fs.existsSync(bestFile)) throw new UserError(`${runDir} has no ${BEST_FILE} yet (training has not finished an epoch)`);
@@ -92,7 +96,7 @@ export async function loadTrainedRun(runDir: string, kern: Kernels, progress: bo
   }
   const metadata = loadParams(bestFile, model);
   const saved = readMetricsReport(runDir);
-  const metrics = saved
+  const metrics = !withMetrics ? null : saved
     ? { valid: saved.valid, test: saved.test }
     : { valid: evaluate(model, split, 'valid', { batchSize: config.train.evalBatchSize, maxLen: config.train.maxLen, excludeHistory: false, progress }), test: null };
   const epoch = Number(metadata.epoch ?? saved?.best_epoch);

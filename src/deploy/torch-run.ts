@@ -1,0 +1,77 @@
+/**
+ * Run folders ↔ reference state_dicts in safetensors files (see
+ * ./torch-state-dict.ts for the names and shapes, docs/interop.md for the
+ * Python side).
+ * - import: a reference state_dict + its dataset → a run folder (run.json,
+ *   best.safetensors, and the reference's frozen feature tables in
+ *   reference_features.safetensors) that `export`, `recommend` and
+ *   `export-torch` accept;
+ * - export: a run's best model → a reference state_dict.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Kernels } from '../kernels/types';
+import { FmrlRec } from '../model/fmrlrec';
+import { DEFAULT_MODEL, defaultCacheDir } from '../run/defaults';
+import { loadDataset } from '../run/prepare';
+import { loadRunConfig, RunConfig, saveRunConfig } from '../run/run-config';
+import { saveParams } from '../train/checkpoint';
+import { BEST_FILE, REFERENCE_TRAIN_CONFIG } from '../train/trainer';
+import { UserError } from '../util/errors';
+import { readSafetensors, writeSafetensors } from '../util/safetensors';
+import { applyTorchModel, fromTorchStateDict, itemIdEmbeddingError, toTorchStateDict } from './torch-state-dict';
+import { concatColumns, loadTrainedRun, REFERENCE_FEATURES_FILE, REFERENCE_FEATURES_NAME, TOKEN_IMG, TOKEN_LANG } from './trained-run';
+
+/** What an import made. */
+export interface ImportSummary {
+  dims: number[];
+  numBlocks: number;
+  numItems: number;
+  langDim: number;
+  imgDim: number;
+}
+
+/**
+ * Build a run folder from a reference state_dict saved as safetensors and the
+ * P5 dataset folder it was trained on.
+ */
+export function importTorchRun(weightsFile: string, dataDir: string, outDir: string, kern: Kernels): ImportSummary {
+  if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) throw new UserError(`${outDir} is not empty; choose another --out`);
+  const { tensors } = readSafetensors(weightsFile);
+  const imported = fromTorchStateDict(tensors, weightsFile);
+  const source = { kind: 'p5' as const, path: path.resolve(dataDir), name: path.basename(path.resolve(dataDir)) };
+  const dataset = loadDataset(source);
+  const rows = dataset.numItems + 1;
+  const { features } = imported;
+  if (imported.numRows !== rows) {
+    throw new UserError(`${weightsFile}: the feature tables have ${imported.numRows} rows, but ${dataDir} has ${dataset.numItems} items (+1 padding row)`);
+  }
+  const config: RunConfig = {
+    version: 1,
+    dataset: source,
+    features: { text: REFERENCE_FEATURES_NAME, itemIds: false, cacheDir: defaultCacheDir() },
+    model: { ...DEFAULT_MODEL, dims: imported.dims, numBlocks: imported.numBlocks },
+    train: REFERENCE_TRAIN_CONFIG,
+  };
+  const model = new FmrlRec({
+    ...config.model, numItems: dataset.numItems, featureDim: features.langDim + features.imgDim, itemIdEmbedding: false,
+  }, concatColumns(features.lang, features.langDim, features.img, features.imgDim, rows), kern);
+  applyTorchModel(model, imported);
+  fs.mkdirSync(outDir, { recursive: true });
+  writeSafetensors(path.join(outDir, REFERENCE_FEATURES_FILE), {
+    [TOKEN_LANG]: { data: features.lang, shape: [rows, features.langDim] },
+    [TOKEN_IMG]: { data: features.img, shape: [rows, features.imgDim] },
+  });
+  saveParams(path.join(outDir, BEST_FILE), model, { source: 'import-torch', weights: path.resolve(weightsFile) });
+  saveRunConfig(outDir, config);
+  return { dims: imported.dims, numBlocks: imported.numBlocks, numItems: dataset.numItems, langDim: features.langDim, imgDim: features.imgDim };
+}
+
+/** Write a run's best model as a reference state_dict; returns the number of tensors. */
+export async function exportTorchRun(runDir: string, outFile: string, kern: Kernels, progress: boolean): Promise<number> {
+  if (loadRunConfig(runDir).features.itemIds) throw itemIdEmbeddingError(runDir);
+  const run = await loadTrainedRun(runDir, kern, progress, false);
+  const stateDict = toTorchStateDict(run.model, run.featureParts, runDir);
+  writeSafetensors(outFile, stateDict, { format: 'pt', source: 'fmrlrec export-torch' });
+  return Object.keys(stateDict).length;
+}
