@@ -63,7 +63,7 @@ export function availableNativeVariants(): NativeVariant[] {
 export function loadNativeKernels(variant: NativeVariant): Kernels {
   const native = loadAddon();
   if (native === null) {
-    throw new UserError(`native kernels are not built (${addonError}); run \`npm ci\` or \`npx node-gyp rebuild\``);
+    throw new UserError(`native kernels are not built (${addonError}); run \`npm ci\` or \`npm run install\``);
   }
   try {
     return native.createKernels(variant);
