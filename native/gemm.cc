@@ -152,17 +152,20 @@ void pack_rows_as_b(const float* src, int64_t ld, int64_t r0, int64_t rows, int6
   pack_b(true, src, ld, 0, depth, r0, rows, out);
 }
 
-void pack_gathered_rows_as_b(const float* src, int64_t ld, const int32_t* index, int count, int64_t depth, float* out) {
-  for (int j = 0; j < count; ++j) {
-    const float* row = src + index[j] * ld;
-    for (int64_t p = 0; p < depth; ++p) out[p * kNR + j] = row[p];
+void pack_gathered_rows_as_a(const float* src, int64_t ld, const int32_t* index, int count, int64_t depth, float* out) {
+  for (int i = 0; i < count; ++i) {
+    const float* row = src + index[i] * ld;
+    for (int64_t p = 0; p < depth; ++p) out[p * kMR + i] = row[p];
   }
-  for (int j = count; j < kNR; ++j)
-    for (int64_t p = 0; p < depth; ++p) out[p * kNR + j] = 0.0f;
+  for (int i = count; i < kMR; ++i)
+    for (int64_t p = 0; p < depth; ++p) out[p * kMR + i] = 0.0f;
 }
 
-void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_ends,
-                   float* const* out, int64_t offset, int64_t ld) {
+namespace {
+
+template <bool kRowMajorA>
+void snapshot(const float* a, int64_t a_step, const float* b, const int32_t* ends, int num_ends,
+              float* const* out, int64_t offset, int64_t ld) {
   Vec acc[kMR][kNV];
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i)
@@ -170,7 +173,7 @@ void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_
     for (int v = 0; v < kNV; ++v) acc[i][v] = Vec{};
   int64_t p = 0;
   for (int s = 0; s < num_ends; ++s) {
-    accumulate<false>(acc, a, kMR, b, kNR, p, ends[s]);
+    accumulate<kRowMajorA>(acc, a, a_step, b, kNR, p, ends[s]);
     p = ends[s];
     float* o = out[s] + offset;
 #pragma GCC unroll 16
@@ -178,6 +181,18 @@ void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_
 #pragma GCC unroll 4
       for (int v = 0; v < kNV; ++v) store(o + i * ld + v * kW, acc[i][v]);
   }
+}
+
+}  // namespace
+
+void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_ends,
+                   float* const* out, int64_t offset, int64_t ld) {
+  snapshot<false>(a, kMR, b, ends, num_ends, out, offset, ld);
+}
+
+void snapshot_tile_rows(const float* a, int64_t lda, const float* b, const int32_t* ends, int num_ends,
+                        float* const* out, int64_t offset, int64_t ld) {
+  snapshot<true>(a, lda, b, ends, num_ends, out, offset, ld);
 }
 
 int64_t snapshot_chunk(int64_t depth) {

@@ -22,17 +22,21 @@ void pack_rows_as_a(const float* src, int64_t ld, int64_t r0, int64_t rows, int6
 // values src[r0 + s·kNR + j, p] (0 past `rows`). Fills round_up(rows, kNR) · depth.
 void pack_rows_as_b(const float* src, int64_t ld, int64_t r0, int64_t rows, int64_t depth, float* out);
 
-// Like pack_rows_as_b for one sliver whose column j is row index[j] of src
-// (count <= kNR; columns past count are 0). Fills kNR · depth floats.
-void pack_gathered_rows_as_b(const float* src, int64_t ld, const int32_t* index, int count, int64_t depth, float* out);
+// Like pack_rows_as_a for one sliver whose row i is row index[i] of src
+// (count <= kMR; rows past count are 0). Fills kMR · depth floats.
+void pack_gathered_rows_as_a(const float* src, int64_t ld, const int32_t* index, int count, int64_t depth, float* out);
 
-// One kMR × kNR tile of dot products over packed slivers a and b, read out at
-// several depths: for s = 0..num_ends-1, out[s][offset + i·ld + j] gets
-// Σ_{p < ends[s]} a[p·kMR + i] · b[p·kNR + j] (ends ascending). The sum for an
-// entry does not depend on where its row and column sit in the tile, so equal
-// inputs give bit-equal results anywhere.
+// One kMR × kNR tile of dot products of an A sliver and a packed B sliver,
+// read out at several depths: for s = 0..num_ends-1, out[s][offset + i·ld + j]
+// gets Σ_{p < ends[s]} A[i, p] · b[p·kNR + j] (ends ascending). snapshot_tile
+// takes a packed A sliver (A[i, p] = a[p·kMR + i]); snapshot_tile_rows reads kMR
+// rows of a row-major matrix in place (A[i, p] = a[i·lda + p]). An entry's sum
+// is the same chain of operations wherever its row and column sit and however
+// A is held, so equal inputs give bit-equal results.
 void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_ends,
                    float* const* out, int64_t offset, int64_t ld);
+void snapshot_tile_rows(const float* a, int64_t lda, const float* b, const int32_t* ends, int num_ends,
+                        float* const* out, int64_t offset, int64_t ld);
 
 // Tile shape of the kernels built on snapshot_tile (softmax, ranking): blocks
 // of kSnapshotRows rows of h against chunks of snapshot_chunk(depth) items,

@@ -399,6 +399,18 @@ for (const variant of variants) {
         }
       }
     }
+    // Inexact (random) scores: an item that copies the target's row must tie with it
+    // (the target's score is computed exactly like every other item's).
+    const [b, n1, d, dims] = [40, 1100, 24, [3, 8, 24]];
+    const r = rankCase(b, n1, d, dims, false);
+    r.h = randomArray(b * d);
+    r.e = randomArray(n1 * d);
+    r.targets = new Int32Array(b).map((_, i) => 1 + 2 * i);
+    const copies = new Int32Array(b).map((_, i) => n1 - 1 - 7 * i);
+    copies.forEach((item, i) => r.e.copyWithin(item * d, r.targets[i] * d, (r.targets[i] + 1) * d));
+    const withCopies = runRank(native, r);
+    const withoutCopies = runRank(native, { ...r, offsets: Int32Array.from({ length: b + 1 }, (_, i) => i), items: copies });
+    withCopies.forEach((rank, i) => assert.equal(rank, withoutCopies[i] + 1, `user ${Math.floor(i / dims.length)}: a copy of the target ties`));
   });
 
   test(`${native.name}: deterministic for a thread count, close across thread counts`, () => {
