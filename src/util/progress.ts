@@ -31,9 +31,9 @@ export class ProgressBar {
     }
   }
 
-  /** Finish the line. */
+  /** Finish the line (drawn once more unless the last tick already showed completion). */
   finish(extra = ''): void {
-    this.draw(extra);
+    if (this.stream?.isTTY || this.done < this.total) this.draw(extra);
     if (this.stream?.isTTY) this.stream.write('\n');
   }
 

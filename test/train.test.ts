@@ -1,0 +1,129 @@
+/**
+ * Training: a resumed run continues exactly like an uninterrupted one; the CLI
+ * trains, writes the output contract, re-evaluates to the same metrics, resumes
+ * after a kill, and reports user mistakes as one line without a stack trace.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generateSyntheticDataset, leaveOneOut, writeP5Dataset } from '../src/data';
+import { getKernels } from '../src/kernels';
+import { doublingLadder } from '../src/model/config';
+import { FmrlRec } from '../src/model/fmrlrec';
+import { DEFAULT_TRAIN } from '../src/run/defaults';
+import { CHECKPOINT_FILE, trainModel, TrainConfig } from '../src/train/trainer';
+
+const CLI = path.resolve(__dirname, '../src/cli/main.js');
+
+function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+const SMALL_TRAIN: TrainConfig = { ...DEFAULT_TRAIN, epochs: 3, batchSize: 32, lr: 3e-3, warmupSteps: 5, patience: 10, evalBatchSize: 128 };
+
+function smallModel(numItems: number): FmrlRec {
+  const model = new FmrlRec({
+    dims: doublingLadder(16), numItems, featureDim: 0, itemIdEmbedding: true, numBlocks: 1,
+    dropout: 0.2, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
+  }, null, getKernels());
+  model.init(SMALL_TRAIN.seed);
+  return model;
+}
+
+test('a run interrupted after an epoch and resumed ends with the same weights as an uninterrupted one', () => {
+  const ds = generateSyntheticDataset({ numUsers: 150, numItems: 60, seed: 3 });
+  const split = leaveOneOut(ds);
+  const quiet = { progress: false, log: () => {} };
+
+  const straight = smallModel(ds.numItems);
+  trainModel(straight, split, SMALL_TRAIN, { ...quiet, runDir: tempDir('fmrlrec-straight-'), resume: false });
+
+  const dir = tempDir('fmrlrec-resumed-');
+  const first = smallModel(ds.numItems);
+  const partial = trainModel(first, split, SMALL_TRAIN, { ...quiet, runDir: dir, resume: false, timeLimitSeconds: 1e-9 });
+  assert.equal(partial.state.epoch, 1, 'the time limit stops after the first epoch');
+  const resumed = smallModel(ds.numItems);
+  const final = trainModel(resumed, split, SMALL_TRAIN, { ...quiet, runDir: dir, resume: true });
+  assert.equal(final.state.epoch, 3);
+  assert.deepEqual(resumed.params.values, straight.params.values);
+});
+
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('CLI: train writes metrics.json in the contract shape, eval reproduces it to 1e-6', () => {
+  const data = tempDir('fmrlrec-cli-data-');
+  writeP5Dataset(generateSyntheticDataset({ numUsers: 200, numItems: 80, seed: 5 }), data);
+  const run = path.join(tempDir('fmrlrec-cli-run-'), 'run');
+  const train = runCli(['train', '--data', data, '--out', run, '--features', 'id', '--width', '32', '--epochs', '2', '--batch-size', '32', '--no-progress']);
+  assert.equal(train.status, 0, train.stderr);
+  const metrics = JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
+  assert.deepEqual(Object.keys(metrics).sort(), ['best_epoch', 'dataset', 'dims', 'features', 'test', 'train_seconds', 'valid']);
+  assert.deepEqual(metrics.dims, [8, 16, 32]);
+  assert.equal(metrics.features, 'id');
+  for (const split of ['valid', 'test']) {
+    assert.deepEqual(Object.keys(metrics[split]), ['8', '16', '32']);
+    for (const k of [5, 10, 20, 50]) {
+      for (const name of ['Recall', 'NDCG', 'MRR']) assert.equal(typeof metrics[split]['32'][`${name}@${k}`], 'number');
+    }
+  }
+  assert.match(train.stdout, /\| 32 \|/);
+  const evaluated = runCli(['eval', '--run', run, '--no-progress', '--json']);
+  assert.equal(evaluated.status, 0, evaluated.stderr);
+  assert.match(evaluated.stderr, /matches .*metrics\.json/);
+  const again = JSON.parse(evaluated.stdout);
+  for (const split of ['valid', 'test']) {
+    for (const size of ['8', '16', '32']) {
+      for (const [name, value] of Object.entries(metrics[split][size])) {
+        assert.ok(Math.abs((value as number) - again[split][size][name]) <= 1e-6, `${split} ${size} ${name}`);
+      }
+    }
+  }
+});
+
+test('CLI: a training killed mid-run continues with --resume', async () => {
+  const data = tempDir('fmrlrec-kill-data-');
+  writeP5Dataset(generateSyntheticDataset({ numUsers: 400, numItems: 100, seed: 6 }), data);
+  const run = path.join(tempDir('fmrlrec-kill-run-'), 'run');
+  const args = ['train', '--data', data, '--out', run, '--features', 'id', '--width', '32', '--epochs', '6', '--batch-size', '16', '--no-progress'];
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+  const checkpoint = path.join(run, CHECKPOINT_FILE);
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(checkpoint) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  assert.ok(fs.existsSync(checkpoint), 'a checkpoint was written before the kill');
+  assert.ok(!fs.existsSync(path.join(run, 'metrics.json')), 'the run was killed before it finished');
+  const again = runCli(['train', '--data', data, '--out', run, '--features', 'id', '--no-progress']);
+  assert.equal(again.status, 1, 'a second train into the same folder without --resume is refused');
+  assert.match(again.stderr, /--resume/);
+  const resumed = runCli(['train', '--out', run, '--resume', '--no-progress']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming after epoch [1-9]/);
+  assert.ok(fs.existsSync(path.join(run, 'metrics.json')));
+  // No temporary files are left behind by the atomic writes.
+  assert.deepEqual(fs.readdirSync(run).filter((f) => f.includes('.tmp')), []);
+});
+
+test('CLI: user mistakes give one clear line and a non-zero exit, never a stack trace', () => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--data', '/nonexistent/beauty', '--out', path.join(tempDir('fmrlrec-bad-'), 'r')], /nonexistent.*(not found|does not exist|no such|missing)/i],
+    [['train', '--out', 'x'], /--data is required/],
+    [['train', '--data', '.', '--out', 'x', '--lr', 'fast'], /--lr must be a number/],
+    [['train', '--data', '.', '--out', 'x', '--features', 'images'], /--features must be one of/],
+    [['train', '--bogus'], /bogus/],
+    [['eval', '--run', '/nonexistent/run'], /not a run folder/],
+    [['frobnicate'], /unknown command/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = runCli(args);
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.match(r.stderr, pattern, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `stack trace for ${args.join(' ')}`);
+  }
+});
