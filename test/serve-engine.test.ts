@@ -9,7 +9,9 @@ import { exportAllSizes } from '../src/deploy/export';
 import { Catalogue } from '../src/serve/catalogue';
 import { funnelRank } from '../src/serve/funnel';
 import { loadModelFolder } from '../src/serve/model-folder';
-import { parseRecommendRequest, recommend, RequestError } from '../src/serve/recommender';
+import { serviceGemm } from '../src/serve/native-gemm';
+import { getKernels } from '../src/kernels';
+import { parseRecommendRequest, recommend, recommendBatch, RecommendRequest, RequestError } from '../src/serve/recommender';
 import { topK } from '../src/serve/top-k';
 import { fullModelScores, maxAbsDiff, tempDir, tinyModel, tinySource } from './deploy-fixtures';
 
@@ -107,6 +109,22 @@ test('recommend: answers {size, items}, reports unknown items, excludes history,
 
   const funnel = recommend(engine, catalogue, parseRecommendRequest({ history, k: 3, funnel: { size: 4, shortlist: engine.numItems } }, engine));
   assert.deepEqual(funnel.items, recommend(engine, catalogue, parseRecommendRequest({ history, k: 3 }, engine)).items);
+});
+
+test('recommend: a batch answers every request as if alone, with the TypeScript or the native matrix products', () => {
+  const requests: RecommendRequest[] = tiny.dataset.sequences.slice(0, 12).map((seq, i) => ({
+    history: Array.from(seq), k: 4, size: [4, 8, 16][i % 3], excludeHistory: i % 2 === 0,
+    ...(i % 4 === 1 ? { candidates: [1, 2, 3, 5, 8, 13] } : {}), ...(i % 4 === 3 ? { funnel: { size: 4, shortlist: 10 } } : {}),
+  }));
+  requests.push({ history: [], k: 3 });
+  const alone = requests.map((r) => recommend(engine, catalogue, r));
+  assert.deepEqual(recommendBatch(engine, catalogue, requests), alone);
+  const native = loadModelFolder(dir, serviceGemm(getKernels()));
+  const batched = recommendBatch(native.engine, native.catalogue, requests);
+  batched.forEach((answer, i) => {
+    assert.equal(answer.size, alone[i].size);
+    assert.ok(maxAbsDiff(answer.items.map((x) => x.score), alone[i].items.map((x) => x.score)) <= 1e-5, `request ${i}`);
+  });
 });
 
 test('recommend: a bad request names the field', () => {

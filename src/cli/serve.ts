@@ -1,6 +1,7 @@
 /** `fmrlrec serve`: the recommendation HTTP service over an exported model. */
 import { RecommendServer, DEFAULT_SERVER_OPTIONS } from '../serve/http-server';
 import { loadModelFolder } from '../serve/model-folder';
+import { serviceGemm } from '../serve/native-gemm';
 import { UserError } from '../util/errors';
 import { numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
@@ -21,16 +22,18 @@ SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit.
   --host <addr>       address to listen on                      (default ${DEFAULT_SERVER_OPTIONS.host})
   --port <n>          port (0 picks a free one)                  (default ${DEFAULT_SERVER_OPTIONS.port})
   --max-body <bytes>  largest request body                       (default ${DEFAULT_SERVER_OPTIONS.maxBodyBytes})
+  --threads <n>       kernel threads for batched products                       (default 1)
 `;
 
 const OPTIONS: OptionSpec = {
-  model: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'max-body': { type: 'string' },
+  model: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'max-body': { type: 'string' }, threads: { type: 'string' },
 };
 
 export async function serveCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('serve', argv, OPTIONS);
   if (v.help) { ctx.out(SERVE_HELP); return 0; }
-  const model = loadModelFolder(requireString(v, 'model', 'serve'));
+  const kern = ctx.configureKernels((v.threads as string | undefined) ?? '1');
+  const model = loadModelFolder(requireString(v, 'model', 'serve'), serviceGemm(kern));
   const host = (v.host as string | undefined) ?? DEFAULT_SERVER_OPTIONS.host;
   if (host === '') throw new UserError('--host must not be empty');
   const server = new RecommendServer(model, {
@@ -40,7 +43,7 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
   });
   const address = await server.listen();
   const { engine, config } = model;
-  ctx.log(`serving ${config.dataset} (${engine.numItems} items, sizes ${engine.sizes.join(', ')}) on http://${address.address}:${address.port}`);
+  ctx.log(`serving ${config.dataset} (${engine.numItems} items, sizes ${engine.sizes.join(', ')}; kernels ${kern.name} x${kern.threads()}) on http://${address.address}:${address.port}`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       ctx.log(`${signal}: finishing requests in flight`);

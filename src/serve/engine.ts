@@ -19,6 +19,10 @@
  *   always.
  * An empty history is the padding item alone (its output row), as in
  * evaluation. Scores of size m: user[0:m] · E[i, 0:m] for items 1..N.
+ * Many users at once (`userVectors`, `scoreBatch`) share every matrix product,
+ * which is where a server gains throughput; the products go through a
+ * {@link Gemm} that a host may replace with a faster one (the Node service
+ * passes the native kernels' sgemm for large products).
  *
  * Shapes: W = stored width, m = the size served, T = positions, N1 = N + 1.
  */
@@ -28,6 +32,29 @@ import { chunkBounds } from '../model/config';
 import { UserError } from '../util/errors';
 import type { Float32Tensor } from './safetensors-view';
 import { RankedItem, topK } from './top-k';
+
+/** Row starts of a single packed sequence of one row. */
+const ONE_ROW = Int32Array.from([0, 1]);
+
+/**
+ * C (m×n, row stride ldc) = alpha · A · Bᵀ + beta · C, with A m×k (stride lda)
+ * and B n×k (stride ldb), row-major; beta = 0 overwrites C.
+ */
+export type Gemm = (
+  m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
+  b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
+) => void;
+
+/** The engine's own {@link Gemm}: plain loops, one dot product per entry. */
+export const typescriptGemm: Gemm = (m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      const v = alpha * dot(a, i * lda, b, j * ldb, k);
+      const o = i * ldc + j;
+      c[o] = beta === 0 ? v : v + beta * c[o];
+    }
+  }
+};
 
 /** What the engine is built from (decoded files of an exported folder). */
 export interface EngineModel {
@@ -83,7 +110,11 @@ export class InferenceEngine {
   private readonly table: Float32Array;
   private readonly boundsBySize = new Map<number, Int32Array>();
 
-  constructor(model: EngineModel) {
+  /**
+   * @param model decoded files of an exported size
+   * @param gemm  matrix products of batches (default: plain TypeScript)
+   */
+  constructor(model: EngineModel, private readonly gemm: Gemm = typescriptGemm) {
     const { config } = model;
     const mc = config.model;
     this.config = config;
@@ -165,22 +196,36 @@ export class InferenceEngine {
    * last `window` items (default: the model's maxLen), layer by layer.
    */
   userVector(history: ArrayLike<number>, m: number = this.width, window: number = this.maxLen): Float32Array {
+    return this.userVectors([history], m, window);
+  }
+
+  /**
+   * User vectors of several histories at once (B×m, row b for history b): their
+   * positions are packed back to back and every layer runs once over all of them.
+   */
+  userVectors(histories: readonly ArrayLike<number>[], m: number = this.width, window: number = this.maxLen): Float32Array {
     const bounds = this.bounds(m);
-    const start = Math.max(0, history.length - window);
-    const t = Math.max(1, history.length - start);
+    const starts = new Int32Array(histories.length + 1);
+    histories.forEach((h, b) => { starts[b + 1] = starts[b] + Math.max(1, Math.min(h.length, window)); });
+    const t = starts[histories.length];
     const x = new Float32Array(t * m);
-    if (history.length === 0) {
-      x.set(this.table.subarray(0, m)); // the padding item alone
-    } else {
-      for (let r = 0; r < t; r++) {
-        const item = history[start + r];
+    histories.forEach((history, b) => {
+      if (history.length === 0) {
+        x.set(this.table.subarray(0, m), starts[b] * m); // the padding item alone
+        return;
+      }
+      const first = history.length - (starts[b + 1] - starts[b]);
+      for (let r = starts[b]; r < starts[b + 1]; r++) {
+        const item = history[first + r - starts[b]];
         this.checkItem(item);
         x.set(this.table.subarray(item * this.width, item * this.width + m), r * m);
       }
-    }
+    });
     let h: Float32Array = x;
-    for (const block of this.blocks) h = this.blockForward(block, bounds, m, h, t, null);
-    return h.slice((t - 1) * m, t * m);
+    for (const block of this.blocks) h = this.blockForward(block, bounds, m, h, t, starts, null);
+    const out = new Float32Array(histories.length * m);
+    for (let b = 0; b < histories.length; b++) out.set(h.subarray((starts[b + 1] - 1) * m, starts[b + 1] * m), b * m);
+    return out;
   }
 
   /** A new, empty stream at size m. */
@@ -200,7 +245,7 @@ export class InferenceEngine {
     let h: Float32Array = this.table.slice(item * this.width, item * this.width + m);
     this.blocks.forEach((block, b) => {
       const state = { re: stream.hRe[b], im: stream.hIm[b], fresh: stream.length === 0 };
-      h = this.blockForward(block, bounds, m, h, 1, state);
+      h = this.blockForward(block, bounds, m, h, 1, ONE_ROW, state);
     });
     stream.length++;
     stream.last = h;
@@ -212,12 +257,12 @@ export class InferenceEngine {
   }
 
   /**
-   * One block over T positions at width m. With `carry`, T must be 1 and the
-   * recurrence continues from (and updates) the carried state; without, it
-   * starts from zero at the first position.
+   * One block over T packed positions at width m; sequence b is rows
+   * [starts[b], starts[b+1]) and its recurrence starts from zero. With `carry`
+   * (one sequence), the recurrence continues from and updates the carried state.
    */
   private blockForward(
-    p: BlockWeights, bounds: Int32Array, m: number, x: Float32Array, t: number,
+    p: BlockWeights, bounds: Int32Array, m: number, x: Float32Array, t: number, starts: Int32Array,
     carry: { re: Float64Array; im: Float64Array; fresh: boolean } | null,
   ): Float32Array {
     const w = this.width;
@@ -226,55 +271,74 @@ export class InferenceEngine {
     layerNorm(x, t, m, bounds, p.ln1Gain, p.ln1Bias, this.eps, n1);
     const vRe = new Float32Array(size);
     const vIm = new Float32Array(size);
-    mrlLinear(p.inRe, w, bounds, p.inReB, n1, t, m, vRe, 1, false);
-    mrlLinear(p.inIm, w, bounds, p.inImB, n1, t, m, vIm, 1, false);
+    const linear = (weight: Float32Array, bias: Float32Array | null, input: Float32Array, y: Float32Array, alpha = 1, beta = 0) =>
+      mrlLinear(this.gemm, weight, w, bounds, bias, input, t, m, y, alpha, beta);
+    linear(p.inRe, p.inReB, n1, vRe);
+    linear(p.inIm, p.inImB, n1, vIm);
     // u = γ ⊙ v, then h_r = λ ⊙ h_{r−1} + u_r (h stored as float32 like the model's scan output).
     const hRe = new Float32Array(size);
     const hIm = new Float32Array(size);
     const { lamRe, lamIm, gamma } = p;
     for (let c = 0; c < m; c++) {
-      let re = carry && !carry.fresh ? carry.re[c] : 0;
-      let im = carry && !carry.fresh ? carry.im[c] : 0;
       const g = gamma[c];
-      for (let r = 0; r < t; r++) {
-        const i = r * m + c;
-        const uRe = Math.fround(g * vRe[i]);
-        const uIm = Math.fround(g * vIm[i]);
-        const nextRe = lamRe[c] * re - lamIm[c] * im + uRe;
-        const nextIm = lamRe[c] * im + lamIm[c] * re + uIm;
-        re = nextRe; im = nextIm;
-        hRe[i] = re; hIm[i] = im;
+      for (let b = 0; b + 1 < starts.length; b++) {
+        let re = carry && !carry.fresh ? carry.re[c] : 0;
+        let im = carry && !carry.fresh ? carry.im[c] : 0;
+        for (let r = starts[b]; r < starts[b + 1]; r++) {
+          const i = r * m + c;
+          const uRe = Math.fround(g * vRe[i]);
+          const uIm = Math.fround(g * vIm[i]);
+          const nextRe = lamRe[c] * re - lamIm[c] * im + uRe;
+          const nextIm = lamRe[c] * im + lamIm[c] * re + uIm;
+          re = nextRe; im = nextIm;
+          hRe[i] = re; hIm[i] = im;
+        }
+        if (carry) { carry.re[c] = re; carry.im[c] = im; }
       }
-      if (carry) { carry.re[c] = re; carry.im[c] = im; }
     }
     // y = Re(C h) = out_re·h_re − out_im·h_im + b; residual.
     const hidden = new Float32Array(size);
-    mrlLinear(p.outRe, w, bounds, p.outReB, hRe, t, m, hidden, 1, false);
-    mrlLinear(p.outIm, w, bounds, null, hIm, t, m, hidden, -1, true);
+    linear(p.outRe, p.outReB, hRe, hidden);
+    linear(p.outIm, null, hIm, hidden, -1, 1);
     for (let i = 0; i < size; i++) hidden[i] += x[i];
     // Gated feed-forward on LN2(hidden); residual.
     const n2 = new Float32Array(size);
     layerNorm(hidden, t, m, bounds, p.ln2Gain, p.ln2Bias, this.eps, n2);
     const a = new Float32Array(size);
     const g = new Float32Array(size);
-    mrlLinear(p.w1, w, bounds, p.w1B, n2, t, m, a, 1, false);
-    mrlLinear(p.gate, w, bounds, p.gateB, n2, t, m, g, 1, false);
+    linear(p.w1, p.w1B, n2, a);
+    linear(p.gate, p.gateB, n2, g);
     for (let i = 0; i < size; i++) {
       const gi = g[i];
       a[i] = (gi / (1 + Math.exp(-gi))) * a[i];
     }
     const out = new Float32Array(size);
-    mrlLinear(p.w2, w, bounds, p.w2B, a, t, m, out, 1, false);
+    linear(p.w2, p.w2B, a, out);
     for (let i = 0; i < size; i++) out[i] += hidden[i];
     return out;
   }
 
   /** Scores of every item at size m: out[i] = user[0:m]·E[i, 0:m]; out[0] (padding) = −∞. */
-  scoreAll(user: Float32Array, m: number, out: Float32Array = new Float32Array(this.numItems + 1)): Float32Array {
+  scoreAll(user: Float32Array, m: number): Float32Array {
     this.checkUser(user, m);
-    const { table, width: w } = this;
+    const out = new Float32Array(this.numItems + 1);
+    typescriptGemm(1, this.numItems, m, 1, user, m, this.table.subarray(this.width), this.width, 0, out.subarray(1), this.numItems);
     out[0] = -Infinity;
-    for (let i = 1; i <= this.numItems; i++) out[i] = dot(table, i * w, user, 0, m);
+    return out;
+  }
+
+  /**
+   * Scores of every item for B users at once (users: B×m, row-major): row b of
+   * the result (B×(N+1)) holds user b's scores, entry 0 (padding) = −∞.
+   */
+  scoreBatch(users: Float32Array, m: number): Float32Array {
+    this.bounds(m);
+    const b = users.length / m;
+    if (!Number.isInteger(b)) throw new RangeError(`${users.length} values are not rows of width ${m}`);
+    const n1 = this.numItems + 1;
+    const out = new Float32Array(b * n1);
+    this.gemm(b, this.numItems, m, 1, users, m, this.table.subarray(this.width), this.width, 0, out.subarray(1), n1);
+    for (let r = 0; r < b; r++) out[r * n1] = -Infinity;
     return out;
   }
 
@@ -315,25 +379,20 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number
 }
 
 /**
- * y (T×m) = alpha · MRL(x) (+ bias), or y += that when accumulate: for each
- * chunk k inside m, y[:, C(k)] = x[:, 0:m_k] · W[C(k), 0:m_k]ᵀ, W stored with
- * row stride w. Rows of W are read once for all T positions.
+ * y (T×m) = alpha · MRL(x) + bias + beta · y: for each chunk k inside m,
+ * y[:, C(k)] = x[:, 0:m_k] · W[C(k), 0:m_k]ᵀ, W stored with row stride w.
  */
 function mrlLinear(
-  weight: Float32Array, w: number, bounds: Int32Array, bias: Float32Array | null,
-  x: Float32Array, t: number, m: number, y: Float32Array, alpha: number, accumulate: boolean,
+  gemm: Gemm, weight: Float32Array, w: number, bounds: Int32Array, bias: Float32Array | null,
+  x: Float32Array, t: number, m: number, y: Float32Array, alpha: number, beta: number,
 ): void {
   for (let k = 0; k + 1 < bounds.length; k++) {
+    const c0 = bounds[k];
     const c1 = bounds[k + 1];
-    for (let i = bounds[k]; i < c1; i++) {
-      const row = i * w;
-      const b = bias ? bias[i] : 0;
-      for (let r = 0; r < t; r++) {
-        const v = alpha * dot(weight, row, x, r * m, c1);
-        const o = r * m + i;
-        y[o] = accumulate ? y[o] + v : v + b;
-      }
-    }
+    gemm(t, c1 - c0, c1, alpha, x, m, weight.subarray(c0 * w), w, beta, y.subarray(c0), m);
+  }
+  if (bias) {
+    for (let r = 0; r < t; r++) for (let i = 0; i < m; i++) y[r * m + i] += bias[i];
   }
 }
 

@@ -6,15 +6,17 @@
  *   GET  /healthz       {"status": "ok", ...} (503 "draining" while shutting down)
  *   GET  /metrics       Prometheus text format
  * Errors are JSON {"error": message, "field": name}: 400 for a bad request
- * (naming the field), 404, 405, 413 for a body over the limit. `close()` stops
- * accepting connections, lets requests in flight finish, then resolves.
+ * (naming the field), 404, 405, 413 for a body over the limit. Recommend
+ * requests that arrive together are answered as one batch (./batcher.ts).
+ * `close()` stops accepting connections, lets requests in flight finish, then resolves.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../util/errors';
 import { ServiceMetrics } from './metrics';
 import type { LoadedModel } from './model-folder';
-import { DEFAULT_LIMITS, parseRecommendRequest, recommend, RequestError, RequestLimits } from './recommender';
+import { RequestBatcher } from './batcher';
+import { DEFAULT_LIMITS, parseRecommendRequest, recommendBatch, RequestError, RequestLimits } from './recommender';
 
 export interface ServerOptions {
   host: string;
@@ -43,6 +45,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export class RecommendServer {
   readonly metrics: ServiceMetrics;
   private readonly server: http.Server;
+  private readonly batcher: RequestBatcher;
   private draining = false;
   private closing: Promise<void> | null = null;
 
@@ -50,6 +53,7 @@ export class RecommendServer {
     this.metrics = new ServiceMetrics({
       dataset: model.config.dataset, sizes: model.engine.sizes.join(','), items: String(model.engine.numItems),
     });
+    this.batcher = new RequestBatcher((requests) => recommendBatch(model.engine, model.catalogue, requests));
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
   }
@@ -130,7 +134,7 @@ export class RecommendServer {
       case '/v1/recommend': {
         allow('POST');
         const body = await readJsonBody(req, this.options.maxBodyBytes);
-        const answer = recommend(engine, catalogue, parseRecommendRequest(body, engine, this.options.limits));
+        const answer = await this.batcher.submit(parseRecommendRequest(body, engine, this.options.limits));
         if (answer.unknown) this.metrics.addUnknownItems((answer.unknown.history?.length ?? 0) + (answer.unknown.candidates?.length ?? 0));
         return json(answer);
       }

@@ -6,7 +6,7 @@
 import { CONFIG_FILE, ExportedConfig, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ITEMS_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, WEIGHTS_FILE } from '../deploy/format';
 import { UserError } from '../util/errors';
 import { Catalogue } from './catalogue';
-import { InferenceEngine } from './engine';
+import { Gemm, InferenceEngine, typescriptGemm } from './engine';
 import { viewSafetensors } from './safetensors-view';
 
 /** The files of one exported size, read but not decoded. */
@@ -28,8 +28,11 @@ export interface LoadedEngine {
   config: ExportedConfig;
 }
 
-/** Decode and check the files; `where` (a folder or URL) prefixes error messages. */
-export function engineFromFiles(files: ModelFiles, where: string): LoadedEngine {
+/**
+ * Decode and check the files; `where` (a folder or URL) prefixes error
+ * messages; `gemm` does the engine's batch products.
+ */
+export function engineFromFiles(files: ModelFiles, where: string, gemm: Gemm = typescriptGemm): LoadedEngine {
   const config = files.config as ExportedConfig;
   if (typeof config !== 'object' || config === null || config.format !== MODEL_FORMAT || !config.model) {
     throw new UserError(`${where}/${CONFIG_FILE}: not an fmrlrec model configuration`);
@@ -41,7 +44,7 @@ export function engineFromFiles(files: ModelFiles, where: string): LoadedEngine 
   const weights = viewSafetensors(files.weights, `${where}/${WEIGHTS_FILE}`);
   const table = viewSafetensors(files.itemTable, `${where}/${ITEM_TABLE_FILE}`)[ITEM_TABLE_TENSOR];
   if (!table) throw new UserError(`${where}/${ITEM_TABLE_FILE}: no tensor "${ITEM_TABLE_TENSOR}"`);
-  const engine = new InferenceEngine({ config, weights, itemTable: table });
+  const engine = new InferenceEngine({ config, weights, itemTable: table }, gemm);
   const catalogue = new Catalogue(files.items as ItemEntry[], config.model.numItems);
   return { engine, catalogue, config };
 }

@@ -9,6 +9,7 @@ import {
   CONFIG_FILE, ExportIndex, INDEX_FILE, ITEM_TABLE_FILE, ITEMS_FILE, MANIFEST_FILE, MODEL_INDEX_FORMAT, SizeManifest, WEIGHTS_FILE,
 } from '../deploy/format';
 import { UserError } from '../util/errors';
+import { Gemm, typescriptGemm } from './engine';
 import { engineFromFiles, LoadedEngine } from './model-files';
 
 /** A model folder loaded for serving. */
@@ -36,19 +37,19 @@ function readBytes(file: string): Uint8Array {
 }
 
 /** Load one exported size folder. */
-function loadSizeFolder(dir: string): LoadedEngine & { manifest: SizeManifest } {
+function loadSizeFolder(dir: string, gemm: Gemm): LoadedEngine & { manifest: SizeManifest } {
   const manifest = readJson(path.join(dir, MANIFEST_FILE)) as SizeManifest;
   const loaded = engineFromFiles({
     config: readJson(path.join(dir, CONFIG_FILE)),
     items: readJson(path.join(dir, ITEMS_FILE)),
     weights: readBytes(path.join(dir, WEIGHTS_FILE)),
     itemTable: readBytes(path.join(dir, ITEM_TABLE_FILE)),
-  }, dir);
+  }, dir, gemm);
   return { ...loaded, manifest };
 }
 
-/** Load `dir`: an exported size, or an every-size export (its largest size). */
-export function loadModelFolder(dir: string): LoadedModel {
+/** Load `dir`: an exported size, or an every-size export (its largest size); `gemm` does the batch products. */
+export function loadModelFolder(dir: string, gemm: Gemm = typescriptGemm): LoadedModel {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: no such folder`);
   const indexFile = path.join(dir, INDEX_FILE);
   if (fs.existsSync(indexFile)) {
@@ -57,10 +58,10 @@ export function loadModelFolder(dir: string): LoadedModel {
       throw new UserError(`${indexFile}: not an fmrlrec model index`);
     }
     const largest = index.sizes[index.sizes.length - 1];
-    return { ...loadSizeFolder(path.join(dir, largest.folder)), dir, index };
+    return { ...loadSizeFolder(path.join(dir, largest.folder), gemm), dir, index };
   }
   if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) {
     throw new UserError(`${dir} is not an exported model (no ${MANIFEST_FILE} or ${INDEX_FILE}; make one with "fmrlrec export")`);
   }
-  return { ...loadSizeFolder(dir), dir, index: null };
+  return { ...loadSizeFolder(dir, gemm), dir, index: null };
 }

@@ -4,10 +4,10 @@
  * attach ASINs and titles. Browser-safe.
  */
 import { UserError } from '../util/errors';
-import type { Catalogue, ItemRef } from './catalogue';
+import type { Catalogue, ItemRef, Resolved } from './catalogue';
 import type { InferenceEngine } from './engine';
 import { funnelRank } from './funnel';
-import type { RankedItem } from './top-k';
+import { RankedItem, topK } from './top-k';
 
 /** A recommendation request (the HTTP body uses snake_case names for the same fields). */
 export interface RecommendRequest {
@@ -128,16 +128,62 @@ export function checkRequest(request: RecommendRequest, engine: InferenceEngine)
 
 /** Answer a checked request. Unknown items are reported, not fatal. */
 export function recommend(engine: InferenceEngine, catalogue: Catalogue, request: RecommendRequest): RecommendResponse {
-  const size = request.size ?? engine.width;
-  const history = catalogue.resolveAll(request.history);
-  const candidates = request.candidates ? catalogue.resolveAll(request.candidates) : null;
-  const user = engine.userVector(history.ids, size);
-  const exclude = request.excludeHistory ? history.ids : undefined;
-  const candidateIds = candidates ? [...new Set(candidates.ids)] : undefined;
-  const ranked: RankedItem[] = request.funnel
-    ? funnelRank(engine, user, { shortlistSize: request.funnel.size, shortlist: request.funnel.shortlist, size, k: request.k, exclude, candidates: candidateIds })
-    : engine.rank(user, size, { k: request.k, exclude, candidates: candidateIds });
-  const response: RecommendResponse = {
+  return recommendBatch(engine, catalogue, [request])[0];
+}
+
+/**
+ * Answer several checked requests together: requests of the same size share
+ * one forward pass over all their histories and one scoring product over the
+ * catalogue (those without candidates or a funnel), which is what a busy
+ * server gains from. Answers come in request order.
+ */
+export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, requests: readonly RecommendRequest[]): RecommendResponse[] {
+  const answers = new Array<RecommendResponse>(requests.length);
+  const bySize = new Map<number, number[]>();
+  requests.forEach((r, i) => {
+    const size = r.size ?? engine.width;
+    const group = bySize.get(size);
+    if (group) group.push(i);
+    else bySize.set(size, [i]);
+  });
+  for (const [size, group] of bySize) {
+    const histories = group.map((i) => catalogue.resolveAll(requests[i].history));
+    const candidates = group.map((i) => (requests[i].candidates ? catalogue.resolveAll(requests[i].candidates!) : null));
+    const users = engine.userVectors(histories.map((h) => h.ids), size);
+    const user = (g: number) => users.subarray(g * size, (g + 1) * size);
+    const plain = group.map((_, g) => g).filter((g) => !requests[group[g]].funnel && !candidates[g]);
+    const scores = plain.length > 0 ? engine.scoreBatch(gatherRows(users, plain, size), size) : null;
+    const n1 = engine.numItems + 1;
+    group.forEach((i, g) => {
+      const request = requests[i];
+      const exclude = request.excludeHistory ? new Set(histories[g].ids) : null;
+      const candidateIds = candidates[g] ? [...new Set(candidates[g]!.ids)] : undefined;
+      let ranked: RankedItem[];
+      if (request.funnel) {
+        ranked = funnelRank(engine, user(g), {
+          shortlistSize: request.funnel.size, shortlist: request.funnel.shortlist, size, k: request.k, exclude: exclude ?? undefined, candidates: candidateIds,
+        });
+      } else if (candidateIds) {
+        ranked = engine.rank(user(g), size, { k: request.k, exclude: exclude ?? undefined, candidates: candidateIds });
+      } else {
+        const row = plain.indexOf(g);
+        ranked = topK(scores!.subarray(row * n1, (row + 1) * n1), request.k, exclude, null);
+      }
+      answers[i] = response(catalogue, size, ranked, histories[g], candidates[g]);
+    });
+  }
+  return answers;
+}
+
+/** Rows `rows` of a matrix of width m, stacked. */
+function gatherRows(matrix: Float32Array, rows: readonly number[], m: number): Float32Array {
+  const out = new Float32Array(rows.length * m);
+  rows.forEach((r, i) => out.set(matrix.subarray(r * m, (r + 1) * m), i * m));
+  return out;
+}
+
+function response(catalogue: Catalogue, size: number, ranked: RankedItem[], history: Resolved, candidates: Resolved | null): RecommendResponse {
+  const answer: RecommendResponse = {
     size,
     items: ranked.map(({ id, score }) => {
       const entry = catalogue.item(id);
@@ -145,9 +191,9 @@ export function recommend(engine: InferenceEngine, catalogue: Catalogue, request
     }),
   };
   if (history.unknown.length > 0 || (candidates && candidates.unknown.length > 0)) {
-    response.unknown = {};
-    if (history.unknown.length > 0) response.unknown.history = history.unknown;
-    if (candidates && candidates.unknown.length > 0) response.unknown.candidates = candidates.unknown;
+    answer.unknown = {};
+    if (history.unknown.length > 0) answer.unknown.history = history.unknown;
+    if (candidates && candidates.unknown.length > 0) answer.unknown.candidates = candidates.unknown;
   }
-  return response;
+  return answer;
 }
