@@ -1,8 +1,9 @@
 // Diagonal complex linear recurrence over segments (types.ts lruScanForward /
 // lruScanBackward). Work is cut into groups of whole segments (balanced by
 // rows) and, when there are few groups, blocks of channels; every task walks
-// its rows in memory order, vectorised over channels. The previous row's state
-// is read back from the output just written.
+// its rows vectorised over channels: the forward pass in memory order, reading
+// the previous row's state back from the output just written; the backward pass
+// a segment at a time, with g and the segment's dλ sums in registers.
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,15 +92,13 @@ bool lru_scan_backward(const float* dh_re, const float* dh_im, const float* h_re
                        float* dlam_re, float* dlam_im) {
   ScanPlan plan;
   if (!plan_scan(segments, num_segments, t, d, plan)) return false;
-  // Per group: Σ over its rows of g_r · conj(h_{r-1}), summed per segment in
-  // float (segment_re/im) and over segments in double (sum_re/im).
+  // Per group: Σ over its rows of g_r · conj(h_{r-1}), summed over a segment in
+  // registers (float) and over segments in double.
   double* sum_re = static_cast<double*>(calloc(plan.groups * d, sizeof(double)));
   double* sum_im = static_cast<double*>(calloc(plan.groups * d, sizeof(double)));
-  float* segment_sums = static_cast<float*>(malloc(sizeof(float) * plan.groups * plan.blocks * 2 * (d + kW)));
-  if (sum_re == nullptr || sum_im == nullptr || segment_sums == nullptr) {
+  if (sum_re == nullptr || sum_im == nullptr) {
     free(sum_re);
     free(sum_im);
-    free(segment_sums);
     free(plan.group_start);
     return false;
   }
@@ -107,60 +106,49 @@ bool lru_scan_backward(const float* dh_re, const float* dh_im, const float* h_re
     int64_t c0, c1;
     block_channels(plan, d, index % plan.blocks, c0, c1);
     const int64_t group = index / plan.blocks;
-    float* segment_re = segment_sums + index * 2 * (d + kW);
-    float* segment_im = segment_re + d + kW;
+    double* group_re = sum_re + group * d;
+    double* group_im = sum_im + group * d;
     for (int64_t s = plan.group_start[group]; s < plan.group_start[group + 1]; ++s) {
       const int64_t start = segments[s];
       const int64_t end = segments[s + 1];
-      if (end - start < 2) {
-        for (int64_t r = start; r < end; ++r) {
-          memcpy(du_re + r * d + c0, dh_re + r * d + c0, sizeof(float) * (c1 - c0));
-          memcpy(du_im + r * d + c0, dh_im + r * d + c0, sizeof(float) * (c1 - c0));
+      // Channel vectors across the segment's rows, last row first: g_{end} = 0,
+      // g_r = dh_r + conj(λ) · g_{r+1}; dλ += g_r · conj(h_{r-1}) for r > start.
+      int64_t c = c0;
+      for (; c + kW <= c1; c += kW) {
+        const Vec lr = load(lam_re + c), li = load(lam_im + c);
+        Vec gr = Vec{}, gi = Vec{}, sr = Vec{}, si = Vec{};
+        for (int64_t r = end - 1; r >= start; --r) {
+          const int64_t at = r * d + c;
+          const Vec next_re = load(dh_re + at) + lr * gr + li * gi;
+          gi = load(dh_im + at) + lr * gi - li * gr;
+          gr = next_re;
+          store(du_re + at, gr);
+          store(du_im + at, gi);
+          if (r == start) break;
+          const Vec pr = load(h_re + at - d), pi = load(h_im + at - d);
+          sr += gr * pr + gi * pi;
+          si += gi * pr - gr * pi;
         }
-        continue;
-      }
-      memset(segment_re + c0, 0, sizeof(float) * (c1 - c0));
-      memset(segment_im + c0, 0, sizeof(float) * (c1 - c0));
-      for (int64_t r = end - 1; r >= start; --r) {
-        const int64_t row = r * d;
-        const bool last = r == end - 1;
-        const bool first = r == start;
-        int64_t c = c0;
-        for (; c + kW <= c1; c += kW) {
-          Vec gr = load(dh_re + row + c), gi = load(dh_im + row + c);
-          if (!last) {  // g_r = dh_r + conj(λ) · g_{r+1}
-            const Vec lr = load(lam_re + c), li = load(lam_im + c);
-            const Vec nr = load(du_re + row + d + c), ni = load(du_im + row + d + c);
-            gr += lr * nr + li * ni;
-            gi += lr * ni - li * nr;
-          }
-          store(du_re + row + c, gr);
-          store(du_im + row + c, gi);
-          if (!first) {  // dλ += g_r · conj(h_{r-1})
-            const Vec pr = load(h_re + row - d + c), pi = load(h_im + row - d + c);
-            store(segment_re + c, load(segment_re + c) + gr * pr + gi * pi);
-            store(segment_im + c, load(segment_im + c) + gi * pr - gr * pi);
-          }
-        }
-        for (; c < c1; ++c) {
-          float gr = dh_re[row + c], gi = dh_im[row + c];
-          if (!last) {
-            const float nr = du_re[row + d + c], ni = du_im[row + d + c];
-            gr += lam_re[c] * nr + lam_im[c] * ni;
-            gi += lam_re[c] * ni - lam_im[c] * nr;
-          }
-          du_re[row + c] = gr;
-          du_im[row + c] = gi;
-          if (!first) {
-            const float pr = h_re[row - d + c], pi = h_im[row - d + c];
-            segment_re[c] += gr * pr + gi * pi;
-            segment_im[c] += gi * pr - gr * pi;
-          }
+        for (int l = 0; l < kW; ++l) {
+          group_re[c + l] += sr[l];
+          group_im[c + l] += si[l];
         }
       }
-      for (int64_t c = c0; c < c1; ++c) {
-        sum_re[group * d + c] += segment_re[c];
-        sum_im[group * d + c] += segment_im[c];
+      for (; c < c1; ++c) {
+        float gr = 0.0f, gi = 0.0f, sr = 0.0f, si = 0.0f;
+        for (int64_t r = end - 1; r >= start; --r) {
+          const int64_t at = r * d + c;
+          const float next_re = dh_re[at] + lam_re[c] * gr + lam_im[c] * gi;
+          gi = dh_im[at] + lam_re[c] * gi - lam_im[c] * gr;
+          gr = next_re;
+          du_re[at] = gr;
+          du_im[at] = gi;
+          if (r == start) break;
+          sr += gr * h_re[at - d] + gi * h_im[at - d];
+          si += gi * h_re[at - d] - gr * h_im[at - d];
+        }
+        group_re[c] += sr;
+        group_im[c] += si;
       }
     }
   };
@@ -176,7 +164,6 @@ bool lru_scan_backward(const float* dh_re, const float* dh_im, const float* h_re
   }
   free(sum_re);
   free(sum_im);
-  free(segment_sums);
   free(plan.group_start);
   return true;
 }

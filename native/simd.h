@@ -13,6 +13,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE__)
+#include <immintrin.h>  // only for min/max below; the intrinsics are always inlined
+#endif
+
 #ifndef FMRLREC_VARIANT
 #error "FMRLREC_VARIANT (the variant's namespace) must be defined by the build"
 #endif
@@ -45,8 +49,24 @@ typedef int32_t VecI __attribute__((vector_size(kVecBytes)));
 static inline Vec splat(float x) { return x - Vec{}; }
 static inline Vec load(const float* p) { Vec v; memcpy(&v, p, sizeof v); return v; }
 static inline void store(float* p, Vec v) { memcpy(p, &v, sizeof v); }
+// min / max of every lane; when a lane of either is NaN the result is b's lane.
+// (GCC lowers "a < b ? a : b" against a constant to compare + blend, so the x86
+// instructions, which have exactly these semantics, are named.)
+// (The AVX-512 forms are the masked ones with every lane set: the plain ones
+// trip GCC 12's -Wmaybe-uninitialized inside its own header.)
+#if defined(__AVX512F__)
+static inline Vec vmax(Vec a, Vec b) { return (Vec)_mm512_mask_max_ps((__m512)a, 0xFFFF, (__m512)a, (__m512)b); }
+static inline Vec vmin(Vec a, Vec b) { return (Vec)_mm512_mask_min_ps((__m512)a, 0xFFFF, (__m512)a, (__m512)b); }
+#elif defined(__AVX__)
+static inline Vec vmax(Vec a, Vec b) { return (Vec)_mm256_max_ps((__m256)a, (__m256)b); }
+static inline Vec vmin(Vec a, Vec b) { return (Vec)_mm256_min_ps((__m256)a, (__m256)b); }
+#elif defined(__SSE__)
+static inline Vec vmax(Vec a, Vec b) { return (Vec)_mm_max_ps((__m128)a, (__m128)b); }
+static inline Vec vmin(Vec a, Vec b) { return (Vec)_mm_min_ps((__m128)a, (__m128)b); }
+#else
 static inline Vec vmax(Vec a, Vec b) { return a > b ? a : b; }
 static inline Vec vmin(Vec a, Vec b) { return a < b ? a : b; }
+#endif
 
 // Lane i holds i (for masking the tail of a row).
 static inline VecI lane_index() {
@@ -77,8 +97,8 @@ static inline float hsum(Vec v) {
 // are clamped to [-87.3, 88.7], so e^x never underflows to 0 (smallest
 // 1.2e-38) and a NaN stays NaN.
 static inline Vec vexp(Vec x) {
-  x = x > 88.7f ? splat(88.7f) : x;
-  x = x < -87.3f ? splat(-87.3f) : x;
+  x = vmin(splat(88.7f), x);
+  x = vmax(splat(-87.3f), x);
   const Vec shifter = splat(12582912.0f);  // 1.5 · 2^23: adding it rounds to an integer
   Vec t = x * 1.44269504088896341f + shifter;
   Vec n = t - shifter;
