@@ -38,10 +38,9 @@ void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_
 void snapshot_tile_rows(const float* a, int64_t lda, const float* b, const int32_t* ends, int num_ends,
                         float* const* out, int64_t offset, int64_t ld);
 
-// Tile shape of the kernels built on snapshot_tile (softmax, ranking): blocks
-// of kSnapshotRows rows of h against chunks of snapshot_chunk(depth) items,
-// sized so that the packed chunk (items × depth) stays in L2.
-constexpr int64_t kSnapshotRows = (96 + kMR - 1) / kMR * kMR;
+// Items per chunk for the kernels built on the snapshot tiles (softmax,
+// ranking): about 512 KB of item rows (items × depth floats), so that a chunk
+// stays in L2; a multiple of kNR.
 int64_t snapshot_chunk(int64_t depth);
 
 // C = alpha · op(A) · op(B) + beta · C on the calling thread (beta = 0: C is

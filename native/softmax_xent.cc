@@ -30,6 +30,8 @@ namespace fmrlrec {
 namespace FMRLREC_VARIANT {
 namespace {
 
+constexpr int64_t kBlockRows = (96 + kMR - 1) / kMR * kMR;  // rows of h per tile
+
 struct Problem {
   const float* h;        // A × d rows that have a target (h itself when every row has one)
   const float* h_packed; // the same rows, packed block by block for the snapshot kernel
@@ -197,7 +199,7 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
   p.dims = dims;
   p.sizes = num_dims;
   p.scale = scale;
-  p.block_rows = kSnapshotRows;
+  p.block_rows = kBlockRows;
   p.chunk = snapshot_chunk(p.depth);
   p.chunks = (n1 + p.chunk - 1) / p.chunk;
   p.groups = min64(pool_threads(), p.chunks);

@@ -14,13 +14,13 @@ namespace FMRLREC_VARIANT {
 
 // What a scratch buffer is used for; each thread keeps one buffer per slot.
 enum ScratchSlot {
-  kScratchGemmA,      // gemm: packed block of op(A)
-  kScratchGemmB,      // gemm: packed panel of op(B) (serial gemm only)
-  kScratchRowsPacked, // softmax / ranking: packed block of rows of h
-  kScratchItemsPacked,// softmax / ranking: packed chunk of item rows of e
-  kScratchLogits,     // softmax / ranking: logits of a tile, one buffer per size
-  kScratchGradient,   // softmax: gradient of the logits of a tile
-  kScratchItemPanels, // softmax: e[chunk, C(k)] of every size k, packed as B panels
+  kScratchGemmA,        // gemm: packed block (or edge sliver) of op(A)
+  kScratchGemmB,        // serial gemm: packed panel of op(B)
+  kScratchRowsPacked,   // ranking: the users' target rows gathered into an A sliver
+  kScratchItemsPacked,  // softmax: a chunk of item rows packed as B; ranking: an edge sliver of items
+  kScratchLogits,       // softmax / ranking: the scores of a tile, one buffer per size
+  kScratchGradient,     // softmax: gradient of the logits of a tile
+  kScratchItemPanels,   // softmax: e[chunk, C(k)] of every size k, packed as B panels
   kScratchSlots
 };
 
