@@ -8,7 +8,7 @@
  *
  * Timings are the best of a few runs; on a shared machine they move by 10–20%.
  */
-import { getKernels, referenceKernels, type Kernels } from '../src/kernels';
+import { availableNativeVariants, getKernels, referenceKernels, type Kernels } from '../src/kernels';
 
 function randomArray(length: number, scale = 1): Float32Array {
   const array = new Float32Array(length);
@@ -127,7 +127,7 @@ function print(title: string, rows: Row[], peak: number | null): void {
 
 function main(): void {
   const k = getKernels();
-  console.log(`kernels: ${k.name}, ${k.threads()} thread(s)`);
+  console.log(`kernels: ${k.name}, ${k.threads()} thread(s); native variants this CPU runs: ${availableNativeVariants().join(', ') || 'none'}`);
   const peakRow = sgemmRow(k, 'sgemm peak (square)', false, false, 2048, 2048, 2048);
   const peak = peakRow.rate;
   print('machine peak', [peakRow], null);

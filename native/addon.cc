@@ -1,7 +1,7 @@
 // The N-API surface of the kernels (loaded by src/kernels/index.ts):
 //
-//   compiledVariants(): string[]   variants built into this addon, fastest first
-//   supportedVariants(): string[]  those this CPU can run, fastest first
+//   supportedVariants(): string[]  variants built into this addon that this CPU
+//                                  runs, fastest first
 //   createKernels(variant): Kernels an object implementing src/kernels/types.ts
 //
 // Every wrapper checks its arguments as src/kernels/validate.ts does (same
@@ -469,21 +469,18 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------
 // Module functions.
 
-napi_value string_array(napi_env env, bool supported_only) {
+napi_value SupportedVariants(napi_env env, napi_callback_info) {
   napi_value result;
   napi_create_array(env, &result);
   uint32_t index = 0;
   for (const Variant& v : kVariants) {
-    if (supported_only && !v.cpu_runs()) continue;
+    if (!v.cpu_runs()) continue;
     napi_value name;
     napi_create_string_utf8(env, v.name, NAPI_AUTO_LENGTH, &name);
     napi_set_element(env, result, index++, name);
   }
   return result;
 }
-
-napi_value CompiledVariants(napi_env env, napi_callback_info) { return string_array(env, false); }
-napi_value SupportedVariants(napi_env env, napi_callback_info) { return string_array(env, true); }
 
 napi_value CreateKernels(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -548,7 +545,6 @@ NAPI_MODULE_INIT() {
   live_environments.fetch_add(1);
   napi_add_env_cleanup_hook(env, release_environment, nullptr);
   const napi_property_descriptor properties[] = {
-      {"compiledVariants", nullptr, CompiledVariants, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"supportedVariants", nullptr, SupportedVariants, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"createKernels", nullptr, CreateKernels, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

@@ -25,7 +25,6 @@ export type NativeVariant = (typeof NATIVE_VARIANTS)[number];
 
 /** What native/addon.cc exports. */
 interface NativeAddon {
-  compiledVariants(): string[];
   supportedVariants(): string[];
   createKernels(variant: string): Kernels;
 }
