@@ -460,7 +460,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   Call call(env, info, "setThreads", 1);
   const double n = call.number(0, "n");
   if (call.ok() && !(n >= 1 && n <= 1024 && floor(n) == n)) {
-    call.fail("thread count must be an integer >= 1 (got %g)", n);
+    call.fail("thread count must be an integer in 1..1024 (got %g)", n);
   }
   if (call.ok()) set_pool_threads(static_cast<int>(n));
   return nullptr;

@@ -273,7 +273,7 @@ export const referenceKernels: Kernels = {
   name: 'typescript',
   threads: () => 1,
   setThreads: (n: number) => {
-    if (!Number.isInteger(n) || n < 1) fail('setThreads', `thread count must be an integer >= 1 (got ${n})`);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) fail('setThreads', `thread count must be an integer in 1..1024 (got ${n})`);
   },
   sgemm,
   softmaxXentMulti,

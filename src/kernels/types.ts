@@ -22,7 +22,7 @@ export interface Kernels {
   /** Number of worker threads used by the kernels (1 for the TS twin). */
   threads(): number;
   /**
-   * Set the number of worker threads (>= 1; default: the processors this
+   * Set the number of worker threads (1..1024; default: the processors this
    * process may use). One pool serves every kernel. No-op for the TS twin.
    */
   setThreads(n: number): void;
