@@ -3,10 +3,11 @@
 // Shapes: T rows of h (only rows with a target take part: A of them), n1 items
 // of e, sizes dims[0 .. K-1], depth = dims[K-1] <= d.
 //
-// The items are cut into chunks of `chunk` items and the chunks into one
-// contiguous group per thread. For a tile of (rows block × item chunk) the
-// snapshot kernel yields the logits of every size in one pass over the depth
-// (size k's logits are the running dot product read out at dims[k]).
+// The items are cut into chunks of `chunk` items and the chunks into a few
+// contiguous groups per thread (a group is one task). For a tile of (rows
+// block × item chunk) the snapshot kernel yields the logits of every size in
+// one pass over the depth (size k's logits are the running dot product read
+// out at dims[k]).
 //   Pass 1: per (row, size), an online max and sum of exp over the group's
 //           chunks, merged over groups in group order → logsumexp; the target's
 //           logit is read from the tile that holds it.
@@ -16,8 +17,10 @@
 //           dims[k]), so gradH[rows, C(k)] += G · e[items, C(k)] and
 //           gradE[items, C(k)] += Gᵀ · h[rows, C(k)], G read in place and the
 //           other operand packed once (h per call, e per chunk). gradE rows of
-//           a chunk belong to one task; gradH is summed per group and the groups are
-//           added in group order. Results are deterministic for a thread count.
+//           a chunk belong to one task; gradH is summed per group and the
+//           groups are added in group order. The groups depend only on the
+//           shapes and the thread count, so results are deterministic for a
+//           thread count.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,7 +205,11 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
   p.block_rows = kBlockRows;
   p.chunk = snapshot_chunk(p.depth);
   p.chunks = (n1 + p.chunk - 1) / p.chunk;
-  p.groups = min64(pool_threads(), p.chunks);
+  // A few groups per thread, so that a thread slowed by other work leaves
+  // little behind; fewer when their gradH partial sums would pass 256 MB.
+  const int64_t threads = pool_threads();
+  p.groups = min64(4 * threads, p.chunks);
+  while (p.groups > threads && grad_h != nullptr && p.groups * rows * d > (int64_t{64} << 20)) --p.groups;
   p.panel_start[0] = 0;
   for (int k = 0; k < num_dims; ++k) {
     p.panel_start[k + 1] = p.panel_start[k] + round_up(dims[k] - (k == 0 ? 0 : dims[k - 1]), kNR);
