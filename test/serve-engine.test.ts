@@ -13,6 +13,7 @@ import { serviceGemm } from '../src/serve/native-gemm';
 import { getKernels } from '../src/kernels';
 import { parseRecommendRequest, recommend, recommendBatch, RecommendRequest, RequestError } from '../src/serve/recommender';
 import { topK } from '../src/serve/top-k';
+import { Rng } from '../src/util/rng';
 import { fullModelScores, maxAbsDiff, tempDir, tinyModel, tinySource } from './deploy-fixtures';
 
 const tiny = tinyModel({ numBlocks: 2 });
@@ -65,6 +66,13 @@ test('top-k: best first, ties by lower id, exclusions, candidates, k beyond the 
   assert.deepEqual(topK(scores, 10, null, null).map((r) => r.id), [6, 2, 3, 5, 1]);
   assert.deepEqual(topK(Float32Array.from([1, 5, 5]), 2, null, [9, 4, 7]).map((r) => r.id), [4, 7]);
   assert.deepEqual(topK(scores, 0, null, null), []);
+  const rng = new Rng(5);
+  for (let trial = 0; trial < 200; trial++) {
+    const values = Float32Array.from({ length: 1 + rng.int(300) }, () => rng.int(20) / 4); // many ties
+    const k = 1 + rng.int(40);
+    const sorted = Array.from(values, (score, id) => ({ id, score })).slice(1).sort((a, b) => b.score - a.score || a.id - b.id).slice(0, k);
+    assert.deepEqual(topK(values, k, null, null), sorted);
+  }
 });
 
 test('funnel: a shortlist of the whole catalogue gives the exhaustive ranking; a small one reranks with the large size', () => {

@@ -1,7 +1,8 @@
 /**
- * Top-k selection over a score vector in one pass, keeping a sorted list of at
- * most k entries (most items fail the comparison with the current k-th best).
- * Order: higher score first; equal scores: lower id first. Browser-safe.
+ * Top-k selection over a score vector in one pass with a min-heap of the k best
+ * so far (most items fail the comparison with the heap's root, the current
+ * k-th best; the others cost log k), then the k sorted. Order: higher score
+ * first; equal scores: lower id first. Browser-safe.
  */
 
 /** An item and its score. */
@@ -17,29 +18,59 @@ export interface RankedItem {
  */
 export function topK(scores: Float32Array, k: number, exclude: ReadonlySet<number> | null, ids: ArrayLike<number> | null): RankedItem[] {
   if (k < 1) return [];
-  const bestIds = new Int32Array(k);
-  const bestScores = new Float64Array(k);
+  // Heap order: the root is the worst kept entry (lowest score; among equal scores the highest id).
+  const heapScores = new Float64Array(k);
+  const heapIds = new Int32Array(k);
   let count = 0;
   const first = ids ? 0 : 1;
   const n = ids ? ids.length : scores.length;
   for (let c = first; c < n; c++) {
     const score = scores[c];
     const id = ids ? ids[c] : c;
-    if (count === k) {
-      const worst = bestScores[k - 1];
-      if (score < worst || (score === worst && id > bestIds[k - 1])) continue;
-    }
+    if (count === k && (score < heapScores[0] || (score === heapScores[0] && id > heapIds[0]))) continue;
     if (score !== score || (exclude !== null && exclude.has(id))) continue; // NaN, excluded
-    let pos = count < k ? count++ : k - 1;
-    while (pos > 0 && (bestScores[pos - 1] < score || (bestScores[pos - 1] === score && bestIds[pos - 1] > id))) {
-      bestScores[pos] = bestScores[pos - 1];
-      bestIds[pos] = bestIds[pos - 1];
-      pos--;
-    }
-    bestScores[pos] = score;
-    bestIds[pos] = id;
+    if (count < k) siftUp(heapScores, heapIds, count++, score, id);
+    else siftDown(heapScores, heapIds, k, score, id);
   }
-  const out: RankedItem[] = [];
-  for (let i = 0; i < count; i++) out.push({ id: bestIds[i], score: bestScores[i] });
+  const out = new Array<RankedItem>(count);
+  for (let size = count; size > 0; size--) {
+    out[size - 1] = { id: heapIds[0], score: heapScores[0] };
+    siftDown(heapScores, heapIds, size - 1, heapScores[size - 1], heapIds[size - 1]);
+  }
   return out;
+}
+
+/** True when (s1, id1) ranks below (s2, id2). */
+function below(s1: number, id1: number, s2: number, id2: number): boolean {
+  return s1 < s2 || (s1 === s2 && id1 > id2);
+}
+
+/** Put (score, id) at slot i of a heap of i entries and restore the order upwards. */
+function siftUp(scores: Float64Array, ids: Int32Array, i: number, score: number, id: number): void {
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!below(score, id, scores[parent], ids[parent])) break;
+    scores[i] = scores[parent];
+    ids[i] = ids[parent];
+    i = parent;
+  }
+  scores[i] = score;
+  ids[i] = id;
+}
+
+/** Replace the root of a heap of `size` entries by (score, id) and restore the order downwards. */
+function siftDown(scores: Float64Array, ids: Int32Array, size: number, score: number, id: number): void {
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) break;
+    const r = l + 1;
+    const c = r < size && below(scores[r], ids[r], scores[l], ids[l]) ? r : l;
+    if (!below(scores[c], ids[c], score, id)) break;
+    scores[i] = scores[c];
+    ids[i] = ids[c];
+    i = c;
+  }
+  scores[i] = score;
+  ids[i] = id;
 }
