@@ -265,7 +265,7 @@ bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   // One B panel shared by all threads; each task packs its own A block and
   // multiplies it by a slab of the panel. Tasks write disjoint parts of C.
   const int64_t panel_width = min64(round_up(n, kNR), kNC);
-  float* bp = static_cast<float*>(aligned_alloc(64, static_cast<size_t>(round_up(kKC * panel_width * 4, 64))));
+  float* bp = allocate_floats(kKC * panel_width);
   if (bp == nullptr) return false;
   bool out_of_memory = false;
   const int64_t row_blocks = (m + kMC - 1) / kMC;

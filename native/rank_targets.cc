@@ -183,7 +183,7 @@ bool rank_targets(const float* h, const float* e, int64_t b, int64_t n1, int64_t
 
   const int64_t excluded_count = exclude_offsets == nullptr ? 0 : exclude_offsets[b] - exclude_offsets[0];
   const int64_t slivers = (b + kNR - 1) / kNR;
-  float* users_packed = static_cast<float*>(aligned_alloc(64, sizeof(float) * round_up(slivers * kNR * r.depth, 16)));
+  float* users_packed = allocate_floats(slivers * kNR * r.depth);
   r.target_score = static_cast<float*>(malloc(sizeof(float) * b * num_dims));
   r.excluded = static_cast<int32_t*>(malloc(sizeof(int32_t) * (excluded_count + 1)));
   r.excluded_end = static_cast<int64_t*>(malloc(sizeof(int64_t) * b));

@@ -220,14 +220,14 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
   int32_t* row_of = static_cast<int32_t*>(malloc(sizeof(int32_t) * rows));
   int32_t* row_target = static_cast<int32_t*>(malloc(sizeof(int32_t) * rows));
   float* h_rows = rows == t ? nullptr : static_cast<float*>(malloc(sizeof(float) * rows * d));
-  float* h_packed = static_cast<float*>(aligned_alloc(64, sizeof(float) * padded_rows * p.depth));
+  float* h_packed = allocate_floats(padded_rows * p.depth);
   float* stat_max = static_cast<float*>(malloc(sizeof(float) * p.groups * rows * num_dims));
   double* stat_sum = static_cast<double*>(malloc(sizeof(double) * p.groups * rows * num_dims));
   float* target_logit = static_cast<float*>(malloc(sizeof(float) * rows * num_dims));
   float* lse = static_cast<float*>(malloc(sizeof(float) * rows * num_dims));
   float* grad_h_groups = grad_h != nullptr ? static_cast<float*>(calloc(p.groups * rows * d, sizeof(float))) : nullptr;
   float* h_panels = grad_e != nullptr
-      ? static_cast<float*>(aligned_alloc(64, sizeof(float) * round_up(padded_rows * p.panel_start[num_dims], 16)))
+      ? allocate_floats(padded_rows * p.panel_start[num_dims])
       : nullptr;
   bool out_of_memory = row_of == nullptr || row_target == nullptr || (rows != t && h_rows == nullptr) ||
                        h_packed == nullptr || stat_max == nullptr || stat_sum == nullptr || target_logit == nullptr ||

@@ -27,8 +27,7 @@ float* scratch(ScratchSlot slot, size_t floats) {
   ScratchBuffer& buffer = buffers[slot];
   if (buffer.capacity >= floats && buffer.data != nullptr) return buffer.data;
   free(buffer.data);
-  size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-  buffer.data = static_cast<float*>(aligned_alloc(64, bytes > 0 ? bytes : 64));
+  buffer.data = allocate_floats(static_cast<int64_t>(floats));
   buffer.capacity = buffer.data != nullptr ? floats : 0;
   return buffer.data;
 }

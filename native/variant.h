@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "simd.h"
 #include "thread_pool.h"
@@ -48,6 +49,13 @@ bool layer_norm_backward(const float* dy, const float* x, int64_t t, int64_t d, 
 bool rank_targets(const float* h, const float* e, int64_t b, int64_t n1, int64_t d,
                   const int32_t* targets, const int32_t* dims, int num_dims,
                   const int32_t* exclude_offsets, const int32_t* exclude_items, int32_t* ranks);
+
+// A 64-byte-aligned array of `count` floats (at least one), released with
+// free(); null when memory runs out.
+static inline float* allocate_floats(int64_t count) {
+  const size_t bytes = (static_cast<size_t>(count > 0 ? count : 1) * sizeof(float) + 63) / 64 * 64;
+  return static_cast<float*>(aligned_alloc(64, bytes));
+}
 
 // Runs body(task) for task = 0..tasks-1 on the thread pool.
 template <class Body>
