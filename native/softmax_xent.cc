@@ -60,8 +60,9 @@ void tile_logits(const Problem& p, int64_t r0, int64_t rows, const float* items_
   float* out[kMaxSizes];
   for (int k = 0; k < p.sizes; ++k) out[k] = logits + k * stride;
   const float* block = p.h_packed + r0 * p.depth;
-  for (int64_t i = 0; i < rows; i += kMR) {
-    for (int64_t j = 0; j < items; j += kNR) {
+  // Item slivers outer: one stays in L1 while the rows' slivers stream from L2.
+  for (int64_t j = 0; j < items; j += kNR) {
+    for (int64_t i = 0; i < rows; i += kMR) {
       snapshot_tile(block + i * p.depth, items_packed + j * p.depth, p.dims, p.sizes, out, i * p.chunk + j, p.chunk);
     }
   }
