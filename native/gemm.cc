@@ -232,15 +232,20 @@ void pack_b_panel(const float* b, int64_t ldb, int64_t k, int64_t n, float* out)
 bool gemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b_packed,
                    float* c, int64_t ldc) {
   if (m == 0 || n == 0 || k == 0) return true;
-  float* a_edge = scratch(kScratchGemmA, kMR * k);
-  if (a_edge == nullptr) return false;
+  const int64_t whole_rows = m / kMR * kMR;
+  float* a_edge = nullptr;
+  if (whole_rows < m) {
+    a_edge = scratch(kScratchGemmA, kMR * k);
+    if (a_edge == nullptr) return false;
+    pack_a(trans_a, a, lda, whole_rows, m - whole_rows, 0, k, a_edge);
+  }
   alignas(64) float edge[kMR * kNR];
-  for (int64_t i = 0; i < m; i += kMR) {
-    const int64_t rows = min64(kMR, m - i);
-    if (rows < kMR) pack_a(trans_a, a, lda, i, rows, 0, k, a_edge);
-    for (int64_t j = 0; j < n; j += kNR) {
-      const int64_t cols = min64(kNR, n - j);
-      const float* b = b_packed + j * k;
+  // B slivers outer: one stays in L1 while A's slivers are read in place.
+  for (int64_t j = 0; j < n; j += kNR) {
+    const int64_t cols = min64(kNR, n - j);
+    const float* b = b_packed + j * k;
+    for (int64_t i = 0; i < m; i += kMR) {
+      const int64_t rows = min64(kMR, m - i);
       const bool whole = rows == kMR && cols == kNR;
       float* out = whole ? c + i * ldc + j : edge;
       const int64_t ld_out = whole ? ldc : kNR;
