@@ -109,6 +109,8 @@ export class InferenceEngine {
   private readonly blocks: BlockWeights[];
   private readonly table: Float32Array;
   private readonly boundsBySize = new Map<number, Int32Array>();
+  /** Contiguous item tables by size (see itemTable). */
+  private readonly tables = new Map<number, Float32Array>();
 
   /**
    * @param model decoded files of an exported size
@@ -139,6 +141,7 @@ export class InferenceEngine {
       throw new UserError(`item table has shape [${itemTable.shape}], expected [${n1},${w}]`);
     }
     this.table = itemTable.data;
+    this.tables.set(w, this.table);
     this.blocks = [];
     for (let b = 0; b < mc.numBlocks; b++) {
       const n = blockParamNames(b);
@@ -168,6 +171,22 @@ export class InferenceEngine {
         w2: get(n.ffn.w2.weight, sq), w2B: get(n.ffn.w2.bias, v),
       });
     }
+  }
+
+  /**
+   * E[:, 0:m] as a contiguous (N+1)×m table: the stored one for m = W, else a
+   * copy made on first use. Scoring reads whole rows, and a strided read of
+   * the first m of every W floats would waste most of each cache line.
+   */
+  private itemTable(m: number): Float32Array {
+    let table = this.tables.get(m);
+    if (!table) {
+      const n1 = this.numItems + 1;
+      table = new Float32Array(n1 * m);
+      for (let i = 0; i < n1; i++) table.set(this.table.subarray(i * this.width, i * this.width + m), i * m);
+      this.tables.set(m, table);
+    }
+    return table;
   }
 
   /** Chunk bounds of size m; throws a UserError when m is not a size of this model. */
@@ -322,7 +341,7 @@ export class InferenceEngine {
   scoreAll(user: Float32Array, m: number): Float32Array {
     this.checkUser(user, m);
     const out = new Float32Array(this.numItems + 1);
-    typescriptGemm(1, this.numItems, m, 1, user, m, this.table.subarray(this.width), this.width, 0, out.subarray(1), this.numItems);
+    this.gemm(1, this.numItems, m, 1, user, m, this.itemTable(m).subarray(m), m, 0, out.subarray(1), this.numItems);
     out[0] = -Infinity;
     return out;
   }
@@ -337,7 +356,7 @@ export class InferenceEngine {
     if (!Number.isInteger(b)) throw new RangeError(`${users.length} values are not rows of width ${m}`);
     const n1 = this.numItems + 1;
     const out = new Float32Array(b * n1);
-    this.gemm(b, this.numItems, m, 1, users, m, this.table.subarray(this.width), this.width, 0, out.subarray(1), n1);
+    this.gemm(b, this.numItems, m, 1, users, m, this.itemTable(m).subarray(m), m, 0, out.subarray(1), n1);
     for (let r = 0; r < b; r++) out[r * n1] = -Infinity;
     return out;
   }
@@ -345,10 +364,11 @@ export class InferenceEngine {
   /** Scores of the given items (ids 1..N) at size m, in the order given. */
   scoreItems(user: Float32Array, m: number, items: ArrayLike<number>): Float32Array {
     this.checkUser(user, m);
+    const table = this.itemTable(m);
     const out = new Float32Array(items.length);
     for (let c = 0; c < items.length; c++) {
       this.checkItem(items[c]);
-      out[c] = dot(this.table, items[c] * this.width, user, 0, m);
+      out[c] = dot(table, items[c] * m, user, 0, m);
     }
     return out;
   }
