@@ -17,41 +17,43 @@ constexpr int64_t kKC = kNR == 32 ? 192 : 256;  // depth of a block: a B sliver 
 constexpr int64_t kMC = (144 / kMR) * kMR;      // rows of an A block (kMC × kKC stays in L2)
 constexpr int64_t kNC = 2048;                   // columns of a B panel (kKC × kNC stays in L3)
 
-// acc += A sliver · B sliver over p = p0 .. p1-1, all in registers. Element
-// (i, p) of the A sliver is a[p·a_step + i] (packed, or op(A) read in place from
-// a transposed A), or a[i·a_step + p] when kRowMajorA (read in place from a
-// row-major A); the B sliver's row p is the kNR floats at b + p·b_step.
-template <bool kRowMajorA>
+// acc += A sliver · B sliver over p = p0 .. p1-1, all in registers, for the
+// first kVectors vectors of the B sliver's columns. Element (i, p) of the A
+// sliver is a[p·a_step + i] (packed, or op(A) read in place from a transposed
+// A), or a[i·a_step + p] when kRowMajorA (read in place from a row-major A);
+// the B sliver's row p starts at b + p·b_step.
+template <bool kRowMajorA, int kVectors = kNV>
 __attribute__((always_inline)) inline void accumulate(Vec (&acc)[kMR][kNV], const float* __restrict a, int64_t a_step,
                                                       const float* __restrict b, int64_t b_step, int64_t p0, int64_t p1) {
   for (int64_t p = p0; p < p1; ++p) {
-    Vec bv[kNV];
+    Vec bv[kVectors];
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) bv[v] = load(b + p * b_step + v * kW);
+    for (int v = 0; v < kVectors; ++v) bv[v] = load(b + p * b_step + v * kW);
 #pragma GCC unroll 16
     for (int i = 0; i < kMR; ++i) {
       Vec av = splat(kRowMajorA ? a[i * a_step + p] : a[p * a_step + i]);
 #pragma GCC unroll 4
-      for (int v = 0; v < kNV; ++v) acc[i][v] += av * bv[v];
+      for (int v = 0; v < kVectors; ++v) acc[i][v] += av * bv[v];
     }
   }
 }
 
-// C (kMR × kNR, row stride ldc) = alpha · A·B + beta · C (beta = 0: C not read);
-// A and B slivers as in accumulate().
-template <bool kRowMajorA>
+// C (kMR × kVectors·kW, row stride ldc) = alpha · A·B + beta · C (beta = 0: C
+// not read); A and B slivers as in accumulate(). kVectors = 1 serves slivers
+// whose columns fit one vector (the narrow chunks of small ladder sizes).
+template <bool kRowMajorA, int kVectors = kNV>
 void micro_kernel(int64_t kc, const float* a, int64_t a_step, const float* b, int64_t b_step, float* c, int64_t ldc,
                   float alpha, float beta) {
   Vec acc[kMR][kNV];
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i)
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) acc[i][v] = Vec{};
-  accumulate<kRowMajorA>(acc, a, a_step, b, b_step, 0, kc);
+    for (int v = 0; v < kVectors; ++v) acc[i][v] = Vec{};
+  accumulate<kRowMajorA, kVectors>(acc, a, a_step, b, b_step, 0, kc);
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i) {
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) {
+    for (int v = 0; v < kVectors; ++v) {
       float* out = c + i * ldc + v * kW;
       Vec result = acc[i][v] * alpha;
       if (beta != 0.0f) result += load(out) * beta;
@@ -243,16 +245,22 @@ bool gemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a
   // B slivers outer: one stays in L1 while A's slivers are read in place.
   for (int64_t j = 0; j < n; j += kNR) {
     const int64_t cols = min64(kNR, n - j);
+    const bool narrow = kNV > 1 && cols <= kW;  // one vector of columns is enough
+    const int64_t width = narrow ? kW : kNR;    // columns the micro-kernel writes
     const float* b = b_packed + j * k;
     for (int64_t i = 0; i < m; i += kMR) {
       const int64_t rows = min64(kMR, m - i);
-      const bool whole = rows == kMR && cols == kNR;
+      const bool whole = rows == kMR && cols == width;
       float* out = whole ? c + i * ldc + j : edge;
       const int64_t ld_out = whole ? ldc : kNR;
       const float beta = whole ? 1.0f : 0.0f;
-      if (rows < kMR) micro_kernel<false>(k, a_edge, kMR, b, kNR, out, ld_out, 1.0f, beta);
-      else if (trans_a) micro_kernel<false>(k, a + i, lda, b, kNR, out, ld_out, 1.0f, beta);
-      else micro_kernel<true>(k, a + i * lda, lda, b, kNR, out, ld_out, 1.0f, beta);
+      const float* a_sliver = rows < kMR ? a_edge : trans_a ? a + i : a + i * lda;
+      const int64_t a_step = rows < kMR ? kMR : lda;
+      const bool row_major = rows == kMR && !trans_a;
+      if (narrow && row_major) micro_kernel<true, 1>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
+      else if (narrow) micro_kernel<false, 1>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
+      else if (row_major) micro_kernel<true>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
+      else micro_kernel<false>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
       if (whole) continue;
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t q = 0; q < cols; ++q) c[(i + r) * ldc + j + q] += edge[r * kNR + q];
