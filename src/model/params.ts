@@ -81,11 +81,4 @@ export class ParamStore {
   zeroGrads(): void {
     this.grads.fill(0);
   }
-
-  /** 1 where the parameter at that flat index receives weight decay, else 0. */
-  decayMask(): Uint8Array {
-    const mask = new Uint8Array(this.total);
-    for (const s of this.specs) if (s.decay) mask.fill(1, s.offset, s.offset + s.size);
-    return mask;
-  }
 }

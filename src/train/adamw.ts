@@ -1,12 +1,19 @@
 /**
  * AdamW with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW,
- * over one flat parameter buffer; a 0/1 mask says which entries are decayed.
+ * over one flat parameter buffer cut into ranges that are or are not decayed.
  */
 export interface AdamWConfig {
   beta1: number;
   beta2: number;
   eps: number;
   weightDecay: number;
+}
+
+/** A contiguous range of the flat buffer and whether it receives weight decay. */
+export interface DecayRange {
+  offset: number;
+  size: number;
+  decay: boolean;
 }
 
 export class AdamW {
@@ -16,8 +23,10 @@ export class AdamW {
   /** Number of updates taken so far. */
   step = 0;
 
-  constructor(size: number, private readonly decayMask: Uint8Array, private readonly config: AdamWConfig) {
-    if (decayMask.length !== size) throw new RangeError('decay mask size mismatch');
+  /** @param ranges cover [0, size) (e.g. ParamStore.specs: biases are not decayed) */
+  constructor(size: number, private readonly ranges: readonly DecayRange[], private readonly config: AdamWConfig) {
+    const covered = ranges.reduce((s, r) => s + r.size, 0);
+    if (covered !== size) throw new RangeError(`decay ranges cover ${covered} of ${size} parameters`);
     this.m = new Float32Array(size);
     this.v = new Float32Array(size);
   }
@@ -29,17 +38,21 @@ export class AdamW {
     const bc1 = 1 - Math.pow(beta1, this.step);
     const bc2 = 1 - Math.pow(beta2, this.step);
     const stepSize = lr / bc1;
-    const sqrtBc2 = Math.sqrt(bc2);
-    const decay = 1 - lr * weightDecay;
-    const { m, v, decayMask } = this;
-    for (let i = 0; i < params.length; i++) {
-      const g = grads[i];
-      if (decayMask[i]) params[i] *= decay;
-      const mi = beta1 * m[i] + (1 - beta1) * g;
-      const vi = beta2 * v[i] + (1 - beta2) * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      params[i] -= stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + eps);
+    const invSqrtBc2 = 1 / Math.sqrt(bc2);
+    const c1 = 1 - beta1;
+    const c2 = 1 - beta2;
+    const { m, v } = this;
+    for (const range of this.ranges) {
+      const keep = range.decay ? 1 - lr * weightDecay : 1;
+      const end = range.offset + range.size;
+      for (let i = range.offset; i < end; i++) {
+        const g = grads[i];
+        const mi = beta1 * m[i] + c1 * g;
+        const vi = beta2 * v[i] + c2 * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        params[i] = params[i] * keep - stepSize * mi / (Math.sqrt(vi) * invSqrtBc2 + eps);
+      }
     }
   }
 }

@@ -1,0 +1,50 @@
+/** AdamW (decoupled decay, biases not decayed), gradient clipping and the warm-up + cosine schedule. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AdamW, clipGradNorm } from '../src/train/adamw';
+import { warmupCosine } from '../src/train/schedule';
+
+test('AdamW matches the torch.optim.AdamW update, decaying only the decayed ranges', () => {
+  const params = Float32Array.from([1, -2, 0.5]);
+  const ranges = [{ offset: 0, size: 2, decay: true }, { offset: 2, size: 1, decay: false }];
+  const cfg = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 };
+  const adam = new AdamW(3, ranges, cfg);
+  const lr = 0.01;
+  const gradSeq = [[0.5, -1, 2], [0.1, 0.3, -0.2]];
+  // Reference: the torch AdamW formulas, in float64.
+  const p = [1, -2, 0.5];
+  const m = [0, 0, 0];
+  const v = [0, 0, 0];
+  gradSeq.forEach((g, s) => {
+    adam.update(params, Float32Array.from(g), lr);
+    const t = s + 1;
+    for (let i = 0; i < 3; i++) {
+      if (i < 2) p[i] *= 1 - lr * cfg.weightDecay;
+      m[i] = cfg.beta1 * m[i] + (1 - cfg.beta1) * g[i];
+      v[i] = cfg.beta2 * v[i] + (1 - cfg.beta2) * g[i] * g[i];
+      const mHat = m[i] / (1 - cfg.beta1 ** t);
+      const vHat = v[i] / (1 - cfg.beta2 ** t);
+      p[i] -= lr * mHat / (Math.sqrt(vHat) + cfg.eps);
+    }
+  });
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(params[i] - p[i]) < 1e-6, `param ${i}: ${params[i]} vs ${p[i]}`);
+  assert.equal(adam.step, 2);
+  assert.throws(() => new AdamW(4, ranges, cfg), /cover 3 of 4/);
+});
+
+test('clipGradNorm scales to the maximum norm and leaves small gradients alone', () => {
+  const g = Float32Array.from([3, 4]);
+  assert.equal(clipGradNorm(g, 10), 5);
+  assert.deepEqual(Array.from(g), [3, 4]);
+  assert.equal(clipGradNorm(g, 1), 5);
+  assert.ok(Math.abs(Math.hypot(g[0], g[1]) - 1) < 1e-6);
+});
+
+test('warm-up is linear, then cosine decays to zero at the planned end', () => {
+  assert.ok(Math.abs(warmupCosine(0, 1, 10, 110) - 0.1) < 1e-12);
+  assert.ok(Math.abs(warmupCosine(9, 1, 10, 110) - 1) < 1e-12);
+  assert.ok(Math.abs(warmupCosine(10, 1, 10, 110) - 1) < 1e-12);
+  assert.ok(Math.abs(warmupCosine(60, 1, 10, 110) - 0.5) < 1e-12);
+  assert.equal(warmupCosine(110, 1, 10, 110), 0);
+  assert.equal(warmupCosine(500, 1, 10, 110), 0);
+});
