@@ -79,6 +79,7 @@ test('serve: bad requests get 400 naming the field; limits, unknown routes and m
     const item = await fetch(`${base}/v1/items/3`);
     assert.deepEqual(await json(item), model.catalogue.item(3));
     assert.deepEqual(await json(await fetch(`${base}/v1/items/${encodeURIComponent(asin(7))}`)), model.catalogue.item(7));
+    assert.equal((await fetch(`${base}/v1/items/%E0%A4%A`)).status, 400);
     const missing = await fetch(`${base}/v1/items/0`);
     assert.equal(missing.status, 404);
     assert.equal((await json(missing)).field, 'id');

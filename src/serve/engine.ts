@@ -114,7 +114,7 @@ export class InferenceEngine {
 
   /**
    * @param model decoded files of an exported size
-   * @param gemm  matrix products of batches (default: plain TypeScript)
+   * @param gemm  the matrix products (default: plain TypeScript loops)
    */
   constructor(model: EngineModel, private readonly gemm: Gemm = typescriptGemm) {
     const { config } = model;

@@ -92,7 +92,12 @@ export class RecommendServer {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = process.hrtime.bigint();
     this.metrics.inFlight++;
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      url = new URL('http://localhost/');
+    }
     const route = routeName(url.pathname);
     let finished = false;
     const finish = (status: number, body: string, type = JSON_TYPE, headers: Record<string, string> = {}) => {
@@ -116,11 +121,7 @@ export class RecommendServer {
         process.stderr.write(`fmrlrec serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
       }
     };
-    try {
-      this.route(req, url, route).then((body) => finish(200, body.text, body.type), fail);
-    } catch (err) {
-      fail(err);
-    }
+    this.route(req, url, route).then((body) => finish(200, body.text, body.type), fail);
   }
 
   private async route(req: http.IncomingMessage, url: URL, route: string): Promise<{ text: string; type: string }> {
@@ -140,7 +141,12 @@ export class RecommendServer {
       }
       case '/v1/items/:id': {
         allow('GET, HEAD');
-        const ref = decodeURIComponent(url.pathname.slice('/v1/items/'.length));
+        let ref: string;
+        try {
+          ref = decodeURIComponent(url.pathname.slice('/v1/items/'.length));
+        } catch {
+          throw new HttpError(400, `the item in ${url.pathname} is not valid percent-encoding`, 'id');
+        }
         const id = catalogue.resolve(ref);
         if (id === null) throw new HttpError(404, `no item "${ref}" (give an id 1..${engine.numItems} or an ASIN)`, 'id');
         return json(catalogue.item(id));
