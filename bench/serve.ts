@@ -4,7 +4,9 @@
  *
  * 1. HTTP load: `fmrlrec serve` in a child process, autocannon in this one
  *    (32 connections), POST /v1/recommend with real users' histories (their
- *    test inputs, as ASINs, cycled), top 10, one run per size: req/s, p50, p99.
+ *    test inputs, as ASINs, cycled), top 10, one run per size: req/s, p50, p99,
+ *    and the server's CPU time per request (from its /metrics), which tells
+ *    the server's own capacity when the load generator shares the cores.
  * 2. The MRL funnel, in process: for the same users at the largest size, the
  *    exhaustive top 10 against the funnel's (shortlist with a small size,
  *    rerank with the largest): recall of the exhaustive top 10 and speed-up of
@@ -34,7 +36,11 @@ import { UserError } from '../src/util/errors';
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
-interface LoadResult { size: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number; non2xx: number }
+interface LoadResult {
+  size: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number; non2xx: number;
+  /** The server's CPU time per answered request (from its /metrics). */
+  serverCpuMsPerRequest: number;
+}
 interface FunnelResult { shortlistSize: number; shortlist: number; recallAt10: number; speedup: number; exhaustiveMs: number; funnelMs: number }
 
 function options() {
@@ -102,6 +108,13 @@ function startServer(modelDir: string): Promise<{ port: number; stop: () => Prom
   });
 }
 
+/** The server's CPU seconds and answered recommend requests so far, from its /metrics. */
+async function serverCounters(port: number): Promise<{ cpu: number; answered: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  return { cpu: value(/^process_cpu_seconds_total ([0-9.e+-]+)$/m), answered: value(/^fmrlrec_requests_total\{route="\/v1\/recommend",status="200"\} ([0-9]+)$/m) };
+}
+
 async function load(port: number, bodies: string[], connections: number, duration: number): Promise<autocannon.Result> {
   return autocannon({
     url: `http://127.0.0.1:${port}`, connections, duration,
@@ -156,17 +169,25 @@ async function main(): Promise<void> {
     await load(server.port, users.asins.slice(0, 50).map((h) => JSON.stringify({ history: h, k: 10 })), connections, 2); // warm-up
     for (const size of sizes) {
       const bodies = users.asins.map((h) => JSON.stringify({ history: h, k: 10, size }));
+      const before = await serverCounters(server.port);
       const r = await load(server.port, bodies, connections, duration);
-      loads.push({ size, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, requests: r.requests.total, errors: r.errors, non2xx: r.non2xx });
-      console.log(`size ${size}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (${r.requests.total} requests, ${r.errors} errors, ${r.non2xx} non-2xx)`);
+      const after = await serverCounters(server.port);
+      const serverCpuMsPerRequest = (1000 * (after.cpu - before.cpu)) / Math.max(1, after.answered - before.answered);
+      loads.push({
+        size, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, requests: r.requests.total, errors: r.errors, non2xx: r.non2xx, serverCpuMsPerRequest,
+      });
+      console.log(`size ${size}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (${r.requests.total} requests, ` +
+        `${r.errors} errors, ${r.non2xx} non-2xx); server CPU ${serverCpuMsPerRequest.toFixed(3)} ms per request`);
     }
   } finally {
     await server.stop();
   }
   const funnel = measureFunnel(dir, users.ids, engine.sizes);
 
-  console.log('\n| size | req/s | p50 ms | p99 ms | requests | errors |\n|---:|---:|---:|---:|---:|---:|');
-  for (const l of loads) console.log(`| ${l.size} | ${l.requestsPerSecond.toFixed(0)} | ${l.p50Ms} | ${l.p99Ms} | ${l.requests} | ${l.errors + l.non2xx} |`);
+  console.log('\n| size | req/s | p50 ms | p99 ms | requests | errors | server CPU ms/request |\n|---:|---:|---:|---:|---:|---:|---:|');
+  for (const l of loads) {
+    console.log(`| ${l.size} | ${l.requestsPerSecond.toFixed(0)} | ${l.p50Ms} | ${l.p99Ms} | ${l.requests} | ${l.errors + l.non2xx} | ${l.serverCpuMsPerRequest.toFixed(3)} |`);
+  }
   console.log(`\nMRL funnel at size ${engine.width} (one user at a time, plain TypeScript engine; exhaustive ranking ${funnel[0]?.exhaustiveMs.toFixed(2)} ms per user):`);
   console.log('| shortlist size | shortlist | recall of exhaustive top 10 | ranking speed-up |\n|---:|---:|---:|---:|');
   for (const f of funnel) console.log(`| ${f.shortlistSize} | ${f.shortlist} | ${f.recallAt10.toFixed(3)} | ${f.speedup.toFixed(2)}x |`);

@@ -89,6 +89,7 @@ test('serve: bad requests get 400 naming the field; limits, unknown routes and m
     assert.match(metrics, /fmrlrec_requests_total\{route="\/v1\/recommend",status="400"\} 5/);
     assert.match(metrics, /fmrlrec_request_duration_seconds_count\{route="\/v1\/recommend"\} 7/);
     assert.match(metrics, /fmrlrec_requests_in_flight 1/);
+    assert.match(metrics, /^process_cpu_seconds_total [0-9.e-]+$/m);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Service metrics in the Prometheus text exposition format (version 0.0.4):
  * request counts by route and status, a latency histogram by route, requests
- * in flight, and unknown items seen in requests.
+ * in flight, unknown items seen in requests, and the process's CPU time and
+ * resident memory (the standard process_* metrics).
  */
 
 /** Upper bounds (seconds) of the latency histogram buckets. */
@@ -67,6 +68,13 @@ export class ServiceMetrics {
       '# HELP fmrlrec_requests_in_flight Requests being answered.', '# TYPE fmrlrec_requests_in_flight gauge', `fmrlrec_requests_in_flight ${this.inFlight}`,
       '# HELP fmrlrec_unknown_items_total Item references in requests that named no item.', '# TYPE fmrlrec_unknown_items_total counter',
       `fmrlrec_unknown_items_total ${this.unknownItems}`,
+    );
+    const cpu = process.cpuUsage();
+    lines.push(
+      '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.', '# TYPE process_cpu_seconds_total counter',
+      `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+      '# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge',
+      `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
     );
     return lines.join('\n') + '\n';
   }
