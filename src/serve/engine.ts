@@ -298,21 +298,30 @@ export class InferenceEngine {
     const hRe = new Float32Array(size);
     const hIm = new Float32Array(size);
     const { lamRe, lamIm, gamma } = p;
-    for (let c = 0; c < m; c++) {
-      const g = gamma[c];
-      for (let b = 0; b + 1 < starts.length; b++) {
-        let re = carry && !carry.fresh ? carry.re[c] : 0;
-        let im = carry && !carry.fresh ? carry.im[c] : 0;
-        for (let r = starts[b]; r < starts[b + 1]; r++) {
-          const i = r * m + c;
-          const uRe = Math.fround(g * vRe[i]);
-          const uIm = Math.fround(g * vIm[i]);
-          const nextRe = lamRe[c] * re - lamIm[c] * im + uRe;
-          const nextIm = lamRe[c] * im + lamIm[c] * re + uIm;
-          re = nextRe; im = nextIm;
-          hRe[i] = re; hIm[i] = im;
+    const re = new Float64Array(m);
+    const im = new Float64Array(m);
+    for (let b = 0; b + 1 < starts.length; b++) {
+      if (carry && !carry.fresh) {
+        re.set(carry.re.subarray(0, m));
+        im.set(carry.im.subarray(0, m));
+      } else {
+        re.fill(0);
+        im.fill(0);
+      }
+      for (let r = starts[b]; r < starts[b + 1]; r++) {
+        const o = r * m;
+        for (let c = 0; c < m; c++) {
+          const uRe = Math.fround(gamma[c] * vRe[o + c]);
+          const uIm = Math.fround(gamma[c] * vIm[o + c]);
+          const nextRe = lamRe[c] * re[c] - lamIm[c] * im[c] + uRe;
+          const nextIm = lamRe[c] * im[c] + lamIm[c] * re[c] + uIm;
+          re[c] = nextRe; im[c] = nextIm;
+          hRe[o + c] = nextRe; hIm[o + c] = nextIm;
         }
-        if (carry) { carry.re[c] = re; carry.im[c] = im; }
+      }
+      if (carry) {
+        carry.re.set(re);
+        carry.im.set(im);
       }
     }
     // y = Re(C h) = out_re·h_re − out_im·h_im + b; residual.
