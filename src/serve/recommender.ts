@@ -153,6 +153,7 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
     const user = (g: number) => users.subarray(g * size, (g + 1) * size);
     const plain = group.map((_, g) => g).filter((g) => !requests[group[g]].funnel && !candidates[g]);
     const scores = plain.length > 0 ? engine.scoreBatch(gatherRows(users, plain, size), size) : null;
+    const scoreRow = new Map(plain.map((g, row) => [g, row]));
     const n1 = engine.numItems + 1;
     group.forEach((i, g) => {
       const request = requests[i];
@@ -166,7 +167,7 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
       } else if (candidateIds) {
         ranked = engine.rank(user(g), size, { k: request.k, exclude: exclude ?? undefined, candidates: candidateIds });
       } else {
-        const row = plain.indexOf(g);
+        const row = scoreRow.get(g)!;
         ranked = topK(scores!.subarray(row * n1, (row + 1) * n1), request.k, exclude, null);
       }
       answers[i] = response(catalogue, size, ranked, histories[g], candidates[g]);
