@@ -1,0 +1,371 @@
+/**
+ * `npm run bench -- train`: training throughput on Beauty (or a synthetic
+ * catalogue) for the project and the PyTorch baseline, the arithmetic floor,
+ * peak memory, and where the project's step spends its time.
+ *
+ * One child process per measurement (peak RSS is per process). A project step
+ * is exactly the trainer's (src/train/trainer.ts): zeroGrads, lossAndGradients
+ * with dropout, clipGradNorm, AdamW.update at the warm-up + cosine rate.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { trainingBatches } from '../src/data/batches';
+import { getKernels } from '../src/kernels';
+import type { ModelConfig } from '../src/model/config';
+import { FmrlRec } from '../src/model/fmrlrec';
+import { AdamW, clipGradNorm } from '../src/train/adamw';
+import { warmupCosine } from '../src/train/schedule';
+import { REFERENCE_TRAIN_CONFIG } from '../src/train/trainer';
+import { deriveSeed, Rng } from '../src/util/rng';
+import { writeSafetensors } from '../src/util/safetensors';
+import {
+  Args, BenchConfig, BenchData, beautyDir, duration, findTorch, flagBool, flagNumber, flagString, fmt, loadBenchData, log,
+  machineInfo, measurePeak, median, paddedBatch, peakRssMb, quietCheck, randomFeatures, RESULTS_DIR, runTorch, runWorker,
+  table, torchMissingNote, trainStepFlops, TRAIN_CONFIGS, TorchInfo,
+} from './common';
+import { breakdown, BreakdownRow, instrumentLayers, layerShares, Profiler, profiledKernels } from './profile';
+
+/** What the parent asks a training worker to do. */
+export interface TrainSpec {
+  config: BenchConfig;
+  dataDir: string;
+  warmup: number;
+  steps: number;
+  profileSteps: number;
+  seed: number;
+  threads: number;
+  measurePeak: boolean;
+}
+
+/** What a training worker reports. */
+export interface TrainWorkerResult {
+  name: string;
+  kernels: string;
+  threads: number;
+  data: string;
+  numItems: number;
+  params: number;
+  stepSeconds: number[];
+  /** CPU seconds (user + system, all threads) per timed step: less sensitive to other load than wall time. */
+  stepCpuSeconds: number[];
+  /** Minor page faults per timed step (fresh allocations touched for the first time). */
+  stepPageFaults: number[];
+  stepPositions: number[];
+  stepsPerEpoch: number;
+  epochPositions: number;
+  epochFlops: number;
+  epochFlopsParts: { projection: number; scoring: number; blocks: number };
+  peakRssMb: number;
+  peakGflops: number | null;
+  setupSeconds: number;
+  losses: number[];
+  breakdown: BreakdownRow[];
+  layers: Record<string, number>;
+  outsideModel: Record<string, number>;
+  profiledStepMs: number;
+  instrumented: boolean;
+}
+
+export function modelConfig(c: BenchConfig, numItems: number): ModelConfig {
+  return {
+    dims: c.dims, numItems, featureDim: c.featureDim, itemIdEmbedding: c.itemIds, numBlocks: c.numBlocks,
+    dropout: c.dropout, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
+  };
+}
+
+/** The epoch's batches exactly as the trainer draws them for epoch 1. */
+export function epochBatches(data: BenchData, c: BenchConfig, seed: number) {
+  return trainingBatches(data.split, { batchSize: c.batch, maxLen: c.maxLen, rng: new Rng(deriveSeed(seed, 1, 1)) });
+}
+
+/** Worker: time `steps` training steps after `warmup` untimed ones, then profile a few. */
+export function trainWorker(spec: TrainSpec): TrainWorkerResult {
+  const t0 = performance.now();
+  const inner = getKernels();
+  if (spec.threads > 0) inner.setThreads(spec.threads);
+  const prof = new Profiler();
+  const kern = profiledKernels(inner, prof);
+  const instrumented = instrumentLayers(prof);
+  const c = spec.config;
+  const data = loadBenchData(c, spec.dataDir);
+  const n1 = data.numItems + 1;
+  const features = c.featureDim > 0 ? randomFeatures(n1, c.featureBlocks, spec.seed) : null;
+  const model = new FmrlRec(modelConfig(c, data.numItems), features, kern);
+  model.init(spec.seed);
+  wrapModelMethods(prof);
+  const batches = epochBatches(data, c, spec.seed);
+  const tc = REFERENCE_TRAIN_CONFIG;
+  const optimizer = new AdamW(model.params.length, model.params.specs, { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay });
+  const totalSteps = 500 * batches.length;
+  const dropoutRng = new Rng(deriveSeed(spec.seed, 1, 2));
+  let step = 0;
+  const losses: number[] = [];
+  const runStep = (b: number) => {
+    const batch = batches[b % batches.length];
+    prof.time('trainer: params.zeroGrads', () => model.params.zeroGrads());
+    const r = prof.time('model: lossAndGradients', () => model.lossAndGradients(batch, dropoutRng));
+    prof.time('trainer: clipGradNorm', () => clipGradNorm(model.params.grads, tc.clipNorm));
+    prof.time('trainer: AdamW.update', () => optimizer.update(model.params.values, model.params.grads, warmupCosine(step, tc.lr, tc.warmupSteps, totalSteps)));
+    step++;
+    losses.push(r.loss);
+    return batch.offsets[batch.size];
+  };
+  const setupSeconds = (performance.now() - t0) / 1000;
+  let b = 0;
+  for (let i = 0; i < spec.warmup; i++) runStep(b++);
+  const stepSeconds: number[] = [];
+  const stepCpuSeconds: number[] = [];
+  const stepPageFaults: number[] = [];
+  const stepPositions: number[] = [];
+  for (let i = 0; i < spec.steps; i++) {
+    const u0 = process.resourceUsage();
+    const s0 = performance.now();
+    const positions = runStep(b++);
+    stepSeconds.push((performance.now() - s0) / 1000);
+    const u1 = process.resourceUsage();
+    stepCpuSeconds.push((u1.userCPUTime + u1.systemCPUTime - u0.userCPUTime - u0.systemCPUTime) / 1e6);
+    stepPageFaults.push(u1.minorPageFault - u0.minorPageFault);
+    stepPositions.push(positions);
+    if (i % 10 === 9 || i === spec.steps - 1) log(`  ${c.name}: step ${i + 1}/${spec.steps}, ${(mean(stepSeconds) * 1000).toFixed(0)} ms/step`);
+  }
+  // Profiled steps: the same batches as the first timed ones (comparable shares).
+  let profiledMs = 0;
+  prof.enabled = true;
+  b = spec.warmup;
+  for (let i = 0; i < spec.profileSteps; i++) {
+    const s0 = performance.now();
+    runStep(b++);
+    profiledMs += performance.now() - s0;
+  }
+  prof.enabled = false;
+  const p = Math.max(1, spec.profileSteps);
+  const stepMs = profiledMs / p;
+  let epochPositions = 0;
+  let epochFlops = 0;
+  const parts = { projection: 0, scoring: 0, blocks: 0 };
+  for (const batch of batches) {
+    const t = batch.offsets[batch.size];
+    let a = 0;
+    for (let r = 0; r < t; r++) if (batch.targets[r] > 0) a++;
+    const f = trainStepFlops(c, n1, t, a);
+    epochPositions += t;
+    epochFlops += f.total;
+    parts.projection += f.projection;
+    parts.scoring += f.scoring;
+    parts.blocks += f.blocks;
+  }
+  const outsideModel: Record<string, number> = {};
+  for (const k of ['trainer: params.zeroGrads', 'trainer: clipGradNorm', 'trainer: AdamW.update']) outsideModel[k] = (prof.stats.get(k)?.incl ?? 0) / p;
+  return {
+    name: c.name, kernels: inner.name, threads: inner.threads(), data: data.label, numItems: data.numItems,
+    params: model.params.length, stepSeconds, stepCpuSeconds, stepPageFaults, stepPositions, stepsPerEpoch: batches.length, epochPositions, epochFlops,
+    epochFlopsParts: parts, peakRssMb: peakRssMb(), peakGflops: spec.measurePeak ? measurePeak(inner) : null, setupSeconds, losses,
+    breakdown: spec.profileSteps > 0 ? breakdown(prof, p, stepMs) : [], layers: layerShares(prof, p), outsideModel,
+    profiledStepMs: stepMs, instrumented,
+  };
+}
+
+let modelWrapped = false;
+
+/** Split the model's own glue (fmrlrec.ts) by method: item table, blocks forward and backward. */
+function wrapModelMethods(prof: Profiler): void {
+  if (modelWrapped) return;
+  modelWrapped = true;
+  const proto = FmrlRec.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const name of ['itemTable', 'forwardBlocks', 'backwardBlocks']) {
+    const fn = proto[name];
+    if (typeof fn !== 'function') continue;
+    proto[name] = function (this: unknown, ...args: unknown[]) {
+      return prof.time(`model: ${name}`, () => fn.apply(this, args));
+    };
+  }
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
+// ---------------------------------------------------------------------------
+// The parent: run the workers and the baseline, print and save.
+
+export interface BaselineResult {
+  stepSeconds: number[];
+  peakRssMb: number;
+  losses: number[];
+}
+
+/** Write the first `count` batches in the reference's left-padded layout for the PyTorch mirror. */
+export function writeTorchBatches(file: string, data: BenchData, c: BenchConfig, seed: number, count: number): void {
+  const batches = epochBatches(data, c, seed);
+  const n = Math.min(count, batches.length);
+  const tokens = new Int32Array(n * c.batch * c.maxLen);
+  const labels = new Int32Array(n * c.batch * c.maxLen);
+  for (let s = 0; s < n; s++) paddedBatch(batches[s], c.maxLen, tokens, labels, s * c.batch * c.maxLen);
+  // A last batch smaller than `batch` keeps its empty rows (all labels 0): only the first `count` batches are used.
+  writeSafetensors(file, {
+    tokens: { data: tokens, shape: [n, c.batch, c.maxLen] },
+    labels: { data: labels, shape: [n, c.batch, c.maxLen] },
+  }, { num_items: String(data.numItems), steps_per_epoch: String(batches.length) });
+}
+
+export function torchArgs(c: BenchConfig): string[] {
+  return ['--dims', c.dims.join(','), '--feature-blocks', c.featureBlocks.join(','), '--num-blocks', String(c.numBlocks),
+    '--dropout', String(c.dropout), ...(c.itemIds ? ['--item-ids'] : [])];
+}
+
+export function runBaselineTrain(torch: TorchInfo, c: BenchConfig, data: BenchData, seed: number, warmup: number, steps: number, threads: number): BaselineResult {
+  const file = path.join(os.tmpdir(), `fmrlrec-bench-batches-${process.pid}.safetensors`);
+  writeTorchBatches(file, data, c, seed, warmup + steps);
+  try {
+    const r = runTorch<{ step_seconds: number[]; peak_rss_mb: number; losses: number[] }>(torch,
+      ['train', '--batches', file, ...torchArgs(c), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--seed', String(seed)]);
+    return { stepSeconds: r.step_seconds, peakRssMb: r.peak_rss_mb, losses: r.losses };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+export interface ConfigSummary {
+  name: string;
+  title: string;
+  dims: number[];
+  batch: number;
+  project: TrainWorkerResult[];
+  baseline: BaselineResult[];
+  projectSPerStep: number;
+  projectSPerEpoch: number;
+  positionsPerSecond: number;
+  projectPeakRssMb: number;
+  baselineSPerStep: number | null;
+  baselineSPerEpoch: number | null;
+  baselinePeakRssMb: number | null;
+  ratio: number | null;
+  memoryRatio: number | null;
+  floorSPerEpoch: number;
+  quietBefore: boolean;
+  quietAfter: boolean;
+}
+
+/** Median over repeats of (mean step time × steps per epoch). */
+function summarise(c: BenchConfig, project: TrainWorkerResult[], baseline: BaselineResult[], peak: number, quietBefore: boolean, quietAfter: boolean): ConfigSummary {
+  const first = project[0];
+  const sPerStep = median(project.map((r) => mean(r.stepSeconds)));
+  const posPerS = median(project.map((r) => r.stepPositions.reduce((a, b) => a + b, 0) / r.stepSeconds.reduce((a, b) => a + b, 0)));
+  const bStep = baseline.length ? median(baseline.map((r) => mean(r.stepSeconds))) : null;
+  const bRss = baseline.length ? median(baseline.map((r) => r.peakRssMb)) : null;
+  const pRss = median(project.map((r) => r.peakRssMb));
+  const sEpoch = sPerStep * first.stepsPerEpoch;
+  const bEpoch = bStep === null ? null : bStep * first.stepsPerEpoch;
+  return {
+    name: c.name, title: c.title, dims: c.dims, batch: c.batch, project, baseline,
+    projectSPerStep: sPerStep, projectSPerEpoch: sEpoch, positionsPerSecond: posPerS, projectPeakRssMb: pRss,
+    baselineSPerStep: bStep, baselineSPerEpoch: bEpoch, baselinePeakRssMb: bRss,
+    ratio: bEpoch === null ? null : bEpoch / sEpoch, memoryRatio: bRss === null ? null : bRss / pRss,
+    floorSPerEpoch: first.epochFlops / (peak * 1e9), quietBefore, quietAfter,
+  };
+}
+
+export function printBreakdown(r: TrainWorkerResult): void {
+  const stepMs = r.profiledStepMs;
+  console.log(`\nWhere a ${r.name} step goes (${fmt(stepMs, 0)} ms/step over the profiled steps; exclusive times; kernels ${r.kernels} × ${r.threads}):`);
+  const kernelMs = r.breakdown.filter((x) => x.kind === 'kernel').reduce((a, x) => a + x.msPerStep, 0);
+  console.log(`  native kernels ${fmt(kernelMs, 1)} ms (${fmt((100 * kernelMs) / stepMs, 0)}%), TypeScript glue ${fmt(stepMs - kernelMs, 1)} ms (${fmt((100 * (stepMs - kernelMs)) / stepMs, 0)}%)`);
+  console.log(table(['what', 'kind', 'ms/step', 'share', 'calls/step'],
+    r.breakdown.filter((x) => x.msPerStep >= 0.05).map((x) => [x.what, x.kind, fmt(x.msPerStep, 2), `${fmt(100 * x.share, 1)}%`, fmt(x.calls, 0)])));
+  console.log(`\nBy layer (inclusive, ms/step): ${Object.entries(r.layers).map(([k, v]) => `${k} ${fmt(v, 1)} (${fmt((100 * v) / stepMs, 0)}%)`).join('; ')}`);
+  console.log(`Outside the model (ms/step): ${Object.entries(r.outsideModel).map(([k, v]) => `${k.replace('trainer: ', '')} ${fmt(v, 1)}`).join('; ')}`);
+}
+
+export function trainCommand(args: Args): ConfigSummary[] {
+  const names = flagString(args, 'configs', flagString(args, 'config', 'paper,d256,default')).split(',');
+  const steps = flagNumber(args, 'steps', 50);
+  const warmup = flagNumber(args, 'warmup', 2);
+  const baselineSteps = flagNumber(args, 'baseline-steps', 10);
+  const repeats = flagNumber(args, 'repeats', 1);
+  const baselineRepeats = flagNumber(args, 'baseline-repeats', 1);
+  const profileSteps = flagNumber(args, 'profile-steps', Math.min(10, steps));
+  const threads = flagNumber(args, 'threads', 0);
+  const seed = flagNumber(args, 'seed', 42);
+  const dataDir = beautyDir(args);
+  const configs = names.map((n) => {
+    const c = TRAIN_CONFIGS[n];
+    if (!c) throw new Error(`unknown configuration ${n} (have ${Object.keys(TRAIN_CONFIGS).join(', ')})`);
+    return c;
+  });
+  const kern = getKernels();
+  const machine = machineInfo(kern);
+  console.log(`# fmrlrec training benchmark\n\nmachine: ${machine.description}`);
+  const torch = flagBool(args, 'no-baseline') ? null : findTorch(args, threads || 2);
+  if (torch) console.log(`baseline: PyTorch ${torch.version} (${torch.python}, BLAS ${torch.blas}, sgemm ${fmt(torch.peak, 0)} GFLOP/s at ${threads || 2} threads)`);
+  else console.log(flagBool(args, 'no-baseline') ? 'baseline: skipped (--no-baseline)' : torchMissingNote());
+  const peakOurs = measurePeak(kern);
+  const peak = Math.max(peakOurs, torch?.peak ?? 0);
+  console.log(`measured peak (2048³ sgemm): project ${fmt(peakOurs, 0)} GFLOP/s${torch ? `, PyTorch ${fmt(torch.peak, 0)} GFLOP/s` : ''}; floor uses ${fmt(peak, 0)} GFLOP/s`);
+  console.log(`project: ${steps} timed steps after ${warmup} warm-up, ${repeats} run(s); baseline: ${baselineSteps} timed steps after ${warmup} warm-up, ${baselineRepeats} run(s)\n`);
+
+  const summaries: ConfigSummary[] = [];
+  for (const c of configs) {
+    log(`== ${c.title}`);
+    const quietBefore = quietCheck(`before ${c.name}`);
+    const project: TrainWorkerResult[] = [];
+    for (let r = 0; r < repeats; r++) {
+      project.push(runWorker<TrainWorkerResult>('train', { config: c, dataDir, warmup, steps, profileSteps, seed, threads, measurePeak: false } satisfies TrainSpec));
+    }
+    const baseline: BaselineResult[] = [];
+    if (torch) {
+      const data = loadBenchData(c, dataDir);
+      for (let r = 0; r < baselineRepeats; r++) {
+        log(`  baseline ${c.name}: run ${r + 1}/${baselineRepeats}`);
+        baseline.push(runBaselineTrain(torch, c, data, seed, warmup, baselineSteps, threads || 2));
+      }
+    }
+    const quietAfter = quietCheck(`after ${c.name}`);
+    summaries.push(summarise(c, project, baseline, peak, quietBefore, quietAfter));
+  }
+
+  console.log('## Training throughput\n');
+  console.log(table(
+    ['configuration', 'project s/step', 'positions/s', 'project s/epoch', 'project peak RSS MB', 'baseline s/step', 'baseline s/epoch', 'baseline peak RSS MB', 'speed-up', 'memory ÷', 'floor s/epoch', 'project ÷ floor'],
+    summaries.map((s) => [s.title, fmt(s.projectSPerStep, 3), fmt(s.positionsPerSecond, 0), duration(s.projectSPerEpoch), fmt(s.projectPeakRssMb, 0),
+      fmt(s.baselineSPerStep, 2), duration(s.baselineSPerEpoch), fmt(s.baselinePeakRssMb, 0), s.ratio === null ? '–' : `${fmt(s.ratio, 1)}×`,
+      s.memoryRatio === null ? '–' : `${fmt(s.memoryRatio, 1)}×`, duration(s.floorSPerEpoch), `${fmt(s.projectSPerEpoch / s.floorSPerEpoch, 2)}×`]),
+  ));
+  for (const s of summaries) {
+    const r = s.project[0];
+    const parts = r.epochFlopsParts;
+    console.log(`\n${s.name}: ${r.data}; ${r.stepsPerEpoch} steps/epoch, ${r.epochPositions} positions/epoch; ${(r.params / 1e6).toFixed(2)}M parameters; ` +
+      `floor ${(r.epochFlops / 1e12).toFixed(1)} TFLOP/epoch (projection ${(parts.projection / 1e12).toFixed(1)}, scoring ${(parts.scoring / 1e12).toFixed(1)}, blocks ${(parts.blocks / 1e12).toFixed(1)}); ` +
+      `quiet before/after: ${s.quietBefore ? 'yes' : 'NO'}/${s.quietAfter ? 'yes' : 'NO'}`);
+    console.log(`  per step: ${fmt(mean(r.stepCpuSeconds), 2)} CPU s (user + system, all threads) for ${fmt(s.projectSPerStep, 2)} s wall; ` +
+      `${fmt(mean(r.stepPageFaults), 0)} minor page faults (${fmt((mean(r.stepPageFaults) * 4) / 1024, 0)} MB of fresh pages)`);
+    if (s.ratio !== null) console.log(`  targets: speed-up ${fmt(s.ratio, 1)}× (paper ≥ 6×, d256 ≥ 8×), memory ${fmt(s.memoryRatio, 1)}× smaller (paper ≥ 3×)`);
+    if (r.breakdown.length) printBreakdown(r);
+  }
+  if (flagBool(args, 'json')) writeTrainJson(machine.description, summaries, torch, peak);
+  return summaries;
+}
+
+function writeTrainJson(machine: string, summaries: ConfigSummary[], torch: TorchInfo | null, peak: number): void {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, 'train.json');
+  const out = {
+    machine,
+    configs: summaries.map((s) => ({
+      name: s.name, dims: s.dims, batch: s.batch,
+      project_s_per_epoch: s.projectSPerEpoch, baseline_s_per_epoch: s.baselineSPerEpoch, ratio: s.ratio,
+      project_peak_rss_mb: s.projectPeakRssMb, baseline_peak_rss_mb: s.baselinePeakRssMb, floor_s_per_epoch: s.floorSPerEpoch,
+      // Extra detail (readers of the fields above can ignore these).
+      project_s_per_step: s.projectSPerStep, baseline_s_per_step: s.baselineSPerStep, positions_per_s: s.positionsPerSecond,
+      steps_per_epoch: s.project[0].stepsPerEpoch, quiet: s.quietBefore && s.quietAfter,
+    })),
+    baseline: torch ? `PyTorch ${torch.version}, BLAS ${torch.blas}` : null,
+    peak_gflops: peak,
+    date: new Date().toISOString(),
+  };
+  fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+export { machineInfo };

@@ -1,0 +1,94 @@
+/**
+ * The benchmark's own arithmetic: FLOP counts of the floor, the reference's
+ * left-padded batch layout handed to the PyTorch mirror, option parsing, and
+ * the layer instrumentation (it must see the model's layer calls without
+ * changing any result).
+ */
+import assert from 'node:assert/strict';
+import test from 'node:test';
+
+import { evalFlops, mrlWeights, paddedBatch, parseArgs, randomFeatures, trainStepFlops } from '../bench/common';
+import { instrumentLayers, Profiler, profiledKernels } from '../bench/profile';
+import { referenceKernels } from '../src/kernels/reference';
+import type { PackedBatch } from '../src/data/types';
+import { doublingLadder } from '../src/model/config';
+import { FmrlRec } from '../src/model/fmrlrec';
+import { Rng } from '../src/util/rng';
+
+test('MRL weights: Σ |C(k)|·m_k, about 2/3·D² for a doubling ladder', () => {
+  assert.equal(mrlWeights([8, 16]), 8 * 8 + 8 * 16);
+  assert.equal(mrlWeights(doublingLadder(1024)), 699072);
+  assert.ok(Math.abs(mrlWeights(doublingLadder(1024)) / 1024 ** 2 - 2 / 3) < 0.01);
+});
+
+test('floor FLOPs: the issue\'s ~87 TFLOP per Beauty epoch at the paper configuration', () => {
+  // Beauty: 12,102 items with padding, 699 steps of batch 32, 150,258 training positions per epoch.
+  const c = { dims: doublingLadder(1024), featureDim: 2048, numBlocks: 1 };
+  const perStep = trainStepFlops(c, 12102, 150258 / 699, 150258 / 699);
+  assert.ok(Math.abs(perStep.projection - 4 * 12102 * 2048 * 1024) < 1);
+  const epoch = perStep.total * 699;
+  assert.ok(epoch > 84e12 && epoch < 90e12, `epoch floor ${epoch / 1e12} TFLOP`);
+  assert.ok(perStep.projection * 699 > 69e12 && perStep.projection * 699 < 72e12);
+  assert.ok(evalFlops(c, 12102, 1000, 100) > 2 * 100 * 12102 * 1024);
+});
+
+test('paddedBatch gives the reference layout (left padding, the padding input before the first target)', () => {
+  // Two users: training sequences [5, 6, 7] (3 rows) and 60 items (window of 4 here).
+  const batch: PackedBatch = {
+    size: 2, offsets: Int32Array.from([0, 3, 7]),
+    inputs: Int32Array.from([0, 5, 6, 56, 57, 58, 59]),
+    targets: Int32Array.from([5, 6, 7, 57, 58, 59, 60]),
+    users: Int32Array.from([0, 1]),
+  };
+  const tokens = new Int32Array(2 * 4);
+  const labels = new Int32Array(2 * 4);
+  paddedBatch(batch, 4, tokens, labels, 0);
+  assert.deepEqual([...tokens], [0, 0, 5, 6, 56, 57, 58, 59]);
+  assert.deepEqual([...labels], [0, 5, 6, 7, 57, 58, 59, 60]);
+});
+
+test('parseArgs: positional words, --flag value, --flag=value, boolean flags', () => {
+  const a = parseArgs(['train', '--steps', '5', '--json', '--configs=paper,d256', '--no-baseline']);
+  assert.deepEqual(a.positional, ['train']);
+  assert.equal(a.flags.get('steps'), '5');
+  assert.equal(a.flags.get('json'), true);
+  assert.equal(a.flags.get('configs'), 'paper,d256');
+  assert.equal(a.flags.get('no-baseline'), true);
+});
+
+test('randomFeatures: row 0 zero, each block unit-norm', () => {
+  const f = randomFeatures(3, [4, 2], 1);
+  assert.deepEqual([...f.subarray(0, 6)], [0, 0, 0, 0, 0, 0]);
+  for (const [o, w] of [[6, 4], [10, 2], [12, 4], [16, 2]]) {
+    let ss = 0;
+    for (let j = 0; j < w; j++) ss += f[o + j] ** 2;
+    assert.ok(Math.abs(ss - 1) < 1e-6);
+  }
+});
+
+test('instrumentation sees every layer and kernel and leaves the loss unchanged', () => {
+  const config = {
+    dims: [4, 8], numItems: 9, featureDim: 6, itemIdEmbedding: false, numBlocks: 1, dropout: 0.2, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
+  };
+  const features = randomFeatures(10, [6], 3);
+  const batch: PackedBatch = {
+    size: 2, offsets: Int32Array.from([0, 3, 5]), inputs: Int32Array.from([0, 1, 2, 3, 4]),
+    targets: Int32Array.from([1, 2, 3, 4, 5]), users: Int32Array.from([0, 1]),
+  };
+  const plain = new FmrlRec(config, features, referenceKernels);
+  plain.init(5);
+  const expected = plain.lossAndGradients(batch, new Rng(1)).loss;
+  const prof = new Profiler();
+  assert.ok(instrumentLayers(prof), 'layer functions are plain writable exports');
+  const model = new FmrlRec(config, features, profiledKernels(referenceKernels, prof));
+  model.init(5);
+  prof.enabled = true;
+  const loss = model.lossAndGradients(batch, new Rng(1)).loss;
+  prof.enabled = false;
+  assert.equal(loss, expected);
+  const labels = [...prof.stats.keys()];
+  for (const want of ['layer:lru.lruForward', 'layer:ffn.ffnBackward', 'layer:dropout.dropoutMask', 'kernel:softmaxXentMulti']) {
+    assert.ok(labels.some((l) => l.startsWith(want)), `${want} in ${labels.join(', ')}`);
+  }
+  assert.ok(labels.some((l) => l === 'kernel:sgemm ← item-table.itemTableForward'));
+});
