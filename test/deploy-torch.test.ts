@@ -14,6 +14,7 @@ import { loadTrainedRun } from '../src/deploy/trained-run';
 import { exportTorchRun, importTorchRun } from '../src/deploy/torch-run';
 import { FeatureParts, fromTorchStateDict, toTorchStateDict } from '../src/deploy/torch-state-dict';
 import { referenceKernels } from '../src/kernels/reference';
+import { evaluateRun } from '../src/run/execute';
 import { loadModelFolder } from '../src/serve/model-folder';
 import { readSafetensors, Tensor, writeSafetensors } from '../src/util/safetensors';
 import { fullModelScores, maxAbsDiff, tempDir, Tiny, tinyModel, tinySource } from './deploy-fixtures';
@@ -91,6 +92,8 @@ test('import-torch then export-torch round-trips bit for bit; the imported run s
 
   const withMetrics = await loadTrainedRun(run, referenceKernels, false);
   assert.ok(withMetrics.metrics && withMetrics.metrics.valid['16']['Recall@10'] >= 0, 'an imported run gets validation metrics computed');
+  const evaluated = await evaluateRun(run, false, { kern: referenceKernels, progress: false, log: () => {}, command: 'test' });
+  assert.deepEqual(evaluated.report.valid, withMetrics.metrics.valid, '`fmrlrec eval` works on an imported run');
   const exported = path.join(files.dir, 'size-8');
   exportSize({ ...tinySource(tiny), model: withMetrics.model, metrics: withMetrics.metrics }, 8, exported);
   const { engine } = loadModelFolder(exported);

@@ -2,6 +2,7 @@
 /** The `fmrlrec` command line: one sub-command per file in src/cli. */
 import { UserError } from '../util/errors';
 import { CliContext } from './context';
+import { DATA_HELP, dataCommand } from './data';
 import { EVAL_HELP, evalCommand } from './eval';
 import { EXPORT_HELP, exportCommand } from './export';
 import { EXPORT_TORCH_HELP, exportTorchCommand } from './export-torch';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   serve: { run: serveCommand, summary: 'serve an exported model over HTTP', help: SERVE_HELP },
   'import-torch': { run: importTorchCommand, summary: "build a run from the authors' PyTorch weights (safetensors)", help: IMPORT_TORCH_HELP },
   'export-torch': { run: exportTorchCommand, summary: "write a run's model with the authors' PyTorch names (safetensors)", help: EXPORT_TORCH_HELP },
+  data: { run: dataCommand, summary: 'build a dataset folder from the raw Amazon 2014 files', help: DATA_HELP },
 };
 
 const USAGE = `Usage: fmrlrec <command> [options]
@@ -29,7 +31,7 @@ const USAGE = `Usage: fmrlrec <command> [options]
 fMRLRec: train one multimodal sequential recommender, deploy any size.
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`).join('\n')}
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`).join('\n')}
 
 Run "fmrlrec <command> --help" for a command's options.
 `;

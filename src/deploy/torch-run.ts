@@ -20,7 +20,8 @@ import { BEST_FILE, REFERENCE_TRAIN_CONFIG } from '../train/trainer';
 import { UserError } from '../util/errors';
 import { readSafetensors, writeSafetensors } from '../util/safetensors';
 import { applyTorchModel, fromTorchStateDict, itemIdEmbeddingError, toTorchStateDict } from './torch-state-dict';
-import { concatColumns, loadTrainedRun, REFERENCE_FEATURES_FILE, REFERENCE_FEATURES_NAME, TOKEN_IMG, TOKEN_LANG } from './trained-run';
+import { loadTrainedRun } from './trained-run';
+import { concatColumns, REFERENCE_FEATURES_FILE, REFERENCE_FEATURES_NAME, TOKEN_IMG, TOKEN_LANG } from '../run/reference-features';
 
 /** What an import made. */
 export interface ImportSummary {

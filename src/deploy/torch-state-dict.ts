@@ -38,13 +38,8 @@ export const TORCH_PROJECTION_BIAS = 'embedding.projector.bias';
 export const TORCH_TOKEN_LANG = 'embedding.token_lang.weight';
 export const TORCH_TOKEN_IMG = 'embedding.token_img.weight';
 
-/** Frozen item features as the reference holds them: text part and image part ((N+1) rows each). */
-export interface FeatureParts {
-  lang: Float32Array;
-  langDim: number;
-  img: Float32Array;
-  imgDim: number;
-}
+import type { FeatureParts } from '../run/reference-features';
+export type { FeatureParts } from '../run/reference-features';
 
 /** Reference prefix of block b's parts. */
 function torchBlock(b: number) {

@@ -34,7 +34,7 @@ export async function trainRun(config: RunConfig, runDir: string, resume: boolea
   }
   if (resume && hasCheckpoint) config = loadRunConfig(runDir);
   else saveRunConfig(runDir, config);
-  const prepared = await prepareRun(config, options.kern, options.progress);
+  const prepared = await prepareRun(config, options.kern, options.progress, runDir);
   const { model, split, dataset } = prepared;
   options.log(`${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
     `features ${featureLabel(config.features)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`);
@@ -66,7 +66,7 @@ export async function evaluateRun(runDir: string, excludeHistory: boolean, optio
   const config = loadRunConfig(runDir);
   const bestFile = path.join(runDir, BEST_FILE);
   if (!fs.existsSync(bestFile)) throw new UserError(`${runDir} has no ${BEST_FILE} yet (training has not finished an epoch)`);
-  const prepared = await prepareRun(config, options.kern, options.progress);
+  const prepared = await prepareRun(config, options.kern, options.progress, runDir);
   const metadata = loadParams(bestFile, prepared.model);
   const valid = evaluateModel(prepared.model, prepared.split, config, 'valid', excludeHistory, options.progress);
   const test = evaluateModel(prepared.model, prepared.split, config, 'test', excludeHistory, options.progress);

@@ -1,6 +1,7 @@
 /**
  * Turn a run recipe into ready inputs: the dataset, its leave-one-out split, the
- * frozen item features (from the cache when possible) and an untrained model.
+ * frozen item features (from the feature cache, or for a run imported from the
+ * reference code, from the run folder) and an untrained model.
  */
 import { readP5Dataset } from '../data/p5';
 import { leaveOneOut } from '../data/split';
@@ -10,14 +11,18 @@ import { loadItemFeatures } from '../features/cache';
 import { textEncoderSource } from '../features/encoders';
 import type { Kernels } from '../kernels/types';
 import { FmrlRec } from '../model/fmrlrec';
+import { UserError } from '../util/errors';
+import { concatColumns, FeatureParts, readReferenceFeatures, REFERENCE_FEATURES_NAME } from './reference-features';
 import type { DatasetSource, RunConfig } from './run-config';
 
 export interface PreparedRun {
   dataset: Dataset;
   split: Split;
-  /** (N+1)×featureDim text features (row 0 zeros), or null. */
+  /** (N+1)×featureDim item features (row 0 zeros), or null for an ID-only model. */
   features: Float32Array | null;
   featureDim: number;
+  /** The same features split into text and image parts (SPEC §6 interchange), or null. */
+  featureParts: FeatureParts | null;
   model: FmrlRec;
 }
 
@@ -26,22 +31,30 @@ export function loadDataset(source: DatasetSource): Dataset {
   return { ...generateSyntheticDataset({ numUsers: source.users, numItems: source.items, seed: source.seed }), name: source.name };
 }
 
-/** Load data and features and build the (untrained) model of a run. */
-export async function prepareRun(config: RunConfig, kern: Kernels, progress: boolean): Promise<PreparedRun> {
+/**
+ * Load data and features and build the (untrained) model of a run.
+ * @param runDir the run folder (needed for runs imported from the reference code)
+ */
+export async function prepareRun(config: RunConfig, kern: Kernels, progress: boolean, runDir?: string): Promise<PreparedRun> {
   const dataset = loadDataset(config.dataset);
   const split = leaveOneOut(dataset);
-  let features: Float32Array | null = null;
-  let featureDim = 0;
-  if (config.features.text) {
+  const rows = dataset.numItems + 1;
+  let featureParts: FeatureParts | null = null;
+  if (config.features.text === REFERENCE_FEATURES_NAME) {
+    if (!runDir) throw new UserError('features "reference" belong to a run imported with import-torch; give its run folder');
+    featureParts = readReferenceFeatures(runDir, rows);
+  } else if (config.features.text) {
     const loaded = await loadItemFeatures({
       dataset, cacheDir: config.features.cacheDir, encoder: textEncoderSource(config.features.text), progress,
     });
-    features = loaded.matrix;
-    featureDim = loaded.dim;
+    featureParts = { lang: loaded.matrix, langDim: loaded.dim, img: new Float32Array(0), imgDim: 0 };
   }
+  const featureDim = featureParts ? featureParts.langDim + featureParts.imgDim : 0;
+  const features = !featureParts ? null : featureParts.imgDim === 0 ? featureParts.lang
+    : concatColumns(featureParts.lang, featureParts.langDim, featureParts.img, featureParts.imgDim, rows);
   const model = new FmrlRec({
     ...config.model, numItems: dataset.numItems, featureDim, itemIdEmbedding: config.features.itemIds,
   }, features, kern);
   model.init(config.train.seed);
-  return { dataset, split, features, featureDim, model };
+  return { dataset, split, features, featureDim, featureParts, model };
 }
