@@ -26,3 +26,9 @@ export { type RunConfig, type DatasetSource, type FeatureConfig, loadRunConfig }
 export { DEFAULT_MODEL, DEFAULT_TRAIN } from './run/defaults';
 export { UserError, InputFileError } from './util/errors';
 export { Rng } from './util/rng';
+export { exportSize, exportAllSizes, type ExportSource } from './deploy/export';
+export { importTorchRun, exportTorchRun } from './deploy/torch-run';
+export { loadTrainedRun, type TrainedRun } from './deploy/trained-run';
+export { InferenceEngine, typescriptGemm, type EngineModel, type UserStream, type RankOptions } from './serve/engine';
+export { loadModelFolder, type LoadedModel } from './serve/model-folder';
+export { RecommendServer, DEFAULT_SERVER_OPTIONS, type ServerOptions } from './serve/http-server';
