@@ -13,6 +13,18 @@ export {
   type BuildDatasetOptions,
 } from './generic';
 export { kCoreMask } from './kcore';
+export {
+  readAmazonDataset,
+  readAmazonReviews,
+  readAmazonMeta,
+  parsePythonLiteral,
+  amazonFileNames,
+  AMAZON_2014_BASE_URL,
+  type AmazonDatasetOptions,
+  type AmazonDatasetResult,
+  type MalformedLine,
+  type MalformedPolicy,
+} from './amazon';
 export { leaveOneOut, evalHistory, evalTarget, type EvalTarget } from './split';
 export {
   trainingBatches,
