@@ -3,7 +3,6 @@
 import { UserError } from '../util/errors';
 import { CliContext } from './context';
 import { DATA_HELP, dataCommand } from './data';
-import { DATA_HELP, dataCommand } from './data';
 import { EVAL_HELP, evalCommand } from './eval';
 import { EXPORT_HELP, exportCommand } from './export';
 import { EXPORT_TORCH_HELP, exportTorchCommand } from './export-torch';
@@ -24,7 +23,6 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   serve: { run: serveCommand, summary: 'serve an exported model over HTTP', help: SERVE_HELP },
   'import-torch': { run: importTorchCommand, summary: "build a run from the authors' PyTorch weights (safetensors)", help: IMPORT_TORCH_HELP },
   'export-torch': { run: exportTorchCommand, summary: "write a run's model with the authors' PyTorch names (safetensors)", help: EXPORT_TORCH_HELP },
-  data: { run: dataCommand, summary: 'build a dataset folder from the raw Amazon 2014 files', help: DATA_HELP },
   data: { run: dataCommand, summary: 'build a dataset folder from the raw Amazon 2014 files', help: DATA_HELP },
 };
 
