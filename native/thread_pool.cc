@@ -45,8 +45,8 @@ struct Pool {
   TaskFn fn = nullptr;
   void* context = nullptr;
   int tasks = 0;
-  std::atomic<uint64_t> state{0};  // generation << 32 | next task
-  std::atomic<int> finished{0};
+  std::atomic<uint64_t> state{0};     // generation << 32 | next task
+  std::atomic<uint64_t> finished{0};  // generation << 32 | tasks finished
 
   static uint32_t generation_of(uint64_t s) { return static_cast<uint32_t>(s >> 32); }
 
@@ -62,7 +62,13 @@ struct Pool {
       if (next >= static_cast<uint32_t>(job_tasks)) return;
       if (!state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       job_fn(job_context, static_cast<int>(next));
-      if (finished.fetch_add(1, std::memory_order_acq_rel) + 1 == job_tasks) {
+      // Count the task for its own generation only: a count can never leak
+      // into the next job, whatever the interleaving.
+      uint64_t f = finished.load(std::memory_order_acquire);
+      while (generation_of(f) == generation &&
+             !finished.compare_exchange_weak(f, f + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      }
+      if (generation_of(f) == generation && static_cast<uint32_t>(f) + 1 == static_cast<uint32_t>(job_tasks)) {
         std::lock_guard<std::mutex> lock(mutex);
         done.notify_all();
       }
@@ -139,18 +145,19 @@ void parallel_for(int tasks, TaskFn fn, void* context) {
   p.fn = fn;
   p.context = context;
   p.tasks = tasks;
-  p.finished.store(0, std::memory_order_relaxed);
   uint32_t generation = Pool::generation_of(p.state.load(std::memory_order_relaxed)) + 1;
+  const uint64_t all_finished = (static_cast<uint64_t>(generation) << 32) | static_cast<uint32_t>(tasks);
+  p.finished.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
   p.state.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(p.mutex);
   }
   p.wake.notify_all();
   p.run_tasks(generation);
-  for (int i = 0; i < kSpinIterations && p.finished.load(std::memory_order_acquire) != tasks; ++i) cpu_relax();
-  if (p.finished.load(std::memory_order_acquire) != tasks) {
+  for (int i = 0; i < kSpinIterations && p.finished.load(std::memory_order_acquire) != all_finished; ++i) cpu_relax();
+  if (p.finished.load(std::memory_order_acquire) != all_finished) {
     std::unique_lock<std::mutex> lock(p.mutex);
-    p.done.wait(lock, [&] { return p.finished.load(std::memory_order_acquire) == tasks; });
+    p.done.wait(lock, [&] { return p.finished.load(std::memory_order_acquire) == all_finished; });
   }
 }
 
