@@ -16,7 +16,7 @@ export const DEFAULT_WIDTH = 256;
 export const DEFAULT_MODEL: ModelSettings = {
   dims: doublingLadder(DEFAULT_WIDTH),
   numBlocks: 1,
-  dropout: 0.3,
+  dropout: 0.5,
   layerNormEps: 1e-5,
   rMin: 0,
   rMax: 0.1,
@@ -24,7 +24,7 @@ export const DEFAULT_MODEL: ModelSettings = {
 
 export const DEFAULT_TRAIN: TrainConfig = {
   ...REFERENCE_TRAIN_CONFIG,
-  epochs: 100,
+  epochs: 10,
   batchSize: 128,
   lr: 1e-3,
 };
