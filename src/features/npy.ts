@@ -7,7 +7,8 @@
  * 3.0), an ASCII header holding a Python dict literal
  * `{'descr': '<f4', 'fortran_order': False, 'shape': (R, C), }` padded with spaces
  * and a final newline so that the data starts at a multiple of 64 bytes, then the
- * raw little-endian data in C (row-major) order.
+ * raw little-endian data in C (row-major) order. {@link writeNpy} writes the same
+ * bytes as `numpy.save`.
  */
 import * as fs from 'node:fs';
 import { UserError } from '../util/errors';
@@ -15,6 +16,7 @@ import { writeFileAtomic } from '../util/files';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 const ALIGNMENT = 64;
+const GROWTH_AXIS_MAX_DIGITS = 21;
 
 /** An n-dimensional float32 array in C order. */
 export interface NpyArray {
@@ -35,10 +37,13 @@ export function writeNpy(file: string, data: Float32Array, shape: number[]): voi
     throw new Error(`writeNpy: shape (${shape.join(', ')}) does not hold ${data.length} values`);
   }
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  // Exactly as numpy.save writes it: room for the first axis to grow to 21 digits,
+  // then spaces up to the alignment (a full 64 when already aligned) and a newline.
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }` +
+    ' '.repeat(shape.length > 0 ? GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length : 0);
   const preambleLength = MAGIC.length + 2 + 2;
-  const unpadded = preambleLength + dict.length + 1; // + the final newline
-  const headerLength = Math.ceil(unpadded / ALIGNMENT) * ALIGNMENT - preambleLength;
+  const padding = ALIGNMENT - ((preambleLength + dict.length + 1) % ALIGNMENT);
+  const headerLength = dict.length + padding + 1;
   if (headerLength > 0xffff) throw new Error(`writeNpy: shape (${shape.join(', ')}) has too many dimensions`);
 
   const out = Buffer.alloc(preambleLength + headerLength + data.byteLength);
