@@ -17,6 +17,7 @@
 import { UserError } from '../util/errors';
 import type { TextEncoder, TextEncoderOptions, TextEncoderSource } from './text-encoder';
 import { universalSentenceEncoderSource, USE_ID } from './universal-sentence-encoder';
+import { HF_PREFIX, huggingFaceTextSource, type HuggingFaceOptions } from './huggingface';
 
 /** Registry: encoder name → how to make its source. */
 const TEXT_ENCODERS: Readonly<Record<string, (options: TextEncoderOptions) => TextEncoderSource>> = {
@@ -35,9 +36,10 @@ export function textEncoderNames(): string[] {
  * The named encoder, not loaded yet.
  * @throws UserError for an unknown name (the message lists the known ones) or bad options
  */
-export function textEncoderSource(name: string, options: TextEncoderOptions = {}): TextEncoderSource {
+export function textEncoderSource(name: string, options: TextEncoderOptions & HuggingFaceOptions = {}): TextEncoderSource {
+  if (name.startsWith(HF_PREFIX)) return huggingFaceTextSource(name.slice(HF_PREFIX.length), options);
   const make = Object.hasOwn(TEXT_ENCODERS, name) ? TEXT_ENCODERS[name] : undefined;
-  if (!make) throw new UserError(`unknown text encoder "${name}" (known: ${textEncoderNames().join(', ')})`);
+  if (!make) throw new UserError(`unknown text encoder "${name}" (known: ${textEncoderNames().join(', ')}, or ${HF_PREFIX}<hub id or model folder>)`);
   return make(options);
 }
 
