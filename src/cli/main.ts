@@ -4,6 +4,7 @@ import { UserError } from '../util/errors';
 import { CliContext } from './context';
 import { DATA_HELP, dataCommand } from './data';
 import { EVAL_HELP, evalCommand } from './eval';
+import { FEATURES_HELP, featuresCommand } from './features';
 import { EXPORT_HELP, exportCommand } from './export';
 import { EXPORT_TORCH_HELP, exportTorchCommand } from './export-torch';
 import { IMPORT_TORCH_HELP, importTorchCommand } from './import-torch';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   'import-torch': { run: importTorchCommand, summary: "build a run from the authors' PyTorch weights (safetensors)", help: IMPORT_TORCH_HELP },
   'export-torch': { run: exportTorchCommand, summary: "write a run's model with the authors' PyTorch names (safetensors)", help: EXPORT_TORCH_HELP },
   data: { run: dataCommand, summary: 'build a dataset folder from the raw Amazon 2014 files', help: DATA_HELP },
+  features: { run: featuresCommand, summary: 'encode item text and images with Hugging Face models into the feature cache', help: FEATURES_HELP },
 };
 
 const USAGE = `Usage: fmrlrec <command> [options]

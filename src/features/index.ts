@@ -9,3 +9,14 @@ export { createTextEncoder, DEFAULT_TEXT_ENCODER, textEncoderNames, textEncoderS
 export { USE_DIM, USE_ID } from './universal-sentence-encoder';
 export { readNpy, writeNpy, type NpyArray } from './npy';
 export { itemTextsSha256, loadItemFeatures, type CacheSidecar, type ItemFeatures, type LoadItemFeaturesOptions } from './cache';
+export {
+  HF_PREFIX,
+  huggingFaceTextSource,
+  huggingFaceImageSource,
+  defaultModelsDir,
+  type HuggingFaceOptions,
+  type ImageEncoder,
+  type ImageEncoderSource,
+} from './huggingface';
+export { itemImageSources, readImageSources, IMAGE_EXTENSIONS, type ImageSource, type ItemImageOptions } from './images';
+export { loadItemImageFeatures, type ImageFeatures, type ImageCacheSidecar, type MissingImage, type LoadImageFeaturesOptions } from './image-cache';
