@@ -9,6 +9,8 @@ import { generateSyntheticDataset } from '../data/synthetic';
 import type { Dataset, Split } from '../data/types';
 import { loadItemFeatures } from '../features/cache';
 import { textEncoderSource } from '../features/encoders';
+import { huggingFaceImageSource } from '../features/huggingface';
+import { loadItemImageFeatures } from '../features/image-cache';
 import type { Kernels } from '../kernels/types';
 import { FmrlRec } from '../model/fmrlrec';
 import { UserError } from '../util/errors';
@@ -49,8 +51,16 @@ export async function prepareRun(config: RunConfig, kern: Kernels, progress: boo
     });
     featureParts = { lang: loaded.matrix, langDim: loaded.dim, img: new Float32Array(0), imgDim: 0 };
   }
+  if (config.features.image && config.features.text !== REFERENCE_FEATURES_NAME) {
+    const image = await loadItemImageFeatures({
+      dataset, cacheDir: config.features.cacheDir, encoder: huggingFaceImageSource(config.features.image), progress,
+      folder: config.features.images ?? undefined, download: process.env.FMRLREC_HF_DOWNLOAD === '1',
+    });
+    featureParts = { ...(featureParts ?? { lang: new Float32Array(0), langDim: 0 }), img: image.matrix, imgDim: image.dim };
+  }
   const featureDim = featureParts ? featureParts.langDim + featureParts.imgDim : 0;
   const features = !featureParts ? null : featureParts.imgDim === 0 ? featureParts.lang
+    : featureParts.langDim === 0 ? featureParts.img
     : concatColumns(featureParts.lang, featureParts.langDim, featureParts.img, featureParts.imgDim, rows);
   const model = new FmrlRec({
     ...config.model, numItems: dataset.numItems, featureDim, itemIdEmbedding: config.features.itemIds,

@@ -22,6 +22,13 @@ export interface FeatureConfig {
   itemIds: boolean;
   /** Folder of the feature cache. */
   cacheDir: string;
+  /**
+   * Image encoder (Hugging Face hub id or model folder), or null/absent for no
+   * image features; f_i = [text_i ; image_i] (SPEC §3).
+   */
+  image?: string | null;
+  /** Folder of item images named by ASIN (else the metadata's URLs, when downloads are allowed). */
+  images?: string | null;
 }
 
 /** The model settings a user chooses (numItems and featureDim come from the data). */
@@ -38,9 +45,10 @@ export interface RunConfig {
 export const RUN_CONFIG_FILE = 'run.json';
 
 /** Short description of the features, e.g. "text:use+id", "text:use", "id". */
-export function featureLabel(features: Pick<FeatureConfig, 'text' | 'itemIds'>): string {
+export function featureLabel(features: Pick<FeatureConfig, 'text' | 'itemIds' | 'image'>): string {
   const parts: string[] = [];
   if (features.text) parts.push(`text:${features.text}`);
+  if (features.image) parts.push(`image:${features.image}`);
   if (features.itemIds) parts.push('id');
   return parts.join('+');
 }
