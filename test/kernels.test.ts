@@ -289,6 +289,24 @@ test('native kernels are built and at least the baseline variant runs here', () 
 for (const variant of variants) {
   const native = loadNativeKernels(variant);
 
+  test(`${native.name}: the thread pool survives many back-to-back jobs (a lost count once hung training)`, { timeout: 120_000 }, () => {
+    native.setThreads(2);
+    const a = new Float32Array(64 * 256).fill(0.1);
+    const b = new Float32Array(256 * 256).fill(0.1);
+    const c = new Float32Array(64 * 256);
+    const h = new Float32Array(16 * 64).fill(0.01);
+    const e = new Float32Array(300 * 64).fill(0.02);
+    const targets = new Int32Array(16).fill(3);
+    const gradH = new Float32Array(16 * 64);
+    const gradE = new Float32Array(300 * 64);
+    const dims = Int32Array.from([8, 16, 32, 64]);
+    for (let i = 0; i < 20_000; i++) {
+      native.sgemm(false, true, 64, 256, 256, 1, a, 256, b, 256, 0, c, 256);
+      native.softmaxXentMulti(h, e, 16, 300, 64, targets, dims, 1, gradH, gradE, null);
+    }
+    assert.ok(Math.abs(c[0] - 256 * 0.01) < 1e-3);
+  });
+
   test(`${native.name}: sgemm matches the twin (odd shapes, transposes, alpha/beta, strides, views)`, () => {
     const shapes = [[1, 1, 1], [3, 17, 33], [17, 3, 1], [33, 100, 17], [100, 37, 300], [150, 70, 520], [200, 130, 300], [5, 4, 0], [0, 3, 2]];
     const scalars = [[1, 0], [0.5, -2], [0, 1.5]];
