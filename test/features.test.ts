@@ -282,7 +282,7 @@ test('cache: bad names are UserErrors', async () => {
   const dir = tempDir();
   const dataset = { ...tinyDataset(TINY_ITEMS), name: '../escape' };
   await assert.rejects(loadItemFeatures({ dataset, cacheDir: dir, encoder: new CountingEncoderSource(), progress: false }), UserError);
-  await assert.rejects(loadItemFeatures({ dataset: tinyDataset(TINY_ITEMS), cacheDir: dir, encoder: 'no-such-encoder', progress: false }), /unknown text encoder "no-such-encoder" \(known: use\)/);
+  await assert.rejects(loadItemFeatures({ dataset: tinyDataset(TINY_ITEMS), cacheDir: dir, encoder: 'no-such-encoder', progress: false }), /unknown text encoder "no-such-encoder" \(known: use, or hf:/);
   fs.rmSync(dir, { recursive: true });
 });
 
