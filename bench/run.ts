@@ -32,6 +32,7 @@ commands:
             [--baseline-steps 10] [--baseline-repeats 1] [--profile-steps 10] [--json] [--no-baseline] [--no-check]
   eval      [--config paper] [--eval-batch 512] [--baseline-batches 8] [--no-baseline]
   kernels   (runs dist/bench/kernels.js)
+  serve     (runs dist/bench/serve.js with the remaining options; see its --help)
   scaling   [--scaling-steps 5] [--batch 32] [--feature-dim 512] [--grid]
   check     [--check-config paper] [--check-steps 20] [--check-lr <constant lr>]
   profile   [--config paper] [--steps 10]
@@ -40,14 +41,11 @@ common:     [--data <Beauty folder>] [--python <python3 with torch>] [--threads 
             [--keep-heap] (diagnostic: glibc keeps freed large blocks, so fresh arrays do not page-fault)
 `;
 
-function kernelsCommand(): void {
-  const script = path.join(__dirname, 'kernels.js');
-  if (!fs.existsSync(script)) {
-    console.log('kernels: bench/kernels.ts is not built yet (it belongs to the kernel work); nothing to run.');
-    return;
-  }
-  const res = spawnSync(process.execPath, [script], { stdio: 'inherit' });
-  if (res.status !== 0) throw new Error(`kernels benchmark failed (exit ${res.status ?? res.signal})`);
+/** Run a stand-alone benchmark script of this folder (dist/bench/<name>.js) with the given arguments. */
+function scriptCommand(name: string, argv: string[] = []): void {
+  const script = path.join(__dirname, `${name}.js`);
+  const res = spawnSync(process.execPath, [script, ...argv], { stdio: 'inherit' });
+  if (res.status !== 0) throw new Error(`${name} benchmark failed (exit ${res.status ?? res.signal})`);
 }
 
 /** V8 CPU profile of a few training steps: self time per JavaScript function (native calls count to the caller's "(program)" or the API function). */
@@ -96,6 +94,11 @@ function main(): void {
   }
   const args = parseArgs(argv);
   const command = args.positional[0];
+  if (command === 'serve') {
+    // bench/serve.ts has its own options (and --help).
+    scriptCommand('serve', argv.slice(argv.indexOf('serve') + 1));
+    return;
+  }
   if (!command || flagBool(args, 'help')) {
     process.stdout.write(HELP);
     return;
@@ -111,7 +114,7 @@ function main(): void {
       evalCommand(args);
       break;
     case 'kernels':
-      kernelsCommand();
+      scriptCommand('kernels');
       break;
     case 'scaling':
       scalingCommand(args);
@@ -127,7 +130,7 @@ function main(): void {
       trainCommand(args);
       if (!flagBool(args, 'no-check') && !flagBool(args, 'no-baseline')) checkCommand(args);
       evalCommand(args);
-      kernelsCommand();
+      scriptCommand('kernels');
       scalingCommand(args);
       break;
     default:
