@@ -465,12 +465,23 @@ export function runTorch<T>(torch: TorchInfo, argv: string[], timeoutSeconds = 1
   const threads = argv.includes('--threads') ? argv[argv.indexOf('--threads') + 1] : '2';
   const res = spawnSync(torch.python, [TORCH_SCRIPT, ...argv], {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 64 << 20,
-    env: { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads },
+    env: { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, ...baselineEnv },
   });
   if (res.error) throw res.error;
   const line = res.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
   if (res.status !== 0 || !line) throw new Error(`PyTorch baseline failed (exit ${res.status ?? res.signal}): ${TORCH_SCRIPT} ${argv.join(' ')}`);
   return JSON.parse(line.slice(RESULT_MARK.length)) as T;
+}
+
+/** Extra environment for the PyTorch baseline (`--baseline-env OMP_WAIT_POLICY=PASSIVE,...`), e.g. to try threading settings. */
+let baselineEnv: Record<string, string> = {};
+
+export function setBaselineEnv(spec: string): void {
+  baselineEnv = {};
+  for (const kv of spec.split(',').filter((x) => x.includes('='))) {
+    const eq = kv.indexOf('=');
+    baselineEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
 }
 
 export function torchMissingNote(): string {

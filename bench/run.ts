@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { UserError } from '../src/util/errors';
 import { checkCommand } from './check';
 import {
-  Args, beautyDir, flagBool, flagNumber, flagString, log, parseArgs, reportResult, runWorker, setKeepHeap, table, TRAIN_CONFIGS,
+  Args, beautyDir, flagBool, flagNumber, flagString, log, parseArgs, reportResult, runWorker, setBaselineEnv, setKeepHeap, table, TRAIN_CONFIGS,
 } from './common';
 import { evalCommand, evalWorker, EvalSpec } from './eval';
 import { scalingCommand } from './scaling';
@@ -38,6 +38,7 @@ commands:
   profile   [--config paper] [--steps 10]
   all       everything above (train with --json)
 common:     [--data <Beauty folder>] [--python <python3 with torch>] [--threads N] [--seed 42]
+            [--baseline-env K=V,...] (environment for the PyTorch baseline, e.g. OMP_WAIT_POLICY=PASSIVE)
             [--keep-heap] (diagnostic: glibc keeps freed large blocks, so fresh arrays do not page-fault)
 `;
 
@@ -104,6 +105,7 @@ function main(): void {
     return;
   }
   setKeepHeap(flagBool(args, 'keep-heap'));
+  setBaselineEnv(flagString(args, 'baseline-env', ''));
   const started = Date.now();
   switch (command) {
     case 'train':

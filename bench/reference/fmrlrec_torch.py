@@ -172,6 +172,10 @@ class FMRLRec(nn.Module):
         self.features = nn.Embedding.from_pretrained(features, freeze=True, padding_idx=0)
         self.projector = nn.Linear(fdim, sizes[-1])
         self.item_ids = nn.Embedding(n1, sizes[-1], padding_idx=0) if item_ids else None
+        if self.item_ids is not None:  # as the project initialises its item-ID table: N(0, 0.02^2), padding row 0
+            with torch.no_grad():
+                self.item_ids.weight.normal_(0.0, 0.02)
+                self.item_ids.weight[0] = 0
         self.embed_dropout = nn.Dropout(dropout)
         self.blocks = nn.ModuleList([Block(sizes, dropout, dropout) for _ in range(num_blocks)])
 
