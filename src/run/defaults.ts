@@ -24,7 +24,7 @@ export const DEFAULT_MODEL: ModelSettings = {
 
 export const DEFAULT_TRAIN: TrainConfig = {
   ...REFERENCE_TRAIN_CONFIG,
-  epochs: 10,
+  epochs: 14,
   batchSize: 128,
   lr: 1e-3,
 };
