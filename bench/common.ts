@@ -145,15 +145,47 @@ export function machineLoad(ms = 1000): { busy: number; top: string[] } {
   }
 }
 
-/** Quiet = less than 10% of one core busy while we were not running. */
+/** GFLOP/s of short 2048³ sgemm probes taken by quietCheck (the machine's speed as this run sees it). */
+const probes: number[] = [];
+
+function probeGflops(): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { getKernels } = require('../src/kernels') as typeof import('../src/kernels');
+  return measurePeak(getKernels(), 2048, 0.6);
+}
+
+/**
+ * Quiet = less than 10% of one core busy by other processes, and a short sgemm
+ * probe within 15% of the fastest probe of this run: in a VM, a busy neighbour
+ * on the host slows the cores without showing in /proc.
+ */
 export function quietCheck(label: string): boolean {
   const { busy, top } = machineLoad();
   const cores = os.cpus().length;
   const coresBusy = busy * cores;
-  const quiet = coresBusy < 0.1;
+  const idle = coresBusy < 0.1;
+  const probe = probeGflops();
+  probes.push(probe);
+  const best = Math.max(...probes);
+  const steady = probe >= 0.85 * best;
+  const quiet = idle && steady;
   const text = Number.isNaN(busy) ? 'unknown' : `${coresBusy.toFixed(2)} of ${cores} cores busy`;
-  log(`machine load ${label}: ${text}${top.length ? ` (${top.join(', ')})` : ''}${quiet ? ' — quiet' : ' — NOT quiet: timings are void'}`);
+  log(`machine load ${label}: ${text}${top.length ? ` (${top.join(', ')})` : ''}, sgemm probe ${probe.toFixed(0)} GFLOP/s` +
+    `${quiet ? ' — quiet' : idle ? ` — NOT steady (probe ${(100 * probe / best).toFixed(0)}% of this run's best): timings are void` : ' — NOT quiet: timings are void'}`);
   return quiet;
+}
+
+/** One line on how steady the machine's speed was over this run's probes, and whether that voids the run. */
+export function stabilityNote(): { line: string; steady: boolean } {
+  if (probes.length === 0) return { line: 'no speed probes taken', steady: true };
+  const lo = Math.min(...probes);
+  const hi = Math.max(...probes);
+  const steady = lo >= 0.85 * hi;
+  return {
+    line: `sgemm probes over the run: ${lo.toFixed(0)}–${hi.toFixed(0)} GFLOP/s (${probes.length} probes)` +
+      (steady ? '' : ' — the machine\'s speed varied by more than 15%: timings are void'),
+    steady,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -465,7 +497,9 @@ export function runTorch<T>(torch: TorchInfo, argv: string[], timeoutSeconds = 1
   const threads = argv.includes('--threads') ? argv[argv.indexOf('--threads') + 1] : '2';
   const res = spawnSync(torch.python, [TORCH_SCRIPT, ...argv], {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 64 << 20,
-    env: { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, ...baselineEnv },
+    // libgomp's idle threads spin by default and then compete with OpenBLAS's own two threads on a
+    // 2-core machine; PASSIVE made the baseline 12–20% faster here, so it is the default (fair to the baseline).
+    env: { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, OMP_WAIT_POLICY: 'PASSIVE', ...baselineEnv },
   });
   if (res.error) throw res.error;
   const line = res.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));

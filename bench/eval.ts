@@ -18,7 +18,7 @@ import { REFERENCE_TRAIN_CONFIG } from '../src/train/trainer';
 import { writeSafetensors } from '../src/util/safetensors';
 import {
   Args, beautyDir, duration, evalFlops, findTorch, flagBool, flagNumber, flagString, fmt, loadBenchData, log, machineInfo, measurePeak,
-  paddedBatch, peakRssMb, quietCheck, randomFeatures, runTorch, runWorker, table, torchMissingNote, TRAIN_CONFIGS,
+  paddedBatch, peakRssMb, quietCheck, stabilityNote, randomFeatures, runTorch, runWorker, table, torchMissingNote, TRAIN_CONFIGS,
 } from './common';
 import { modelConfig, torchArgs } from './train';
 
@@ -127,6 +127,7 @@ export function evalCommand(args: Args): void {
       baselinePerBatch === null ? '' : `${fmt(baselinePerBatch, 2)} s per batch of 64 × ${Math.ceil(ours.users / baselineBatchSize)} batches (timed ${baselineBatches})`],
     ['arithmetic floor', fmt(floor, 2), fmt(ours.users / floor, 0), '', `${(ours.flops / 1e12).toFixed(2)} TFLOP at ${fmt(peak, 0)} GFLOP/s`],
   ]));
+  console.log(`\n${stabilityNote().line}`);
   if (baselineSeconds !== null) console.log(`\nspeed-up: ${fmt(baselineSeconds / ours.seconds, 1)}× (target ≥ 30×); project ÷ floor ${fmt(ours.seconds / floor, 2)}×`);
   console.log(`quiet before/after: ${quietBefore ? 'yes' : 'NO'}/${quietAfter ? 'yes' : 'NO'}; NDCG@10 of the untrained model (sanity): ${Object.entries(ours.ndcg10).map(([m, v]) => `${m}: ${v.toFixed(4)}`).join(', ')}`);
 }

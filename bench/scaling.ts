@@ -8,7 +8,7 @@
 import { getKernels } from '../src/kernels';
 import { doublingLadder } from '../src/model/config';
 import {
-  Args, BenchConfig, duration, flagBool, flagNumber, fmt, log, machineInfo, mrlWeights, quietCheck, runWorker, table,
+  Args, BenchConfig, duration, flagBool, flagNumber, fmt, log, machineInfo, mrlWeights, quietCheck, stabilityNote, runWorker, table,
 } from './common';
 import type { TrainSpec, TrainWorkerResult } from './train';
 
@@ -57,6 +57,7 @@ export function scalingCommand(args: Args): void {
     rows.push([`${n.toLocaleString('en-US')} items, L ${l}`, t, fmt(sPerStep, 2), duration(sPerStep * r.stepsPerEpoch), fmt(r.peakRssMb, 0),
       fmt(catalogueMb + positionsMb, 0), fmt(logitsMb, 0), quietBefore && quietAfter ? 'yes' : 'NO']);
   }
+  console.log(`${stabilityNote().line}\n`);
   console.log(table(['point', 'rows/step (T)', 's/step', 's/epoch', 'peak RSS MB', 'catalogue + activations MB', 'materialised logits MB (T × N1 × K × 4)', 'quiet'], rows));
   console.log(`\nCost per step ≈ projection 4·N1·F·D + scoring 6·T·N1·D + blocks 42·T·W (W = ${mrlWeights(doublingLadder(256))} weights per MRL map at D = 256): ` +
     'linear in N1 and in T; per epoch, T·steps = users × L, so epoch time grows linearly with L and with N1. ' +

@@ -22,7 +22,7 @@ import { deriveSeed, Rng } from '../src/util/rng';
 import { writeSafetensors } from '../src/util/safetensors';
 import {
   Args, BenchConfig, BenchData, beautyDir, duration, findTorch, flagBool, flagNumber, flagString, fmt, loadBenchData, log,
-  machineInfo, measurePeak, median, paddedBatch, peakRssMb, quietCheck, randomFeatures, RESULTS_DIR, runTorch, runWorker,
+  machineInfo, measurePeak, median, paddedBatch, peakRssMb, quietCheck, randomFeatures, RESULTS_DIR, runTorch, runWorker, stabilityNote,
   table, torchMissingNote, trainStepFlops, TRAIN_CONFIGS, TorchInfo,
 } from './common';
 import { breakdown, BreakdownRow, instrumentLayers, layerShares, Profiler, profiledKernels } from './profile';
@@ -192,6 +192,8 @@ function mean(xs: number[]): number {
 
 export interface BaselineResult {
   stepSeconds: number[];
+  /** CPU seconds (all threads) per step. */
+  stepCpuSeconds: number[];
   peakRssMb: number;
   losses: number[];
 }
@@ -219,9 +221,9 @@ export function runBaselineTrain(torch: TorchInfo, c: BenchConfig, data: BenchDa
   const file = path.join(os.tmpdir(), `fmrlrec-bench-batches-${process.pid}.safetensors`);
   writeTorchBatches(file, data, c, seed, warmup + steps);
   try {
-    const r = runTorch<{ step_seconds: number[]; peak_rss_mb: number; losses: number[] }>(torch,
+    const r = runTorch<{ step_seconds: number[]; step_cpu_seconds: number[]; peak_rss_mb: number; losses: number[] }>(torch,
       ['train', '--batches', file, ...torchArgs(c), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--seed', String(seed)]);
-    return { stepSeconds: r.step_seconds, peakRssMb: r.peak_rss_mb, losses: r.losses };
+    return { stepSeconds: r.step_seconds, stepCpuSeconds: r.step_cpu_seconds, peakRssMb: r.peak_rss_mb, losses: r.losses };
   } finally {
     fs.rmSync(file, { force: true });
   }
@@ -340,9 +342,18 @@ export function trainCommand(args: Args): ConfigSummary[] {
       `quiet before/after: ${s.quietBefore ? 'yes' : 'NO'}/${s.quietAfter ? 'yes' : 'NO'}`);
     console.log(`  per step: ${fmt(mean(r.stepCpuSeconds), 2)} CPU s (user + system, all threads) for ${fmt(s.projectSPerStep, 2)} s wall; ` +
       `${fmt(mean(r.stepPageFaults), 0)} minor page faults (${fmt((mean(r.stepPageFaults) * 4) / 1024, 0)} MB of fresh pages)`);
+    if (s.baseline.length) {
+      const pc = median(s.project.map((x) => mean(x.stepCpuSeconds)));
+      const bc = median(s.baseline.map((x) => mean(x.stepCpuSeconds)));
+      console.log(`  CPU seconds per step: project ${fmt(pc, 2)}, baseline ${fmt(bc, 2)} — CPU-time ratio ${fmt(bc / pc, 1)}× ` +
+        '(robust to cores taken by the host, which /proc does not show; wall time is what counts)');
+    }
     if (s.ratio !== null) console.log(`  targets: speed-up ${fmt(s.ratio, 1)}× (paper ≥ 6×, d256 ≥ 8×), memory ${fmt(s.memoryRatio, 1)}× smaller (paper ≥ 3×)`);
     if (r.breakdown.length) printBreakdown(r);
   }
+  const stability = stabilityNote();
+  console.log(`\n${stability.line}`);
+  if (!stability.steady) for (const s of summaries) s.quietAfter = false;
   if (flagBool(args, 'json')) writeTrainJson(machine.description, summaries, torch, peak);
   return summaries;
 }

@@ -293,9 +293,10 @@ def mode_train(args):
     opt = make_optimizer(model, args.lr, 0.01, 1e-9)
     steps_per_epoch = int(meta['steps_per_epoch'])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_with_warmup(100, steps_per_epoch * 500))
-    times, losses = [], []
+    times, cpu, losses = [], [], []
     n = min(tokens.size(0), args.warmup + args.steps)
     for s in range(n):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         opt.zero_grad()
         loss = training_loss(model, ce, tokens[s], labels[s])
@@ -307,9 +308,10 @@ def mode_train(args):
         dt = time.perf_counter() - t0
         if s >= args.warmup:
             times.append(dt)
+            cpu.append(time.process_time() - c0)
         losses.append(value)
         print(f'baseline step {s + 1}/{n}: {dt:.2f} s, loss {value:.4f}', file=sys.stderr, flush=True)
-    report({'step_seconds': times, 'losses': losses, 'peak_rss_mb': peak_rss_mb(), 'threads': torch.get_num_threads()})
+    report({'step_seconds': times, 'step_cpu_seconds': cpu, 'losses': losses, 'peak_rss_mb': peak_rss_mb(), 'threads': torch.get_num_threads()})
 
 
 def mode_eval(args):
