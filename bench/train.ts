@@ -361,16 +361,24 @@ export function trainCommand(args: Args): ConfigSummary[] {
 function writeTrainJson(machine: string, summaries: ConfigSummary[], torch: TorchInfo | null, peak: number): void {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, 'train.json');
+  // Configurations not run this time keep their previous entries (so the slow ones can be run separately).
+  let previous: { name: string }[] = [];
+  try {
+    const old = JSON.parse(fs.readFileSync(file, 'utf8')) as { machine: string; configs: { name: string }[] };
+    if (old.machine === machine) previous = old.configs.filter((c) => !summaries.some((s) => s.name === c.name));
+  } catch {
+    // no previous file
+  }
   const out = {
     machine,
-    configs: summaries.map((s) => ({
+    configs: [...previous, ...summaries.map((s) => ({
       name: s.name, dims: s.dims, batch: s.batch,
       project_s_per_epoch: s.projectSPerEpoch, baseline_s_per_epoch: s.baselineSPerEpoch, ratio: s.ratio,
       project_peak_rss_mb: s.projectPeakRssMb, baseline_peak_rss_mb: s.baselinePeakRssMb, floor_s_per_epoch: s.floorSPerEpoch,
       // Extra detail (readers of the fields above can ignore these).
       project_s_per_step: s.projectSPerStep, baseline_s_per_step: s.baselineSPerStep, positions_per_s: s.positionsPerSecond,
-      steps_per_epoch: s.project[0].stepsPerEpoch, quiet: s.quietBefore && s.quietAfter,
-    })),
+      steps_per_epoch: s.project[0].stepsPerEpoch, quiet: s.quietBefore && s.quietAfter, date: new Date().toISOString(),
+    }))],
     baseline: torch ? `PyTorch ${torch.version}, BLAS ${torch.blas}` : null,
     peak_gflops: peak,
     date: new Date().toISOString(),
