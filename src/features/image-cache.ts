@@ -10,6 +10,7 @@
  *   rows done so far, rewritten atomically after every chunk. A run that is
  *   interrupted continues from there when the inputs are unchanged.
  */
+import type { ItemFeatures } from './cache';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -62,13 +63,8 @@ export interface LoadImageFeaturesOptions extends ItemImageOptions {
   stopAfterChunks?: number;
 }
 
-export interface ImageFeatures {
-  matrix: Float32Array;
-  dim: number;
-  numRows: number;
-  encoder: string;
-  path: string;
-  fromCache: boolean;
+/** Image features: the item feature matrix plus what could not be read. */
+export interface ImageFeatures extends ItemFeatures {
   missing: MissingImage[];
   /** False only when stopAfterChunks cut the run short. */
   complete: boolean;
