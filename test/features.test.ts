@@ -209,6 +209,38 @@ test('cache: first call encodes and writes, second reuses without loading the en
   fs.rmSync(dir, { recursive: true });
 });
 
+test('cache: an interrupted encoding resumes from its checkpoint and gives the uninterrupted matrix', async () => {
+  const dir = tempDir();
+  const items: ItemInfo[] = Array.from({ length: 7 }, (_, i) => ({ title: `item number ${i}`, price: i }));
+  const dataset = tinyDataset(items);
+  const whole = await loadItemFeatures({ dataset, cacheDir: tempDir(), encoder: new CountingEncoderSource(), progress: false });
+
+  const source = new CountingEncoderSource();
+  const common = { dataset, cacheDir: dir, encoder: source, progress: false, chunkSize: 3 };
+  const cut = await loadItemFeatures({ ...common, stopAfterChunks: 2 });
+  assert.equal(cut.path, path.join(dir, 'tiny.counting.partial.npy'));
+  assert.ok(!fs.existsSync(path.join(dir, 'tiny.counting.npy')));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'tiny.counting.partial.json'), 'utf8')).done, 6);
+  assert.equal(source.encodes, 2);
+
+  const log = await captureStderr(async () => {
+    const resumed = await loadItemFeatures(common);
+    assert.equal(resumed.fromCache, false);
+    assert.deepEqual(resumed.matrix, whole.matrix);
+  });
+  assert.match(log, /resuming: 6 of 7 item texts already encoded/);
+  assert.equal(source.encodes, 3); // only the last item was encoded again
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('partial')), []);
+
+  // A checkpoint made for other inputs is not used.
+  await loadItemFeatures({ ...common, rebuild: true, stopAfterChunks: 1 });
+  const changed = tinyDataset(items.map((item, i) => (i === 0 ? { ...item, title: 'changed' } : item)));
+  const encodesBefore = source.encodes;
+  await loadItemFeatures({ ...common, dataset: changed });
+  assert.equal(source.encodes - encodesBefore, 3);
+  fs.rmSync(dir, { recursive: true });
+});
+
 /** Run `fn`, returning what it wrote to stderr (still passed through). */
 async function captureStderr(fn: () => Promise<unknown>): Promise<string> {
   const write = process.stderr.write;

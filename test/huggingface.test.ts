@@ -135,6 +135,29 @@ describe('Hugging Face image encoder (offline, tiny model)', () => {
     assert.deepEqual(cached.missing, fresh.missing);
   });
 
+  test('fmrlrec train --text-encoder <folder> --image-model <folder> --images: [text ; image] features end to end', async () => {
+    const { writeP5Dataset } = await import('../src/data/p5');
+    const { generateSyntheticDataset } = await import('../src/data/synthetic');
+    const { main } = await import('../src/cli/main');
+    const data = path.join(tmp(), 'toy');
+    const dataset = generateSyntheticDataset({ numUsers: 40, numItems: 12, numTopics: 3, maxLen: 8, seed: 3, name: 'toy' });
+    writeP5Dataset(dataset, data);
+    const images = tmp();
+    for (let i = 1; i <= 12; i += 2) fs.writeFileSync(path.join(images, `${dataset.itemIds[i]}.png`), await png(20 * i, 100, 7));
+    const textDir = writeTinyTextModel(path.join(tmp(), 'tt'), { pooling: 'mean' });
+    const out = path.join(tmp(), 'run');
+    const code = await main(['train', '--data', data, '--out', out, '--text-encoder', textDir, '--image-model', modelDir,
+      '--images', images, '--cache-dir', tmp(), '--width', '16', '--epochs', '1', '--no-progress']);
+    assert.equal(code, 0);
+    const run = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
+    assert.equal(run.features.text, `hf:${textDir}`);
+    assert.equal(run.features.image, modelDir);
+    assert.equal(run.features.images, images);
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    assert.equal(metrics.features, `text:hf:${textDir}+image:${modelDir}+id`);
+    assert.deepEqual(metrics.dims, [8, 16]);
+  });
+
   test('text cache through the registry and fmrlrec features on a P5 folder', async () => {
     const { writeP5Dataset } = await import('../src/data/p5');
     const { main } = await import('../src/cli/main');

@@ -116,6 +116,7 @@ test('CLI: user mistakes give one clear line and a non-zero exit, never a stack 
     [['train', '--out', 'x'], /--data is required/],
     [['train', '--data', '.', '--out', 'x', '--lr', 'fast'], /--lr must be a number/],
     [['train', '--data', '.', '--out', 'x', '--features', 'images'], /--features must be one of/],
+    [['train', '--data', '.', '--out', 'x', '--images', '.'], /--images needs --image-model/],
     [['train', '--bogus'], /bogus/],
     [['eval', '--run', '/nonexistent/run'], /not a run folder/],
     [['frobnicate'], /unknown command/],

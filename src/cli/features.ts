@@ -13,7 +13,7 @@ export const FEATURES_HELP = `Usage: fmrlrec features --data <dir> [--text-model
 
 Encodes every item of a dataset (P5 layout) once and caches the matrices as
 .npy plus a sidecar JSON in the feature cache, where "fmrlrec train" finds them.
-Encoding is batched, shows a progress bar, and image encoding resumes where an
+Encoding is batched, shows a progress bar, and resumes where an
 interrupted run stopped. A model is a Hugging Face hub id (looked for in
 $FMRLREC_MODELS_DIR/<id>, default ~/.cache/fmrlrec/models/<id>) or a local folder
 with the ONNX export (transformers.js layout: config.json, tokenizer files or

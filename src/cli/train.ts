@@ -7,6 +7,7 @@ import type { FeatureConfig, RunConfig } from '../run/run-config';
 import { UserError } from '../util/errors';
 import { intListFlag, numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import { CliContext, printReport } from './context';
+import { textModelName } from './features';
 
 export const TRAIN_HELP = `Usage: fmrlrec train --data <dir> --out <run> [options]
 
@@ -20,7 +21,13 @@ Data and features:
   --out <dir>             run folder to create                          (required)
   --name <name>           dataset name in reports (default: folder name)
   --features <f>          text+id | text | id                (default text+id)
-  --text-encoder <name>   sentence encoder for item text         (default use)
+  --text-encoder <m>      sentence encoder for item text: use (built in), or a
+                          Hugging Face hub id / local folder (see "fmrlrec features")
+                                                                 (default use)
+  --image-model <m>       also image features from this encoder (hub id / folder):
+                          item features become [text ; image] (SPEC §3)
+  --images <dir>          item images named <asin>.jpg|.png|.webp (with --image-model;
+                          else the metadata's URLs when FMRLREC_HF_DOWNLOAD=1)
   --cache-dir <dir>       feature cache (default $FMRLREC_CACHE_DIR or ~/.cache/fmrlrec)
 Model:
   --width <D>             model width; sizes 8, 16, ..., D        (default ${DEFAULT_MODEL.dims[DEFAULT_MODEL.dims.length - 1]})
@@ -46,14 +53,18 @@ Machine:
 const OPTIONS: OptionSpec = {
   data: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' },
   features: { type: 'string' }, 'text-encoder': { type: 'string' }, 'cache-dir': { type: 'string' },
+  'image-model': { type: 'string' }, images: { type: 'string' },
   width: { type: 'string' }, dims: { type: 'string' }, blocks: { type: 'string' }, dropout: { type: 'string' },
   epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
   warmup: { type: 'string' }, patience: { type: 'string' }, 'max-len': { type: 'string' }, seed: { type: 'string' },
   'time-limit': { type: 'string' }, resume: { type: 'boolean' }, threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
 };
 
-/** Parse --features text+id | text | id. */
-export function parseFeatures(value: string | undefined, textEncoder: string | undefined, cacheDir: string | undefined): FeatureConfig {
+/** Parse --features text+id | text | id (plus an optional image encoder and image folder). */
+export function parseFeatures(
+  value: string | undefined, textEncoder: string | undefined, cacheDir: string | undefined,
+  image: { model?: string; folder?: string } = {},
+): FeatureConfig {
   const base = defaultFeatures();
   const f = value ?? 'text+id';
   const known: Record<string, { text: boolean; itemIds: boolean }> = {
@@ -61,7 +72,16 @@ export function parseFeatures(value: string | undefined, textEncoder: string | u
   };
   const choice = known[f];
   if (!choice) throw new UserError(`--features must be one of ${Object.keys(known).join(', ')} (got "${f}")`);
-  return { text: choice.text ? (textEncoder ?? base.text) : null, itemIds: choice.itemIds, cacheDir: cacheDir ?? base.cacheDir };
+  if (image.folder !== undefined && image.model === undefined) throw new UserError('--images needs --image-model (the encoder for the images)');
+  const encoder = textEncoder ?? base.text;
+  const features: FeatureConfig = {
+    text: choice.text && encoder ? textModelName(encoder) : null, itemIds: choice.itemIds, cacheDir: cacheDir ?? base.cacheDir,
+  };
+  if (image.model !== undefined) {
+    features.image = image.model;
+    features.images = image.folder === undefined ? null : path.resolve(image.folder);
+  }
+  return features;
 }
 
 export async function trainCommand(argv: string[], ctx: CliContext): Promise<number> {
@@ -74,7 +94,8 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
   const config: RunConfig = {
     version: 1,
     dataset: { kind: 'p5', path: path.resolve(dataDir), name: (v.name as string | undefined) ?? path.basename(path.resolve(dataDir)) },
-    features: parseFeatures(v.features as string | undefined, v['text-encoder'] as string | undefined, v['cache-dir'] as string | undefined),
+    features: parseFeatures(v.features as string | undefined, v['text-encoder'] as string | undefined, v['cache-dir'] as string | undefined,
+      { model: v['image-model'] as string | undefined, folder: v.images as string | undefined }),
     model: {
       ...DEFAULT_MODEL,
       dims: intListFlag(v, 'dims') ?? doublingLadder(width),

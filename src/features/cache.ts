@@ -12,17 +12,19 @@
  * matrix matches the sidecar (shape, hash); otherwise it is rebuilt and the reason
  * printed on stderr. Both files are written atomically, matrix first, so a killed
  * run leaves either the old cache, or a matrix its sidecar does not vouch for
- * (rebuilt next time), never a half-written file.
+ * (rebuilt next time), never a half-written file. Encoding goes in chunks with
+ * a checkpoint after each (src/features/partial.ts): an interrupted run
+ * continues where it stopped.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../data/types';
-import { UserError } from '../util/errors';
 import { writeJsonAtomic } from '../util/files';
 import { ProgressBar } from '../util/progress';
 import { textEncoderSource } from './encoders';
 import { readNpy, writeNpy, type NpyArray } from './npy';
+import { checkCacheNames, EncodingCheckpoint, matrixSha256 } from './partial';
 import { itemText, TEMPLATE_VERSION } from './template';
 import type { TextEncoderSource } from './text-encoder';
 
@@ -56,6 +58,10 @@ export interface LoadItemFeaturesOptions {
   rebuild?: boolean;
   /** Draw a progress bar on stderr while encoding (default true). */
   progress?: boolean;
+  /** Items per chunk between checkpoints (default 1024). */
+  chunkSize?: number;
+  /** Stop after this many chunks (for tests of resuming); the checkpoint stays. */
+  stopAfterChunks?: number;
 }
 
 /** Contents of the `.json` file next to a cached matrix. */
@@ -73,27 +79,26 @@ export interface CacheSidecar {
   created: string;
 }
 
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
 /**
  * The item feature matrix of `dataset` under the chosen encoder, from the cache
- * when it is valid, else encoded (and cached).
+ * when it is valid, else encoded (continuing an interrupted run) and cached.
+ * The result's `path` is the checkpoint's file only when stopAfterChunks cut
+ * the run short.
  * @throws UserError when the dataset or encoder name cannot name a cache file,
  *   or the encoder cannot be loaded
  */
 export async function loadItemFeatures(options: LoadItemFeaturesOptions): Promise<ItemFeatures> {
   const { dataset, cacheDir, rebuild = false, progress = true } = options;
   const source = typeof options.encoder === 'string' ? textEncoderSource(options.encoder) : options.encoder;
-  for (const [what, name] of [['dataset name', dataset.name], ['encoder id', source.id]]) {
-    if (!SAFE_NAME.test(name)) throw new UserError(`${what} "${name}" cannot be used in a cache file name`);
-  }
+  checkCacheNames(dataset.name, source.id);
   if (dataset.items.length !== dataset.numItems + 1) {
     throw new Error(`dataset ${dataset.name}: ${dataset.items.length} item records for ${dataset.numItems} items (expected N+1)`);
   }
   const texts = dataset.items.slice(1).map(itemText);
   const inputsSha256 = itemTextsSha256(texts);
-  const matrixFile = path.join(cacheDir, `${dataset.name}.${source.id}.npy`);
-  const sidecarFile = path.join(cacheDir, `${dataset.name}.${source.id}.json`);
+  const base = path.join(cacheDir, `${dataset.name}.${source.id}`);
+  const matrixFile = `${base}.npy`;
+  const sidecarFile = `${base}.json`;
 
   if (!rebuild) {
     const cached = readCache(matrixFile, sidecarFile, source.id, dataset.numItems, inputsSha256);
@@ -108,21 +113,40 @@ export async function loadItemFeatures(options: LoadItemFeaturesOptions): Promis
   const started = Date.now();
   const encoder = await source.load();
   if (encoder.id !== source.id) throw new Error(`text encoder source "${source.id}" loaded an encoder with id "${encoder.id}"`);
-  const bar = new ProgressBar('encoding item texts', texts.length, 'items', progress ? process.stderr : null);
-  let reported = 0;
-  const rows = await encoder.encode(texts, (done) => {
-    bar.tick(done - reported);
-    reported = done;
-  });
-  bar.finish();
   const dim = encoder.dim;
-  if (rows.length !== texts.length * dim) {
-    throw new Error(`text encoder "${encoder.id}" returned ${rows.length} values for ${texts.length} texts × ${dim}`);
+  const N = texts.length;
+  const checkpoint = new EncodingCheckpoint(base, { encoder: encoder.id, dim, items: N, inputs_sha256: inputsSha256 });
+  let matrix: Float32Array = new Float32Array((N + 1) * dim);
+  let done = 0;
+  const resumed = rebuild ? null : checkpoint.resume();
+  if (resumed) {
+    ({ matrix, done } = resumed);
+    log(`resuming: ${done} of ${N} item texts already encoded (${checkpoint.matrixFile})`);
   }
-  const matrix = new Float32Array((texts.length + 1) * dim);
-  matrix.set(rows, dim);
+  const chunkSize = options.chunkSize ?? 1024;
+  const bar = new ProgressBar('encoding item texts', N - done, 'items', progress ? process.stderr : null);
+  for (let chunks = 0; done < N; chunks++) {
+    if (options.stopAfterChunks !== undefined && chunks >= options.stopAfterChunks) {
+      bar.finish();
+      return { matrix, dim, numRows: N + 1, encoder: encoder.id, path: checkpoint.matrixFile, fromCache: false };
+    }
+    const chunk = texts.slice(done, done + chunkSize);
+    let reported = 0;
+    const rows = await encoder.encode(chunk, (n) => {
+      bar.tick(n - reported);
+      reported = n;
+    });
+    if (rows.length !== chunk.length * dim) {
+      throw new Error(`text encoder "${encoder.id}" returned ${rows.length} values for ${chunk.length} texts × ${dim}`);
+    }
+    matrix.set(rows, (done + 1) * dim);
+    done += chunk.length;
+    bar.tick(chunk.length - reported);
+    if (done < N) checkpoint.save(matrix, done, undefined);
+  }
+  bar.finish();
 
-  writeNpy(matrixFile, matrix, [texts.length + 1, dim]);
+  writeNpy(matrixFile, matrix, [N + 1, dim]);
   const sidecar: CacheSidecar = {
     encoder: encoder.id,
     template_version: TEMPLATE_VERSION,
@@ -133,8 +157,9 @@ export async function loadItemFeatures(options: LoadItemFeaturesOptions): Promis
     created: new Date().toISOString(),
   };
   writeJsonAtomic(sidecarFile, sidecar);
-  log(`wrote ${matrixFile} (${texts.length + 1} × ${dim}) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  return { matrix, dim, numRows: texts.length + 1, encoder: encoder.id, path: matrixFile, fromCache: false };
+  checkpoint.remove();
+  log(`wrote ${matrixFile} (${N + 1} × ${dim}) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return { matrix, dim, numRows: N + 1, encoder: encoder.id, path: matrixFile, fromCache: false };
 }
 
 /**
@@ -187,10 +212,6 @@ function readCache(
   }
   if (matrixSha256(array.data) !== sidecar.matrix_sha256) return stale('matrix does not match its sidecar (corrupt or half-replaced)');
   return { matrix: array.data, dim };
-}
-
-function matrixSha256(matrix: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength)).digest('hex');
 }
 
 function log(message: string): void {

@@ -6,8 +6,7 @@
  * - `<dataset>.<encoder-id>.npy` + `.json` sidecar ({@link ImageCacheSidecar}):
  *   (N+1) × dim float32, row 0 and every item without a usable image all zeros;
  *   the sidecar lists those items and why (the missing-image report);
- * - while encoding, `<dataset>.<encoder-id>.partial.npy` + `.partial.json`: the
- *   rows done so far, rewritten atomically after every chunk. A run that is
+ * - while encoding, the checkpoint of src/features/partial.ts: a run that is
  *   interrupted continues from there when the inputs are unchanged.
  */
 import type { ItemFeatures } from './cache';
@@ -15,12 +14,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../data/types';
-import { UserError } from '../util/errors';
 import { writeJsonAtomic } from '../util/files';
 import { ProgressBar } from '../util/progress';
 import type { ImageEncoderSource } from './huggingface';
 import { imageSourceKey, itemImageSources, readImageSources, type ItemImageOptions } from './images';
 import { readNpy, writeNpy } from './npy';
+import { checkCacheNames, EncodingCheckpoint, matrixSha256 } from './partial';
 
 /** An item without an image vector, and why. */
 export interface MissingImage {
@@ -39,16 +38,6 @@ export interface ImageCacheSidecar {
   /** Items whose row is zero because their image is missing or broken. */
   missing: MissingImage[];
   created: string;
-}
-
-interface PartialSidecar {
-  encoder: string;
-  dim: number;
-  items: number;
-  inputs_sha256: string;
-  /** Items 1..done are encoded. */
-  done: number;
-  missing: MissingImage[];
 }
 
 export interface LoadImageFeaturesOptions extends ItemImageOptions {
@@ -70,17 +59,13 @@ export interface ImageFeatures extends ItemFeatures {
   complete: boolean;
 }
 
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
 /**
  * The image feature matrix of `dataset`, from the cache when valid, else
  * encoded (continuing an interrupted run) and cached.
  */
 export async function loadItemImageFeatures(options: LoadImageFeaturesOptions): Promise<ImageFeatures> {
   const { dataset, cacheDir, encoder: source, progress = true } = options;
-  for (const [what, name] of [['dataset name', dataset.name], ['encoder id', source.id]]) {
-    if (!SAFE_NAME.test(name)) throw new UserError(`${what} "${name}" cannot be used in a cache file name`);
-  }
+  checkCacheNames(dataset.name, source.id);
   const N = dataset.numItems;
   const sources = itemImageSources(dataset, options);
   const hash = createHash('sha256');
@@ -88,14 +73,13 @@ export async function loadItemImageFeatures(options: LoadImageFeaturesOptions): 
   const inputsSha256 = hash.digest('hex');
   const base = path.join(cacheDir, `${dataset.name}.${source.id}`);
   const matrixFile = `${base}.npy`, sidecarFile = `${base}.json`;
-  const partialFile = `${base}.partial.npy`, partialSidecarFile = `${base}.partial.json`;
 
   if (!options.rebuild && fs.existsSync(matrixFile) && fs.existsSync(sidecarFile)) {
     try {
       const sidecar = JSON.parse(fs.readFileSync(sidecarFile, 'utf8')) as ImageCacheSidecar;
       if (sidecar.encoder === source.id && sidecar.items === N && sidecar.inputs_sha256 === inputsSha256) {
         const array = readNpy(matrixFile);
-        if (array.shape[0] === N + 1 && array.shape[1] === sidecar.dim && sha256(array.data) === sidecar.matrix_sha256) {
+        if (array.shape[0] === N + 1 && array.shape[1] === sidecar.dim && matrixSha256(array.data) === sidecar.matrix_sha256) {
           return { matrix: array.data, dim: sidecar.dim, numRows: N + 1, encoder: source.id, path: matrixFile, fromCache: true, missing: sidecar.missing, complete: true };
         }
       }
@@ -107,23 +91,14 @@ export async function loadItemImageFeatures(options: LoadImageFeaturesOptions): 
 
   const encoder = await source.load();
   const dim = encoder.dim;
+  const checkpoint = new EncodingCheckpoint<MissingImage[]>(base, { encoder: source.id, dim, items: N, inputs_sha256: inputsSha256 });
   let matrix: Float32Array = new Float32Array((N + 1) * dim);
   let done = 0;
   let missing: MissingImage[] = [];
-  if (!options.rebuild && fs.existsSync(partialFile) && fs.existsSync(partialSidecarFile)) {
-    try {
-      const partial = JSON.parse(fs.readFileSync(partialSidecarFile, 'utf8')) as PartialSidecar;
-      const array = readNpy(partialFile);
-      if (partial.encoder === source.id && partial.items === N && partial.dim === dim && partial.inputs_sha256 === inputsSha256
-        && array.shape[0] === N + 1 && array.shape[1] === dim) {
-        matrix = array.data;
-        done = partial.done;
-        missing = partial.missing;
-        log(`resuming: ${done} of ${N} item images already encoded (${partialFile})`);
-      }
-    } catch {
-      // start over
-    }
+  const resumed = options.rebuild ? null : checkpoint.resume();
+  if (resumed) {
+    ({ matrix, done, extra: missing } = resumed);
+    log(`resuming: ${done} of ${N} item images already encoded (${checkpoint.matrixFile})`);
   }
 
   const chunkSize = options.chunkSize ?? 64;
@@ -132,7 +107,7 @@ export async function loadItemImageFeatures(options: LoadImageFeaturesOptions): 
   while (done < N) {
     if (options.stopAfterChunks !== undefined && chunks >= options.stopAfterChunks) {
       bar.finish();
-      return { matrix, dim, numRows: N + 1, encoder: source.id, path: partialFile, fromCache: false, missing, complete: false };
+      return { matrix, dim, numRows: N + 1, encoder: source.id, path: checkpoint.matrixFile, fromCache: false, missing, complete: false };
     }
     const end = Math.min(N, done + chunkSize);
     const chunkSources = sources.slice(done + 1, end + 1);
@@ -154,27 +129,20 @@ export async function loadItemImageFeatures(options: LoadImageFeaturesOptions): 
     });
     done = end;
     chunks++;
-    writeNpy(partialFile, matrix, [N + 1, dim]);
-    const partial: PartialSidecar = { encoder: source.id, dim, items: N, inputs_sha256: inputsSha256, done, missing };
-    writeJsonAtomic(partialSidecarFile, partial);
+    checkpoint.save(matrix, done, missing);
     bar.tick(chunkSources.length);
   }
   bar.finish();
   missing.sort((a, b) => a.item - b.item);
   writeNpy(matrixFile, matrix, [N + 1, dim]);
   const sidecar: ImageCacheSidecar = {
-    encoder: source.id, dim, items: N, inputs_sha256: inputsSha256, matrix_sha256: sha256(matrix), missing,
+    encoder: source.id, dim, items: N, inputs_sha256: inputsSha256, matrix_sha256: matrixSha256(matrix), missing,
     created: new Date().toISOString(),
   };
   writeJsonAtomic(sidecarFile, sidecar);
-  fs.rmSync(partialFile, { force: true });
-  fs.rmSync(partialSidecarFile, { force: true });
+  checkpoint.remove();
   log(`wrote ${matrixFile} (${N + 1} × ${dim}); ${missing.length} item(s) without an image got a zero row (listed in ${sidecarFile})`);
   return { matrix, dim, numRows: N + 1, encoder: source.id, path: matrixFile, fromCache: false, missing, complete: true };
-}
-
-function sha256(matrix: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength)).digest('hex');
 }
 
 function log(message: string): void {
