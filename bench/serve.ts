@@ -12,10 +12,7 @@
  *    rerank with the largest): recall of the exhaustive top 10 and speed-up of
  *    ranking the catalogue.
  *
- * Options: --model <every-size export> | --run <run folder> (exported to a
- * temporary folder; default runs/beauty), --data <P5 folder> (histories;
- * default the run's dataset), --sizes 16,64,256,max, --duration 10 (seconds
- * per size), --connections 32, --users 2000, --json <file>.
+ * Options: see HELP below (--help).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -43,10 +40,26 @@ interface LoadResult {
 }
 interface FunnelResult { shortlistSize: number; shortlist: number; recallAt10: number; speedup: number; exhaustiveMs: number; funnelMs: number }
 
+const HELP = `Usage: npm run bench -- serve [options]   (or node dist/bench/serve.js [options])
+
+Load benchmark of "fmrlrec serve" (autocannon, POST /v1/recommend with real
+users' histories, top 10, one run per size) and of the MRL funnel.
+
+  --model <dir>        an every-size export ("fmrlrec export --size all")
+  --run <dir>          or a run folder, exported to a temporary folder (default runs/beauty)
+  --data <dir>         P5 folder the histories come from (default: the run's dataset)
+  --sizes <list>       sizes to load, "max" for the largest        (default 16,64,256,max)
+  --duration <s>       seconds of load per size                     (default 10)
+  --connections <n>    concurrent connections                       (default 32)
+  --users <n>          distinct histories cycled through            (default 2000)
+  --json <file>        also write the results as JSON
+`;
+
 function options() {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== 'serve'),
     options: {
+      help: { type: 'boolean', short: 'h' },
       model: { type: 'string' }, run: { type: 'string' }, data: { type: 'string' }, sizes: { type: 'string', default: '16,64,256,max' },
       duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, users: { type: 'string', default: '2000' },
       json: { type: 'string' },
@@ -152,6 +165,10 @@ function measureFunnel(modelDir: string, users: number[][], sizes: readonly numb
 
 async function main(): Promise<void> {
   const opts = options();
+  if (opts.help) {
+    process.stdout.write(HELP);
+    return;
+  }
   const duration = Number(opts.duration);
   const connections = Number(opts.connections);
   const { dir, run } = await modelFolder(opts);
