@@ -6,6 +6,8 @@
 {
   'variables': {
     'kernel_sources': [
+      'native/adamw.cc',
+      'native/bias.cc',
       'native/gemm.cc',
       'native/layer_norm.cc',
       'native/lru_scan.cc',

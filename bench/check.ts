@@ -80,7 +80,7 @@ export function checkCommand(args: Args): CheckResult {
   });
 
   // The project's steps (the trainer's step with dropout off).
-  const optimizer = new AdamW(model.params.length, model.params.specs, { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay });
+  const optimizer = new AdamW(model.params.length, model.params.specs, { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay }, model.kern);
   const projectLosses: number[] = [];
   const projectNorms: number[] = [];
   let grads0: Record<string, number> = {};

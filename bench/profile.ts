@@ -66,6 +66,9 @@ export function profiledKernels(inner: Kernels, prof: Profiler): Kernels {
     layerNormForward: wrap('layerNormForward', inner.layerNormForward),
     layerNormBackward: wrap('layerNormBackward', inner.layerNormBackward),
     rankTargets: wrap('rankTargets', inner.rankTargets),
+    addRowVector: wrap('addRowVector', inner.addRowVector),
+    addColumnSums: wrap('addColumnSums', inner.addColumnSums),
+    adamwUpdate: wrap('adamwUpdate', inner.adamwUpdate),
   };
 }
 
@@ -75,7 +78,7 @@ const LAYER_EXPORTS: Record<string, string[]> = {
   '../src/model/layers/layer-norm': ['layerNormForward', 'layerNormBackward'],
   '../src/model/layers/lru': ['lruForward', 'lruBackward', 'lruCoefficients'],
   '../src/model/layers/ffn': ['ffnForward', 'ffnBackward'],
-  '../src/model/layers/mrl-linear': ['mrlLinearForward', 'mrlLinearBackward', 'addRowVector', 'addColumnSums'],
+  '../src/model/layers/mrl-linear': ['mrlLinearForward', 'mrlLinearBackward'],
   '../src/model/layers/dropout': ['dropoutMask', 'applyMask'],
 };
 

@@ -97,7 +97,7 @@ export function trainWorker(spec: TrainSpec): TrainWorkerResult {
   wrapModelMethods(prof);
   const batches = epochBatches(data, c, spec.seed);
   const tc = REFERENCE_TRAIN_CONFIG;
-  const optimizer = new AdamW(model.params.length, model.params.specs, { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay });
+  const optimizer = new AdamW(model.params.length, model.params.specs, { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay }, model.kern);
   const totalSteps = 500 * batches.length;
   const dropoutRng = new Rng(deriveSeed(spec.seed, 1, 2));
   let step = 0;

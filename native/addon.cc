@@ -454,6 +454,46 @@ napi_value RankTargets(napi_env env, napi_callback_info info) {
       static_cast<const int32_t*>(items.data), static_cast<int32_t*>(ranks.data)));
 }
 
+napi_value AddRowVector(napi_env env, napi_callback_info info) {
+  Call call(env, info, "addRowVector", 4);
+  Array y = call.f32(0, "y");
+  const int64_t t = call.count(1, "t"), d = call.count(2, "d");
+  Array v = call.f32(3, "v");
+  call.length(y, static_cast<double>(t) * d);
+  call.length(v, d);
+  call.no_overlap({&y}, {&v});
+  if (!call.ok()) return nullptr;
+  return call.finish(call.table()->add_row_vector(static_cast<float*>(y.data), t, d, static_cast<const float*>(v.data)));
+}
+
+napi_value AddColumnSums(napi_env env, napi_callback_info info) {
+  Call call(env, info, "addColumnSums", 4);
+  Array x = call.f32(0, "x");
+  const int64_t t = call.count(1, "t"), d = call.count(2, "d");
+  Array acc = call.f32(3, "acc");
+  call.length(x, static_cast<double>(t) * d);
+  call.length(acc, d);
+  call.no_overlap({&acc}, {&x});
+  if (!call.ok()) return nullptr;
+  return call.finish(call.table()->add_column_sums(static_cast<const float*>(x.data), t, d, static_cast<float*>(acc.data)));
+}
+
+napi_value AdamwUpdate(napi_env env, napi_callback_info info) {
+  Call call(env, info, "adamwUpdate", 12);
+  Array params = call.f32(0, "params"), grads = call.f32(1, "grads"), m = call.f32(2, "m"), v = call.f32(3, "v");
+  const int64_t offset = call.count(4, "offset"), size = call.count(5, "size");
+  const double beta1 = call.number(6, "beta1"), beta2 = call.number(7, "beta2"), eps = call.number(8, "eps");
+  const double step_size = call.number(9, "stepSize"), inv_sqrt_bc2 = call.number(10, "invSqrtBc2");
+  const double keep = call.number(11, "keep");
+  for (const Array* a : {&params, &grads, &m, &v}) call.length(*a, static_cast<double>(offset) + size);
+  call.no_overlap({&params, &m, &v}, {&grads});
+  if (!call.ok()) return nullptr;
+  return call.finish(call.table()->adamw_update(
+      static_cast<float*>(params.data) + offset, static_cast<const float*>(grads.data) + offset,
+      static_cast<float*>(m.data) + offset, static_cast<float*>(v.data) + offset, size, beta1, beta2, eps, step_size,
+      inv_sqrt_bc2, keep));
+}
+
 napi_value Threads(napi_env env, napi_callback_info) { return number_value(env, pool_threads()); }
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
@@ -525,6 +565,9 @@ napi_value CreateKernels(napi_env env, napi_callback_info info) {
       {"layerNormForward", nullptr, LayerNormForward, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"layerNormBackward", nullptr, LayerNormBackward, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"rankTargets", nullptr, RankTargets, nullptr, nullptr, nullptr, napi_enumerable, table},
+      {"addRowVector", nullptr, AddRowVector, nullptr, nullptr, nullptr, napi_enumerable, table},
+      {"addColumnSums", nullptr, AddColumnSums, nullptr, nullptr, nullptr, napi_enumerable, table},
+      {"adamwUpdate", nullptr, AdamwUpdate, nullptr, nullptr, nullptr, napi_enumerable, table},
   };
   napi_define_properties(env, object, sizeof properties / sizeof properties[0], properties);
   return object;

@@ -48,6 +48,14 @@ struct KernelTable {
   bool (*rank_targets)(const float* h, const float* e, int64_t b, int64_t n1, int64_t d,
                        const int32_t* targets, const int32_t* dims, int num_dims,
                        const int32_t* exclude_offsets, const int32_t* exclude_items, int32_t* ranks);
+
+  bool (*add_row_vector)(float* y, int64_t t, int64_t d, const float* v);
+
+  bool (*add_column_sums)(const float* x, int64_t t, int64_t d, float* acc);
+
+  // The range's arrays (params + offset, ...), size elements each.
+  bool (*adamw_update)(float* params, const float* grads, float* m, float* v, int64_t size, double beta1,
+                       double beta2, double eps, double step_size, double inv_sqrt_bc2, double keep);
 };
 
 namespace baseline { extern const KernelTable kernel_table; }

@@ -41,6 +41,9 @@ extern const KernelTable kernel_table = {
     layer_norm_forward,
     layer_norm_backward,
     rank_targets,
+    add_row_vector,
+    add_column_sums,
+    adamw_update,
 };
 
 }  // namespace FMRLREC_VARIANT

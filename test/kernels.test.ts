@@ -175,6 +175,62 @@ function runRank(kernels: Kernels, r: RankCase): Int32Array {
   return ranks;
 }
 
+// The exact kernels (addRowVector, addColumnSums, adamwUpdate) draw from their
+// own generator, so that they leave the inputs of the other tests as they were.
+const exactRng = new Rng(20250311);
+
+/** Values spread over seven decades (so that float32 adds round, and in different places). */
+function spreadArray(length: number): Float32Array {
+  const array = new Float32Array(length);
+  for (let i = 0; i < length; i++) array[i] = (exactRng.uniform() * 2 - 1) * 10 ** (exactRng.int(7) - 3);
+  return array;
+}
+
+/** The same bits, element for element (the sign of zero included). */
+function assertSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  const i = a.findIndex((bits, k) => bits !== b[k]);
+  assert.equal(i, -1, `${what}: element ${i} is ${actual[i]}, the twin's is ${expected[i]}`);
+}
+
+function runAddRowVector(kernels: Kernels, y0: Float32Array, t: number, d: number, v: Float32Array): Float32Array {
+  const y = view(y0);
+  kernels.addRowVector(y, t, d, view(v));
+  return whole(y);
+}
+
+function runAddColumnSums(kernels: Kernels, x: Float32Array, t: number, d: number, acc0: Float32Array): Float32Array {
+  const acc = view(acc0);
+  kernels.addColumnSums(view(x), t, d, acc);
+  return whole(acc);
+}
+
+interface AdamwState { params: Float32Array; grads: Float32Array; m: Float32Array; v: Float32Array }
+
+function adamwState(length: number): AdamwState {
+  const grads = spreadArray(length);
+  // Gradients that are zero (of either sign), subnormal or large.
+  const specials = [0, -0, 1e-42, -3e-39, 1e20, -1e30];
+  for (let i = 0; i < length; i += 7) grads[i] = specials[(i / 7) % specials.length];
+  const m = spreadArray(length);
+  const v = spreadArray(length).map(Math.abs);
+  m.fill(0, 0, Math.min(length, 5)); // the first step of a fresh optimiser
+  v.fill(0, 0, Math.min(length, 5));
+  return { params: spreadArray(length), grads, m, v };
+}
+
+/** Runs one adamwUpdate on copies of s (views with sentinels around them); returns params, m, v whole. */
+function runAdamw(kernels: Kernels, s: AdamwState, offset: number, size: number, step: number, lr: number, decay: number): Float32Array[] {
+  const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
+  const stepSize = lr / (1 - beta1 ** step);
+  const invSqrtBc2 = 1 / Math.sqrt(1 - beta2 ** step);
+  const [params, m, v] = [view(s.params), view(s.m), view(s.v)];
+  kernels.adamwUpdate(params, view(s.grads), m, v, offset, size, beta1, beta2, eps, stepSize, invSqrtBc2, 1 - lr * decay);
+  return [whole(params), whole(m), whole(v)];
+}
+
 // ---------------------------------------------------------------------------
 // The twin's backward passes against central finite differences.
 
@@ -469,6 +525,46 @@ for (const variant of variants) {
       native.setThreads(threads);
     }
   });
+  test(`${native.name}: addRowVector and addColumnSums equal the twin bit for bit (odd widths, 1 to 3 threads)`, () => {
+    const threads = native.threads();
+    const shapes: [number, number][] = [];
+    for (const t of [0, 1, 3, 17, 100, 3000]) for (const d of [1, 3, 17, 255, 1025]) shapes.push([t, d]);
+    shapes.push([20_000, 3], [5, 0]);
+    try {
+      for (const n of [1, 3, threads]) {
+        native.setThreads(n);
+        for (const [t, d] of shapes) {
+          const x = spreadArray(t * d);
+          const v = spreadArray(d);
+          const what = `t=${t} d=${d} threads=${n}`;
+          assertSameBits(runAddRowVector(native, x, t, d, v), runAddRowVector(twin, x, t, d, v), `addRowVector ${what}`);
+          assertSameBits(runAddColumnSums(native, x, t, d, v), runAddColumnSums(twin, x, t, d, v), `addColumnSums ${what}`);
+        }
+      }
+    } finally {
+      native.setThreads(threads);
+    }
+  });
+
+  test(`${native.name}: adamwUpdate equals the twin bit for bit (odd ranges, special gradients, 1 to 3 threads)`, () => {
+    const threads = native.threads();
+    const ranges: [number, number][] = [[0, 0], [0, 1], [3, 1], [5, 3], [1, 17], [13, 255], [7, 1025], [3, 70_001]];
+    try {
+      for (const n of [1, 3, threads]) {
+        native.setThreads(n);
+        for (const [offset, size] of ranges) {
+          const s = adamwState(offset + size + 5);
+          for (const [step, lr, decay] of [[1, 1e-3, 0.01], [2, 0.05, 0], [1000, 1e-4, 0.1]]) {
+            const got = runAdamw(native, s, offset, size, step, lr, decay);
+            const want = runAdamw(twin, s, offset, size, step, lr, decay);
+            ['params', 'm', 'v'].forEach((name, i) => assertSameBits(got[i], want[i], `adamwUpdate ${name} offset=${offset} size=${size} step=${step} threads=${n}`));
+          }
+        }
+      }
+    } finally {
+      native.setThreads(threads);
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -489,6 +585,19 @@ for (const kernels of [twin, ...variants.map((variant) => loadNativeKernels(vari
     assert.throws(() => kernels.layerNormForward(a, 2, 4, Int32Array.from([0, 2, 3]), a, a, 1e-5, c, c, c), /bounds must rise strictly from 0 to 4/);
     assert.throws(() => kernels.rankTargets(a, a, 2, 3, 2, Int32Array.from([1, 2]), ladder([2]), Int32Array.from([0, 0, 0]), null, new Int32Array(2)), /given together/);
     assert.throws(() => kernels.rankTargets(a, a, 2, 3, 2, Int32Array.from([1, 2]), ladder([2]), null, null, new Int32Array(1)), /ranks is too short/);
+    assert.throws(() => kernels.addRowVector(a, 3, 5, c), /addRowVector: y is too short \(has 12, needs 15\)/);
+    assert.throws(() => kernels.addRowVector(a, 2, 4, c.subarray(6)), /addRowVector: v is too short/);
+    assert.throws(() => kernels.addRowVector(a, 2, 4, a.subarray(8)), /addRowVector: y must not overlap v/);
+    assert.throws(() => kernels.addColumnSums(a, 3, 4, c.subarray(6)), /addColumnSums: acc is too short \(has 3, needs 4\)/);
+    assert.throws(() => kernels.addColumnSums(a, 2, -1, c), /addColumnSums: d must be a non-negative integer/);
+    assert.throws(() => kernels.addColumnSums(a, 2, 4, a.subarray(8)), /addColumnSums: acc must not overlap x/);
+    const [p, m, v] = [new Float32Array(16), new Float32Array(16), new Float32Array(16)];
+    const adamw = (params: Float32Array, grads: Float32Array, mm: Float32Array, offset: number, size: number) =>
+      kernels.adamwUpdate(params, grads, mm, v, offset, size, 0.9, 0.999, 1e-8, 1e-3, 1, 1);
+    assert.throws(() => adamw(p, a, m, 5, 8), /adamwUpdate: grads is too short \(has 12, needs 13\)/);
+    assert.throws(() => adamw(p.subarray(4), m, m, 0, 12), /adamwUpdate: m must not overlap grads/);
+    assert.throws(() => adamw(p, c, v, 0, 8), /adamwUpdate: m must not overlap v/);
+    assert.throws(() => adamw(p, a, m, 1.5, 2), /adamwUpdate: offset must be a non-negative integer/);
     assert.throws(() => kernels.setThreads(0), /thread count/);
   });
 }

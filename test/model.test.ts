@@ -220,7 +220,7 @@ test('ID-only model (no features) trains its item table through both ends', () =
 test('nesting: a model sliced to size m scores exactly like the full model at size m', () => {
   const model = tinyModel();
   // Move the weights away from initialisation with a few optimiser steps.
-  const adam = new AdamW(model.params.length, model.params.specs, { beta1: 0.9, beta2: 0.999, eps: 1e-9, weightDecay: 0.01 });
+  const adam = new AdamW(model.params.length, model.params.specs, { beta1: 0.9, beta2: 0.999, eps: 1e-9, weightDecay: 0.01 }, model.kern);
   for (let s = 0; s < 5; s++) {
     model.params.zeroGrads();
     model.lossAndGradients(trainingBatch(), new Rng(s));

@@ -1,6 +1,7 @@
 /**
  * The plain TypeScript twin of the native kernels: simple loops that follow the
- * doc comments of ./types.ts line by line, accumulating in float64. It is the
+ * doc comments of ./types.ts line by line, accumulating in float64 unless the
+ * doc comment fixes the arithmetic (addColumnSums, adamwUpdate). It is the
  * reference the addon is tested against and the fallback when the addon is not
  * built. Slow (tens of MFLOP/s): meant for tests and small runs.
  */
@@ -268,6 +269,49 @@ function rankTargets(
   }
 }
 
+function addRowVector(y: Float32Array, t: number, d: number, v: Float32Array): void {
+  const K = 'addRowVector';
+  checkCount(K, 't', t); checkCount(K, 'd', d);
+  checkLength(K, 'y', y, t * d); checkLength(K, 'v', v, d);
+  checkNoOverlap(K, { y }, { v });
+  for (let r = 0; r < t; r++) {
+    const o = r * d;
+    for (let j = 0; j < d; j++) y[o + j] += v[j];
+  }
+}
+
+function addColumnSums(x: Float32Array, t: number, d: number, acc: Float32Array): void {
+  const K = 'addColumnSums';
+  checkCount(K, 't', t); checkCount(K, 'd', d);
+  checkLength(K, 'x', x, t * d); checkLength(K, 'acc', acc, d);
+  checkNoOverlap(K, { acc }, { x });
+  for (let r = 0; r < t; r++) {
+    const o = r * d;
+    for (let j = 0; j < d; j++) acc[j] += x[o + j]; // rounded to float32 row by row
+  }
+}
+
+function adamwUpdate(
+  params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, offset: number, size: number,
+  beta1: number, beta2: number, eps: number, stepSize: number, invSqrtBc2: number, keep: number,
+): void {
+  const K = 'adamwUpdate';
+  checkCount(K, 'offset', offset); checkCount(K, 'size', size);
+  for (const [name, array] of Object.entries({ params, grads, m, v })) checkLength(K, name, array, offset + size);
+  checkNoOverlap(K, { params, m, v }, { grads });
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  const end = offset + size;
+  for (let i = offset; i < end; i++) {
+    const g = grads[i];
+    const mi = beta1 * m[i] + c1 * g;
+    const vi = beta2 * v[i] + c2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    params[i] = params[i] * keep - stepSize * mi / (Math.sqrt(vi) * invSqrtBc2 + eps);
+  }
+}
+
 /** The TypeScript twin of the native kernels (name "typescript", one thread). */
 export const referenceKernels: Kernels = {
   name: 'typescript',
@@ -282,4 +326,7 @@ export const referenceKernels: Kernels = {
   layerNormForward,
   layerNormBackward,
   rankTargets,
+  addRowVector,
+  addColumnSums,
+  adamwUpdate,
 };

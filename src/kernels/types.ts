@@ -14,7 +14,9 @@
  * not a non-negative integer, a bad ladder, bounds or segments, an item index
  * out of range, or an output that shares memory with an input or another
  * output (outputs never alias inputs). Ladders (dims, bounds) have at most 64
- * sizes. Native results are deterministic for a fixed thread count.
+ * sizes. Native results are deterministic for a fixed thread count; those of
+ * addRowVector, addColumnSums and adamwUpdate are exact: the twin's bits on
+ * every variant and thread count.
  */
 export interface Kernels {
   /** "native-avx512" | "native-avx2" | "native-baseline" | "typescript". */
@@ -120,5 +122,31 @@ export interface Kernels {
     targets: Int32Array, dims: Int32Array,
     excludeOffsets: Int32Array | null, excludeItems: Int32Array | null,
     ranks: Int32Array,
+  ): void;
+
+  /** y[r, j] += v[j] for every row r of the t×d matrix y (float32 adds; the bias add). */
+  addRowVector(y: Float32Array, t: number, d: number, v: Float32Array): void;
+
+  /**
+   * acc[j] += Σ_r x[r, j] over the rows of the t×d matrix x (the bias
+   * gradient), added to acc[j] one row at a time in row order r = 0..t−1, each
+   * add rounded to float32.
+   */
+  addColumnSums(x: Float32Array, t: number, d: number, acc: Float32Array): void;
+
+  /**
+   * One AdamW step over the range [offset, offset + size) of flat params,
+   * grads and moments m, v, in float64 as JavaScript computes it, every
+   * operation rounded (no fused multiply-add), with c1 = 1 − beta1, c2 = 1 − beta2:
+   *   g = grads[i],  mi = beta1·m[i] + c1·g,  vi = beta2·v[i] + (c2·g)·g,
+   *   params[i] = params[i]·keep − (stepSize·mi) / (sqrt(vi)·invSqrtBc2 + eps)
+   * (the unrounded mi and vi), then m[i] = mi and v[i] = vi, stored as float32.
+   * As AdamW calls it: stepSize = lr / (1 − beta1^step), invSqrtBc2 =
+   * 1 / sqrt(1 − beta2^step), keep = 1 − lr·weightDecay (1 where not decayed).
+   * params, m and v are updated in place (outputs: none may overlap grads).
+   */
+  adamwUpdate(
+    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, offset: number, size: number,
+    beta1: number, beta2: number, eps: number, stepSize: number, invSqrtBc2: number, keep: number,
   ): void;
 }

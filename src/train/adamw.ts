@@ -2,6 +2,8 @@
  * AdamW with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW,
  * over one flat parameter buffer cut into ranges that are or are not decayed.
  */
+import type { Kernels } from '../kernels/types';
+
 export interface AdamWConfig {
   beta1: number;
   beta2: number;
@@ -23,15 +25,21 @@ export class AdamW {
   /** Number of updates taken so far. */
   step = 0;
 
-  /** @param ranges cover [0, size) (e.g. ParamStore.specs: biases are not decayed) */
-  constructor(size: number, private readonly ranges: readonly DecayRange[], private readonly config: AdamWConfig) {
+  /**
+   * @param ranges cover [0, size) (e.g. ParamStore.specs: biases are not decayed)
+   * @param kern   the kernels that run the update (e.g. the model's)
+   */
+  constructor(
+    size: number, private readonly ranges: readonly DecayRange[], private readonly config: AdamWConfig,
+    private readonly kern: Kernels,
+  ) {
     const covered = ranges.reduce((s, r) => s + r.size, 0);
     if (covered !== size) throw new RangeError(`decay ranges cover ${covered} of ${size} parameters`);
     this.m = new Float32Array(size);
     this.v = new Float32Array(size);
   }
 
-  /** One update of params in place from grads at learning rate lr. */
+  /** One update of params in place from grads at learning rate lr (kernel adamwUpdate per range). */
   update(params: Float32Array, grads: Float32Array, lr: number): void {
     const { beta1, beta2, eps, weightDecay } = this.config;
     this.step++;
@@ -39,20 +47,9 @@ export class AdamW {
     const bc2 = 1 - Math.pow(beta2, this.step);
     const stepSize = lr / bc1;
     const invSqrtBc2 = 1 / Math.sqrt(bc2);
-    const c1 = 1 - beta1;
-    const c2 = 1 - beta2;
-    const { m, v } = this;
     for (const range of this.ranges) {
       const keep = range.decay ? 1 - lr * weightDecay : 1;
-      const end = range.offset + range.size;
-      for (let i = range.offset; i < end; i++) {
-        const g = grads[i];
-        const mi = beta1 * m[i] + c1 * g;
-        const vi = beta2 * v[i] + c2 * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        params[i] = params[i] * keep - stepSize * mi / (Math.sqrt(vi) * invSqrtBc2 + eps);
-      }
+      this.kern.adamwUpdate(params, grads, this.m, this.v, range.offset, range.size, beta1, beta2, eps, stepSize, invSqrtBc2, keep);
     }
   }
 }

@@ -78,7 +78,7 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
   const bestFile = path.join(runDir, BEST_FILE);
   const optimizer = new AdamW(model.params.length, model.params.specs, {
     beta1: config.beta1, beta2: config.beta2, eps: config.adamEps, weightDecay: config.weightDecay,
-  });
+  }, model.kern);
   let state: TrainState = { epoch: 0, step: 0, bestEpoch: 0, bestScore: -1, badEpochs: 0, trainSeconds: 0, history: [] };
   if (options.resume && fs.existsSync(checkpointFile)) {
     state = loadTrainingCheckpoint(checkpointFile, model, optimizer);

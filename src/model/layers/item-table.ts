@@ -6,7 +6,6 @@
  */
 import type { Kernels } from '../../kernels/types';
 import type { ParamStore } from '../params';
-import { addColumnSums, addRowVector } from './mrl-linear';
 
 export const PROJECTION_WEIGHT = 'projection.weight';
 export const PROJECTION_BIAS = 'projection.bias';
@@ -46,7 +45,7 @@ export function itemTableForward(
   } else {
     e.fill(0);
   }
-  addRowVector(e, n1, d, store.value(PROJECTION_BIAS));
+  kern.addRowVector(e, n1, d, store.value(PROJECTION_BIAS));
   if (store.has(ITEM_ID_EMBEDDING)) {
     const id = store.value(ITEM_ID_EMBEDDING);
     for (let i = d; i < n1 * d; i++) e[i] += id[i];
@@ -61,7 +60,7 @@ export function itemTableBackward(
   if (features && featureDim > 0) {
     kern.sgemm(true, false, d, featureDim, n1, 1, dE, d, features, featureDim, 1, store.grad(PROJECTION_WEIGHT), featureDim);
   }
-  addColumnSums(dE, n1, d, store.grad(PROJECTION_BIAS));
+  kern.addColumnSums(dE, n1, d, store.grad(PROJECTION_BIAS));
   if (store.has(ITEM_ID_EMBEDDING)) {
     const g = store.grad(ITEM_ID_EMBEDDING);
     for (let i = d; i < n1 * d; i++) g[i] += dE[i];

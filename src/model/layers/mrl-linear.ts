@@ -20,7 +20,7 @@ export function mrlLinearForward(
     const c1 = bounds[k + 1];
     kern.sgemm(false, true, t, c1 - c0, c1, alpha, x, d, w.subarray(c0 * d), d, beta, y.subarray(c0), d);
   }
-  if (bias) addRowVector(y, t, d, bias);
+  if (bias) kern.addRowVector(y, t, d, bias);
 }
 
 /**
@@ -40,7 +40,7 @@ export function mrlLinearBackward(
     const c1 = bounds[k + 1];
     kern.sgemm(true, false, c1 - c0, c1, t, alpha, dy.subarray(c0), d, x, d, 1, dw.subarray(c0 * d), d);
   }
-  if (dBias) addColumnSums(dy, t, d, dBias);
+  if (dBias) kern.addColumnSums(dy, t, d, dBias);
   if (dx) {
     // The last chunk covers every input column, so it initialises dx when not accumulating.
     for (let k = chunks - 1; k >= 0; k--) {
@@ -75,20 +75,4 @@ export function mrlLinearWeightCount(bounds: Int32Array): number {
   let n = 0;
   for (let k = 0; k + 1 < bounds.length; k++) n += (bounds[k + 1] - bounds[k]) * bounds[k + 1];
   return n;
-}
-
-/** y[r, :] += v for every row r of a T×D matrix. */
-export function addRowVector(y: Float32Array, t: number, d: number, v: Float32Array): void {
-  for (let r = 0; r < t; r++) {
-    const o = r * d;
-    for (let j = 0; j < d; j++) y[o + j] += v[j];
-  }
-}
-
-/** acc[j] += Σ_r x[r, j] for a T×D matrix. */
-export function addColumnSums(x: Float32Array, t: number, d: number, acc: Float32Array): void {
-  for (let r = 0; r < t; r++) {
-    const o = r * d;
-    for (let j = 0; j < d; j++) acc[j] += x[o + j];
-  }
 }
