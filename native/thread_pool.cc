@@ -1,11 +1,15 @@
 // The persistent thread pool of thread_pool.h.
 //
 // A job is published as (fn, context, tasks) plus one 64-bit atomic word that
-// holds the job's generation (high half) and the next unclaimed task (low
-// half). Threads claim tasks with a compare-and-swap that also checks the
-// generation, so a thread that is late for one job can never run a task of the
-// next one with stale parameters. Idle workers spin briefly (kernels often come
-// back to back), then sleep on a condition variable.
+// holds the job's generation (high half) and the number of its tasks not yet
+// claimed (low half). Threads claim tasks with a compare-and-swap that also
+// checks the generation, so a thread that is late for one job can never run a
+// task of the next one with stale parameters. Whether a task is left is read
+// from that word alone: a late thread may already see the next job's fields
+// (they are written while the word still holds the finished job), but its
+// compare-and-swap only succeeds while its own job has tasks left, and then
+// the fields it read are that job's. Idle workers spin briefly (kernels often
+// come back to back), then sleep on a condition variable.
 #include "thread_pool.h"
 
 #include <atomic>
@@ -45,7 +49,7 @@ struct Pool {
   TaskFn fn = nullptr;
   void* context = nullptr;
   int tasks = 0;
-  std::atomic<uint64_t> state{0};     // generation << 32 | next task
+  std::atomic<uint64_t> state{0};     // generation << 32 | tasks not yet claimed
   std::atomic<uint64_t> finished{0};  // generation << 32 | tasks finished
 
   static uint32_t generation_of(uint64_t s) { return static_cast<uint32_t>(s >> 32); }
@@ -58,10 +62,10 @@ struct Pool {
       TaskFn job_fn = fn;
       void* job_context = context;
       int job_tasks = tasks;
-      uint32_t next = static_cast<uint32_t>(s);
-      if (next >= static_cast<uint32_t>(job_tasks)) return;
-      if (!state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-      job_fn(job_context, static_cast<int>(next));
+      uint32_t left = static_cast<uint32_t>(s);
+      if (left == 0) return;
+      if (!state.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      job_fn(job_context, job_tasks - static_cast<int>(left));
       // Count the task for its own generation only: a count can never leak
       // into the next job, whatever the interleaving.
       uint64_t f = finished.load(std::memory_order_acquire);
@@ -148,7 +152,7 @@ void parallel_for(int tasks, TaskFn fn, void* context) {
   uint32_t generation = Pool::generation_of(p.state.load(std::memory_order_relaxed)) + 1;
   const uint64_t all_finished = (static_cast<uint64_t>(generation) << 32) | static_cast<uint32_t>(tasks);
   p.finished.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
-  p.state.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
+  p.state.store(all_finished, std::memory_order_release);  // every task unclaimed
   {
     std::lock_guard<std::mutex> lock(p.mutex);
   }
