@@ -13,6 +13,7 @@
       'native/lru_scan.cc',
       'native/rank_targets.cc',
       'native/softmax_xent.cc',
+      'native/top_items.cc',
       'native/variant.cc',
     ],
     'kernel_cflags': ['-O3', '-fPIC', '-ffp-contract=fast', '-fno-math-errno', '-fvisibility=hidden'],

@@ -66,6 +66,7 @@ export function profiledKernels(inner: Kernels, prof: Profiler): Kernels {
     layerNormForward: wrap('layerNormForward', inner.layerNormForward),
     layerNormBackward: wrap('layerNormBackward', inner.layerNormBackward),
     rankTargets: wrap('rankTargets', inner.rankTargets),
+    topItems: wrap('topItems', inner.topItems),
     addRowVector: wrap('addRowVector', inner.addRowVector),
     addColumnSums: wrap('addColumnSums', inner.addColumnSums),
     adamwUpdate: wrap('adamwUpdate', inner.adamwUpdate),

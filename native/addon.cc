@@ -454,6 +454,22 @@ napi_value RankTargets(napi_env env, napi_callback_info info) {
       static_cast<const int32_t*>(items.data), static_cast<int32_t*>(ranks.data)));
 }
 
+napi_value TopItems(napi_env env, napi_callback_info info) {
+  Call call(env, info, "topItems", 8);
+  Array h = call.f32(0, "h"), e = call.f32(1, "e");
+  const int64_t b = call.count(2, "b"), n1 = call.count(3, "n1"), d = call.count(4, "d"), k = call.count(5, "k");
+  Array ids = call.i32(6, "ids");
+  Array scores = call.f32(7, "scores");
+  call.length(h, static_cast<double>(b) * d);
+  call.length(e, static_cast<double>(n1) * d);
+  call.length(ids, static_cast<double>(b) * k);
+  call.length(scores, static_cast<double>(b) * k);
+  call.no_overlap({&ids, &scores}, {&h, &e});
+  if (!call.ok()) return nullptr;
+  return call.finish(call.table()->top_items(static_cast<const float*>(h.data), static_cast<const float*>(e.data), b, n1,
+                                             d, k, static_cast<int32_t*>(ids.data), static_cast<float*>(scores.data)));
+}
+
 napi_value AddRowVector(napi_env env, napi_callback_info info) {
   Call call(env, info, "addRowVector", 4);
   Array y = call.f32(0, "y");
@@ -565,6 +581,7 @@ napi_value CreateKernels(napi_env env, napi_callback_info info) {
       {"layerNormForward", nullptr, LayerNormForward, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"layerNormBackward", nullptr, LayerNormBackward, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"rankTargets", nullptr, RankTargets, nullptr, nullptr, nullptr, napi_enumerable, table},
+      {"topItems", nullptr, TopItems, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"addRowVector", nullptr, AddRowVector, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"addColumnSums", nullptr, AddColumnSums, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"adamwUpdate", nullptr, AdamwUpdate, nullptr, nullptr, nullptr, napi_enumerable, table},

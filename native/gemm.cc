@@ -281,7 +281,14 @@ bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   float* bp = allocate_floats(kKC * panel_width);
   if (bp == nullptr) return false;
   bool out_of_memory = false;
-  const int64_t row_blocks = (m + kMC - 1) / kMC;
+  // Row blocks of even height (at most kMC, a multiple of kMR): when there are
+  // few of them, their count is a multiple of the thread count, so that no
+  // thread is left with a short last block while another works (m = 1,024 in
+  // blocks of 144 would give 7 full blocks and one of 16 rows).
+  int64_t row_blocks = (m + kMC - 1) / kMC;
+  if (row_blocks < 4 * threads) row_blocks = (row_blocks + threads - 1) / threads * threads;
+  const int64_t block_rows = min64(kMC, round_up((m + row_blocks - 1) / row_blocks, kMR));
+  row_blocks = (m + block_rows - 1) / block_rows;
   for (int64_t jc = 0; jc < n; jc += kNC) {
     const int64_t nc = min64(kNC, n - jc);
     const int64_t slivers = (nc + kNR - 1) / kNR;
@@ -299,8 +306,8 @@ bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
       auto multiply = [&](int task) {
         int64_t block = task / slabs;
         int64_t slab = task % slabs;
-        int64_t ic = block * kMC;
-        int64_t mc = min64(kMC, m - ic);
+        int64_t ic = block * block_rows;
+        int64_t mc = min64(block_rows, m - ic);
         int64_t j0 = part_start(slivers, slabs, slab) * kNR;
         int64_t j1 = min64(part_start(slivers, slabs, slab + 1) * kNR, nc);
         float* ap = scratch(kScratchGemmA, kMC * kKC);

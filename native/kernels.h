@@ -49,6 +49,9 @@ struct KernelTable {
                        const int32_t* targets, const int32_t* dims, int num_dims,
                        const int32_t* exclude_offsets, const int32_t* exclude_items, int32_t* ranks);
 
+  bool (*top_items)(const float* h, const float* e, int64_t b, int64_t n1, int64_t d, int64_t k, int32_t* ids,
+                    float* scores);
+
   bool (*add_row_vector)(float* y, int64_t t, int64_t d, const float* v);
 
   bool (*add_column_sums)(const float* x, int64_t t, int64_t d, float* acc);

@@ -41,6 +41,7 @@ extern const KernelTable kernel_table = {
     layer_norm_forward,
     layer_norm_backward,
     rank_targets,
+    top_items,
     add_row_vector,
     add_column_sums,
     adamw_update,

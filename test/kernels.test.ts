@@ -487,6 +487,42 @@ for (const variant of variants) {
     withCopies.forEach((rank, i) => assert.equal(rank, withoutCopies[i] + 1, `user ${Math.floor(i / dims.length)}: a copy of the target ties`));
   });
 
+  test(`${native.name}: topItems equals the twin (exact ties by lower id, NaN never returned, k past the catalogue)`, () => {
+    const run = (kernels: Kernels, h: Float32Array, e: Float32Array, b: number, n1: number, d: number, k: number) => {
+      const ids = new Int32Array(b * k);
+      const scores = new Float32Array(b * k);
+      kernels.topItems(view(h), view(e), b, n1, d, k, ids, scores);
+      return { ids: Array.from(ids), scores: Array.from(scores) };
+    };
+    const threads = native.threads();
+    try {
+      for (const [b, n1, d, k] of [[1, 2, 1, 1], [3, 5, 3, 7], [7, 300, 8, 10], [40, 1300, 24, 25], [130, 2100, 64, 50], [9, 700, 17, 700]]) {
+        for (const pool of [1, 2]) {
+          native.setThreads(pool);
+          // Integer inputs: exact scores and many real ties.
+          const h = integerArray(b * d);
+          const e = integerArray(n1 * d);
+          if (b > 2) {
+            h.fill(0, 0, d); // user 0: every score 0, the order is the ids'
+            h[d] = NaN; // user 1: every score NaN, nothing returned
+          }
+          const what = `topItems b=${b} n1=${n1} d=${d} k=${k} threads=${pool}`;
+          assert.deepEqual(run(native, h, e, b, n1, d, k), run(twin, h, e, b, n1, d, k), what);
+          // Random inputs: the same items, scores equal to float32 rounding.
+          const hr = randomArray(b * d);
+          const er = randomArray(n1 * d);
+          const got = run(native, hr, er, b, n1, d, k);
+          const want = run(twin, hr, er, b, n1, d, k);
+          assert.deepEqual(got.ids, want.ids, `${what} (random)`);
+          const finite = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? x : 0)); // −∞ only past the catalogue, where the ids (0) already agree
+          assertClose(finite(got.scores), finite(want.scores), 1e-5, `${what} (random) scores`);
+        }
+      }
+    } finally {
+      native.setThreads(threads);
+    }
+  });
+
   test(`${native.name}: deterministic for a thread count, close across thread counts`, () => {
     const threads = native.threads();
     const [t, n1, d] = [50, 3000, 32];

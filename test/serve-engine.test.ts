@@ -9,7 +9,7 @@ import { exportAllSizes } from '../src/deploy/export';
 import { Catalogue } from '../src/serve/catalogue';
 import { funnelRank } from '../src/serve/funnel';
 import { loadModelFolder } from '../src/serve/model-folder';
-import { serviceGemm } from '../src/serve/native-gemm';
+import { serviceKernels } from '../src/serve/native-kernels';
 import { getKernels } from '../src/kernels';
 import { parseRecommendRequest, recommend, recommendBatch, RecommendRequest, RequestError } from '../src/serve/recommender';
 import { topK } from '../src/serve/top-k';
@@ -72,6 +72,15 @@ test('top-k: best first, ties by lower id, exclusions, candidates, k beyond the 
     const k = 1 + rng.int(40);
     const sorted = Array.from(values, (score, id) => ({ id, score })).slice(1).sort((a, b) => b.score - a.score || a.id - b.id).slice(0, k);
     assert.deepEqual(topK(values, k, null, null), sorted);
+    const exclude = new Set(Array.from({ length: rng.int(20) }, () => rng.int(values.length)));
+    const ids = Array.from(values, (_, i) => i); // candidates in a shuffled order
+    for (let i = ids.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [ids[i], ids[j]] = [ids[j], ids[i]];
+    }
+    const byId = (id: number) => ({ id, score: values[id] });
+    const expected = ids.filter((id) => !exclude.has(id)).map(byId).sort((a, b) => b.score - a.score || a.id - b.id).slice(0, k);
+    assert.deepEqual(topK(Float32Array.from(ids, (id) => values[id]), k, exclude, ids), expected);
   }
 });
 
@@ -119,7 +128,7 @@ test('recommend: answers {size, items}, reports unknown items, excludes history,
   assert.deepEqual(funnel.items, recommend(engine, catalogue, parseRecommendRequest({ history, k: 3 }, engine)).items);
 });
 
-test('recommend: a batch answers every request as if alone, with the TypeScript or the native matrix products', () => {
+test('recommend: a batch answers every request as if alone, with the TypeScript or the native products and ranking', () => {
   const requests: RecommendRequest[] = tiny.dataset.sequences.slice(0, 12).map((seq, i) => ({
     history: Array.from(seq), k: 4, size: [4, 8, 16][i % 3], excludeHistory: i % 2 === 0,
     ...(i % 4 === 1 ? { candidates: [1, 2, 3, 5, 8, 13] } : {}), ...(i % 4 === 3 ? { funnel: { size: 4, shortlist: 10 } } : {}),
@@ -127,10 +136,11 @@ test('recommend: a batch answers every request as if alone, with the TypeScript 
   requests.push({ history: [], k: 3 });
   const alone = requests.map((r) => recommend(engine, catalogue, r));
   assert.deepEqual(recommendBatch(engine, catalogue, requests), alone);
-  const native = loadModelFolder(dir, serviceGemm(getKernels()));
+  const native = loadModelFolder(dir, serviceKernels(getKernels()));
   const batched = recommendBatch(native.engine, native.catalogue, requests);
   batched.forEach((answer, i) => {
     assert.equal(answer.size, alone[i].size);
+    assert.deepEqual(answer.items.map((x) => x.id), alone[i].items.map((x) => x.id), `request ${i}`);
     assert.ok(maxAbsDiff(answer.items.map((x) => x.score), alone[i].items.map((x) => x.score)) <= 1e-5, `request ${i}`);
   });
 });

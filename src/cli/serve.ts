@@ -1,7 +1,7 @@
 /** `fmrlrec serve`: the recommendation HTTP service over an exported model. */
 import { RecommendServer, DEFAULT_SERVER_OPTIONS } from '../serve/http-server';
 import { loadModelFolder } from '../serve/model-folder';
-import { serviceGemm } from '../serve/native-gemm';
+import { serviceKernels } from '../serve/native-kernels';
 import { UserError } from '../util/errors';
 import { numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
@@ -33,7 +33,7 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
   const v = parseCommandArgs('serve', argv, OPTIONS);
   if (v.help) { ctx.out(SERVE_HELP); return 0; }
   const kern = ctx.configureKernels((v.threads as string | undefined) ?? '1');
-  const model = loadModelFolder(requireString(v, 'model', 'serve'), serviceGemm(kern));
+  const model = loadModelFolder(requireString(v, 'model', 'serve'), serviceKernels(kern));
   const host = (v.host as string | undefined) ?? DEFAULT_SERVER_OPTIONS.host;
   if (host === '') throw new UserError('--host must not be empty');
   const server = new RecommendServer(model, {

@@ -269,6 +269,31 @@ function rankTargets(
   }
 }
 
+function topItems(
+  h: Float32Array, e: Float32Array, b: number, n1: number, d: number, k: number,
+  ids: Int32Array, scores: Float32Array,
+): void {
+  const K = 'topItems';
+  checkCount(K, 'b', b); checkCount(K, 'n1', n1); checkCount(K, 'd', d); checkCount(K, 'k', k);
+  checkLength(K, 'h', h, b * d); checkLength(K, 'e', e, n1 * d);
+  checkLength(K, 'ids', ids, b * k); checkLength(K, 'scores', scores, b * k);
+  checkNoOverlap(K, { ids, scores }, { h, e });
+  for (let row = 0; row < b; row++) {
+    const ranked: { id: number; score: number }[] = [];
+    for (let item = 1; item < n1; item++) {
+      let sum = 0;
+      for (let p = 0; p < d; p++) sum += h[row * d + p] * e[item * d + p];
+      const score = Math.fround(sum);
+      if (score === score) ranked.push({ id: item, score });
+    }
+    ranked.sort((x, y) => y.score - x.score || x.id - y.id);
+    for (let r = 0; r < k; r++) {
+      ids[row * k + r] = r < ranked.length ? ranked[r].id : 0;
+      scores[row * k + r] = r < ranked.length ? ranked[r].score : -Infinity;
+    }
+  }
+}
+
 function addRowVector(y: Float32Array, t: number, d: number, v: Float32Array): void {
   const K = 'addRowVector';
   checkCount(K, 't', t); checkCount(K, 'd', d);
@@ -326,6 +351,7 @@ export const referenceKernels: Kernels = {
   layerNormForward,
   layerNormBackward,
   rankTargets,
+  topItems,
   addRowVector,
   addColumnSums,
   adamwUpdate,

@@ -124,6 +124,20 @@ export interface Kernels {
     ranks: Int32Array,
   ): void;
 
+  /**
+   * The k best items of every user, for serving. h: b×d user vectors, e: n1×d
+   * item table (row 0 is the padding item, never returned); score_j =
+   * h[i, :] · e[j, :]. Writes ids[i*k + r] and scores[i*k + r], r = 0..k−1:
+   * the k highest scores of row i, higher first, equal scores by lower id; NaN
+   * scores are never returned, and entries past the items available get id 0
+   * and score −Infinity. Scores may differ from a float64 dot product by
+   * float32 rounding; the choice among scores that round equal follows them.
+   */
+  topItems(
+    h: Float32Array, e: Float32Array, b: number, n1: number, d: number, k: number,
+    ids: Int32Array, scores: Float32Array,
+  ): void;
+
   /** y[r, j] += v[j] for every row r of the t×d matrix y (float32 adds; the bias add). */
   addRowVector(y: Float32Array, t: number, d: number, v: Float32Array): void;
 

@@ -19,10 +19,10 @@
  *   always.
  * An empty history is the padding item alone (its output row), as in
  * evaluation. Scores of size m: user[0:m] · E[i, 0:m] for items 1..N.
- * Many users at once (`userVectors`, `scoreBatch`) share every matrix product,
- * which is where a server gains throughput; the products go through a
- * {@link Gemm} that a host may replace with a faster one (the Node service
- * passes the native kernels' sgemm for large products).
+ * Many users at once (`userVectors`, `scoreBatch`, `rankBatch`) share every
+ * matrix product, which is where a server gains throughput; the products and
+ * the catalogue ranking go through {@link EngineKernels} that a host may
+ * replace with faster ones (the Node service passes native kernels).
  *
  * Shapes: W = stored width, m = the size served, T = positions, N1 = N + 1.
  */
@@ -55,6 +55,26 @@ export const typescriptGemm: Gemm = (m, n, k, alpha, a, lda, b, ldb, beta, c, ld
     }
   }
 };
+
+/**
+ * The k best items of b users against an item table, as the native kernel
+ * `topItems` (src/kernels/types.ts): users b×d, table n1×d (row 0 padding),
+ * ids / scores b×k, best first, ties by lower id, id 0 past the catalogue.
+ */
+export type TopItems = (
+  users: Float32Array, table: Float32Array, b: number, n1: number, d: number, k: number,
+  ids: Int32Array, scores: Float32Array,
+) => void;
+
+/** The engine's heavy arithmetic, replaceable by a host with faster versions. */
+export interface EngineKernels {
+  gemm: Gemm;
+  /** Ranking of the whole catalogue for many users; absent: `scoreBatch` then {@link topK}. */
+  topItems?: TopItems;
+}
+
+/** Plain TypeScript arithmetic (the default; what browsers run). */
+export const TYPESCRIPT_ENGINE_KERNELS: EngineKernels = { gemm: typescriptGemm };
 
 /** What the engine is built from (decoded files of an exported folder). */
 export interface EngineModel {
@@ -111,12 +131,16 @@ export class InferenceEngine {
   private readonly boundsBySize = new Map<number, Int32Array>();
   /** Contiguous item tables by size (see itemTable). */
   private readonly tables = new Map<number, Float32Array>();
+  private readonly gemm: Gemm;
+  private readonly topItems: TopItems | null;
 
   /**
    * @param model decoded files of an exported size
-   * @param gemm  the matrix products (default: plain TypeScript loops)
+   * @param kernels the matrix products and catalogue ranking (default: plain TypeScript)
    */
-  constructor(model: EngineModel, private readonly gemm: Gemm = typescriptGemm) {
+  constructor(model: EngineModel, kernels: EngineKernels = TYPESCRIPT_ENGINE_KERNELS) {
+    this.gemm = kernels.gemm;
+    this.topItems = kernels.topItems ?? null;
     const { config } = model;
     const mc = config.model;
     this.config = config;
@@ -380,6 +404,34 @@ export class InferenceEngine {
       out[c] = dot(table, items[c] * m, user, 0, m);
     }
     return out;
+  }
+
+  /**
+   * The best k[b] items of each of B users (users: B×m) at size m, best first
+   * (ties: lower id first), never an item of exclude[b]: the whole catalogue
+   * ranked with one pass over the item table for all users.
+   */
+  rankBatch(users: Float32Array, m: number, k: readonly number[], exclude: readonly (ReadonlySet<number> | null)[]): RankedItem[][] {
+    const b = k.length;
+    if (users.length !== b * m) throw new RangeError(`${users.length} values are not ${b} rows of width ${m}`);
+    if (!this.topItems) {
+      const scores = this.scoreBatch(users, m);
+      const n1 = this.numItems + 1;
+      return k.map((kb, r) => topK(scores.subarray(r * n1, (r + 1) * n1), kb, exclude[r], null));
+    }
+    this.bounds(m);
+    // Ask for enough that k[r] remain once the excluded are dropped.
+    const wanted = Math.min(this.numItems, Math.max(1, ...k.map((kb, r) => kb + (exclude[r]?.size ?? 0))));
+    const ids = new Int32Array(b * wanted);
+    const scores = new Float32Array(b * wanted);
+    this.topItems(users, this.itemTable(m), b, this.numItems + 1, m, wanted, ids, scores);
+    return k.map((kb, r) => {
+      const out: RankedItem[] = [];
+      for (let x = r * wanted; x < (r + 1) * wanted && out.length < kb; x++) {
+        if (ids[x] !== 0 && !exclude[r]?.has(ids[x])) out.push({ id: ids[x], score: scores[x] });
+      }
+      return out;
+    });
   }
 
   /** The best k items for a user vector at size m (ties: lower id first). */

@@ -6,7 +6,7 @@
 import { CONFIG_FILE, ExportedConfig, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ITEMS_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, WEIGHTS_FILE } from '../deploy/format';
 import { UserError } from '../util/errors';
 import { Catalogue } from './catalogue';
-import { Gemm, InferenceEngine, typescriptGemm } from './engine';
+import { EngineKernels, InferenceEngine, TYPESCRIPT_ENGINE_KERNELS } from './engine';
 import { viewSafetensors } from './safetensors-view';
 
 /** The files of one exported size, read but not decoded. */
@@ -30,9 +30,9 @@ export interface LoadedEngine {
 
 /**
  * Decode and check the files; `where` (a folder or URL) prefixes error
- * messages; `gemm` does the engine's batch products.
+ * messages; `kernels` do the engine's batch products and ranking.
  */
-export function engineFromFiles(files: ModelFiles, where: string, gemm: Gemm = typescriptGemm): LoadedEngine {
+export function engineFromFiles(files: ModelFiles, where: string, kernels: EngineKernels = TYPESCRIPT_ENGINE_KERNELS): LoadedEngine {
   const config = files.config as ExportedConfig;
   if (typeof config !== 'object' || config === null || config.format !== MODEL_FORMAT || !config.model) {
     throw new UserError(`${where}/${CONFIG_FILE}: not an fmrlrec model configuration`);
@@ -44,7 +44,7 @@ export function engineFromFiles(files: ModelFiles, where: string, gemm: Gemm = t
   const weights = viewSafetensors(files.weights, `${where}/${WEIGHTS_FILE}`);
   const table = viewSafetensors(files.itemTable, `${where}/${ITEM_TABLE_FILE}`)[ITEM_TABLE_TENSOR];
   if (!table) throw new UserError(`${where}/${ITEM_TABLE_FILE}: no tensor "${ITEM_TABLE_TENSOR}"`);
-  const engine = new InferenceEngine({ config, weights, itemTable: table }, gemm);
+  const engine = new InferenceEngine({ config, weights, itemTable: table }, kernels);
   const catalogue = new Catalogue(files.items as ItemEntry[], config.model.numItems);
   return { engine, catalogue, config };
 }

@@ -9,7 +9,7 @@ import {
   CONFIG_FILE, ExportIndex, INDEX_FILE, ITEM_TABLE_FILE, ITEMS_FILE, MANIFEST_FILE, MODEL_INDEX_FORMAT, SizeManifest, WEIGHTS_FILE,
 } from '../deploy/format';
 import { UserError } from '../util/errors';
-import { Gemm, typescriptGemm } from './engine';
+import { EngineKernels, TYPESCRIPT_ENGINE_KERNELS } from './engine';
 import { engineFromFiles, LoadedEngine } from './model-files';
 
 /** A model folder loaded for serving. */
@@ -37,19 +37,19 @@ function readBytes(file: string): Uint8Array {
 }
 
 /** Load one exported size folder. */
-function loadSizeFolder(dir: string, gemm: Gemm): LoadedEngine & { manifest: SizeManifest } {
+function loadSizeFolder(dir: string, kernels: EngineKernels): LoadedEngine & { manifest: SizeManifest } {
   const manifest = readJson(path.join(dir, MANIFEST_FILE)) as SizeManifest;
   const loaded = engineFromFiles({
     config: readJson(path.join(dir, CONFIG_FILE)),
     items: readJson(path.join(dir, ITEMS_FILE)),
     weights: readBytes(path.join(dir, WEIGHTS_FILE)),
     itemTable: readBytes(path.join(dir, ITEM_TABLE_FILE)),
-  }, dir, gemm);
+  }, dir, kernels);
   return { ...loaded, manifest };
 }
 
-/** Load `dir`: an exported size, or an every-size export (its largest size); `gemm` does the batch products. */
-export function loadModelFolder(dir: string, gemm: Gemm = typescriptGemm): LoadedModel {
+/** Load `dir`: an exported size, or an every-size export (its largest size); `kernels` do the batch products and ranking. */
+export function loadModelFolder(dir: string, kernels: EngineKernels = TYPESCRIPT_ENGINE_KERNELS): LoadedModel {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: no such folder`);
   const indexFile = path.join(dir, INDEX_FILE);
   if (fs.existsSync(indexFile)) {
@@ -58,10 +58,10 @@ export function loadModelFolder(dir: string, gemm: Gemm = typescriptGemm): Loade
       throw new UserError(`${indexFile}: not an fmrlrec model index`);
     }
     const largest = index.sizes[index.sizes.length - 1];
-    return { ...loadSizeFolder(path.join(dir, largest.folder), gemm), dir, index };
+    return { ...loadSizeFolder(path.join(dir, largest.folder), kernels), dir, index };
   }
   if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) {
     throw new UserError(`${dir} is not an exported model (no ${MANIFEST_FILE} or ${INDEX_FILE}; make one with "fmrlrec export")`);
   }
-  return { ...loadSizeFolder(dir, gemm), dir, index: null };
+  return { ...loadSizeFolder(dir, kernels), dir, index: null };
 }

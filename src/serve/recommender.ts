@@ -7,7 +7,7 @@ import { UserError } from '../util/errors';
 import type { Catalogue, ItemRef, Resolved } from './catalogue';
 import type { InferenceEngine } from './engine';
 import { funnelRank } from './funnel';
-import { RankedItem, topK } from './top-k';
+import type { RankedItem } from './top-k';
 
 /** A recommendation request (the HTTP body uses snake_case names for the same fields). */
 export interface RecommendRequest {
@@ -151,13 +151,15 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
     const candidates = group.map((i) => (requests[i].candidates ? catalogue.resolveAll(requests[i].candidates!) : null));
     const users = engine.userVectors(histories.map((h) => h.ids), size);
     const user = (g: number) => users.subarray(g * size, (g + 1) * size);
+    const excludes = group.map((i, g) => (requests[i].excludeHistory ? new Set(histories[g].ids) : null));
     const plain = group.map((_, g) => g).filter((g) => !requests[group[g]].funnel && !candidates[g]);
-    const scores = plain.length > 0 ? engine.scoreBatch(gatherRows(users, plain, size), size) : null;
-    const scoreRow = new Map(plain.map((g, row) => [g, row]));
-    const n1 = engine.numItems + 1;
+    const plainRanked = plain.length > 0
+      ? engine.rankBatch(gatherRows(users, plain, size), size, plain.map((g) => requests[group[g]].k), plain.map((g) => excludes[g]))
+      : [];
+    const plainRow = new Map(plain.map((g, row) => [g, row]));
     group.forEach((i, g) => {
       const request = requests[i];
-      const exclude = request.excludeHistory ? new Set(histories[g].ids) : null;
+      const exclude = excludes[g];
       const candidateIds = candidates[g] ? [...new Set(candidates[g]!.ids)] : undefined;
       let ranked: RankedItem[];
       if (request.funnel) {
@@ -167,8 +169,7 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
       } else if (candidateIds) {
         ranked = engine.rank(user(g), size, { k: request.k, exclude: exclude ?? undefined, candidates: candidateIds });
       } else {
-        const row = scoreRow.get(g)!;
-        ranked = topK(scores!.subarray(row * n1, (row + 1) * n1), request.k, exclude, null);
+        ranked = plainRanked[plainRow.get(g)!];
       }
       answers[i] = response(catalogue, size, ranked, histories[g], candidates[g]);
     });
