@@ -22,11 +22,12 @@ export const DEFAULT_MODEL: ModelSettings = {
   rMax: 0.1,
 };
 
+/** Chosen by Beauty's validation NDCG@10 among 14-epoch runs (docs/results.md, "Selection"). */
 export const DEFAULT_TRAIN: TrainConfig = {
   ...REFERENCE_TRAIN_CONFIG,
   epochs: 14,
   batchSize: 128,
-  lr: 1e-3,
+  lr: 2e-3,
 };
 
 /** Feature cache folder: $FMRLREC_CACHE_DIR, else $XDG_CACHE_HOME/fmrlrec, else ~/.cache/fmrlrec. */

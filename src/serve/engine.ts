@@ -264,11 +264,11 @@ export class InferenceEngine {
         x.set(this.table.subarray(item * this.width, item * this.width + m), r * m);
       }
     });
+    // Every position feeds the next block's recurrence; of the last block only
+    // each sequence's last position is wanted, so it leaves the rest early.
     let h: Float32Array = x;
-    for (const block of this.blocks) h = this.blockForward(block, bounds, m, h, t, starts, null);
-    const out = new Float32Array(histories.length * m);
-    for (let b = 0; b < histories.length; b++) out.set(h.subarray((starts[b + 1] - 1) * m, starts[b + 1] * m), b * m);
-    return out;
+    this.blocks.forEach((block, i) => { h = this.blockForward(block, bounds, m, h, t, starts, null, i === this.blocks.length - 1); });
+    return h;
   }
 
   /** A new, empty stream at size m. */
@@ -303,24 +303,28 @@ export class InferenceEngine {
    * One block over T packed positions at width m; sequence b is rows
    * [starts[b], starts[b+1]) and its recurrence starts from zero. With `carry`
    * (one sequence), the recurrence continues from and updates the carried state.
+   * Returns every position's output (T×m), or with `lastOnly` each sequence's
+   * last position's (B×m): the recurrence reads every position, the rest of
+   * the block (five of its seven matrices) only the rows returned.
    */
   private blockForward(
     p: BlockWeights, bounds: Int32Array, m: number, x: Float32Array, t: number, starts: Int32Array,
-    carry: { re: Float64Array; im: Float64Array; fresh: boolean } | null,
+    carry: { re: Float64Array; im: Float64Array; fresh: boolean } | null, lastOnly = false,
   ): Float32Array {
     const w = this.width;
-    const size = t * m;
+    let size = t * m;
     const n1 = new Float32Array(size);
     layerNorm(x, t, m, bounds, p.ln1Gain, p.ln1Bias, this.eps, n1);
     const vRe = new Float32Array(size);
     const vIm = new Float32Array(size);
+    let rows = t;
     const linear = (weight: Float32Array, bias: Float32Array | null, input: Float32Array, y: Float32Array, alpha = 1, beta = 0) =>
-      mrlLinear(this.gemm, weight, w, bounds, bias, input, t, m, y, alpha, beta);
+      mrlLinear(this.gemm, weight, w, bounds, bias, input, rows, m, y, alpha, beta);
     linear(p.inRe, p.inReB, n1, vRe);
     linear(p.inIm, p.inImB, n1, vIm);
     // u = γ ⊙ v, then h_r = λ ⊙ h_{r−1} + u_r (h stored as float32 like the model's scan output).
-    const hRe = new Float32Array(size);
-    const hIm = new Float32Array(size);
+    let hRe: Float32Array = new Float32Array(size);
+    let hIm: Float32Array = new Float32Array(size);
     const { lamRe, lamIm, gamma } = p;
     const re = new Float64Array(m);
     const im = new Float64Array(m);
@@ -348,6 +352,12 @@ export class InferenceEngine {
         carry.im.set(im);
       }
     }
+    if (lastOnly) {
+      const last = Int32Array.from({ length: starts.length - 1 }, (_, b) => starts[b + 1] - 1);
+      [x, hRe, hIm] = [x, hRe, hIm].map((a) => gatherRows(a, last, m));
+      rows = last.length;
+      size = rows * m;
+    }
     // y = Re(C h) = out_re·h_re − out_im·h_im + b; residual.
     const hidden = new Float32Array(size);
     linear(p.outRe, p.outReB, hRe, hidden);
@@ -355,7 +365,7 @@ export class InferenceEngine {
     for (let i = 0; i < size; i++) hidden[i] += x[i];
     // Gated feed-forward on LN2(hidden); residual.
     const n2 = new Float32Array(size);
-    layerNorm(hidden, t, m, bounds, p.ln2Gain, p.ln2Bias, this.eps, n2);
+    layerNorm(hidden, rows, m, bounds, p.ln2Gain, p.ln2Bias, this.eps, n2);
     const a = new Float32Array(size);
     const g = new Float32Array(size);
     linear(p.w1, p.w1B, n2, a);
@@ -443,6 +453,13 @@ export class InferenceEngine {
     }
     return topK(this.scoreAll(user, m), options.k, exclude, null);
   }
+}
+
+/** Rows `rows` of a matrix of width m, stacked. */
+export function gatherRows(matrix: Float32Array, rows: ArrayLike<number>, m: number): Float32Array {
+  const out = new Float32Array(rows.length * m);
+  for (let i = 0; i < rows.length; i++) out.set(matrix.subarray(rows[i] * m, (rows[i] + 1) * m), i * m);
+  return out;
 }
 
 /** Σ_{j<n} a[ao + j] · b[bo + j]. */

@@ -5,7 +5,7 @@
  */
 import { UserError } from '../util/errors';
 import type { Catalogue, ItemRef, Resolved } from './catalogue';
-import type { InferenceEngine } from './engine';
+import { gatherRows, type InferenceEngine } from './engine';
 import { funnelRank } from './funnel';
 import type { RankedItem } from './top-k';
 
@@ -175,13 +175,6 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
     });
   }
   return answers;
-}
-
-/** Rows `rows` of a matrix of width m, stacked. */
-function gatherRows(matrix: Float32Array, rows: readonly number[], m: number): Float32Array {
-  const out = new Float32Array(rows.length * m);
-  rows.forEach((r, i) => out.set(matrix.subarray(r * m, (r + 1) * m), i * m));
-  return out;
 }
 
 function response(catalogue: Catalogue, size: number, ranked: RankedItem[], history: Resolved, candidates: Resolved | null): RecommendResponse {
