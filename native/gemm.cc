@@ -46,9 +46,13 @@ void micro_kernel(int64_t kc, const float* a, int64_t a_step, const float* b, in
                   float alpha, float beta) {
   Vec acc[kMR][kNV];
 #pragma GCC unroll 16
-  for (int i = 0; i < kMR; ++i)
+  for (int i = 0; i < kMR; ++i) {
+    // C's lines are needed only after the kc-long loop: fetch them meanwhile.
+    __builtin_prefetch(c + i * ldc, 1, 3);
+    __builtin_prefetch(c + i * ldc + kVectors * kW - 1, 1, 3);
 #pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) acc[i][v] = Vec{};
+  }
   accumulate<kRowMajorA, kVectors>(acc, a, a_step, b, b_step, 0, kc);
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i) {
