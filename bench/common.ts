@@ -14,6 +14,7 @@ import { leaveOneOut } from '../src/data/split';
 import type { PackedBatch, Split } from '../src/data/types';
 import type { Kernels } from '../src/kernels/types';
 import { doublingLadder } from '../src/model/config';
+import { DEFAULT_MODEL, DEFAULT_TRAIN, DEFAULT_WIDTH } from '../src/run/defaults';
 import { UserError } from '../src/util/errors';
 import { Rng } from '../src/util/rng';
 
@@ -263,10 +264,11 @@ export const D256: BenchConfig = {
   ...PAPER, name: 'd256', title: 'D=256 (8..256), batch 32, 2048-d features', dims: doublingLadder(256),
 };
 
-/** The project's defaults (src/run/defaults.ts): D = 256, batch 128, 512-d text features + item IDs, dropout 0.3. */
+/** The project's defaults (src/run/defaults.ts): D = 256, batch 128, 512-d text features (the built-in encoder's width) + item IDs. */
 export const DEFAULT: BenchConfig = {
-  ...PAPER, name: 'default', title: 'default: D=256, batch 128, 512-d text + item IDs',
-  dims: doublingLadder(256), batch: 128, featureDim: 512, featureBlocks: [512], itemIds: true, dropout: 0.3,
+  ...PAPER, name: 'default', title: `default: D=${DEFAULT_WIDTH}, batch ${DEFAULT_TRAIN.batchSize}, 512-d text + item IDs`,
+  dims: DEFAULT_MODEL.dims, batch: DEFAULT_TRAIN.batchSize, featureDim: 512, featureBlocks: [512], itemIds: true,
+  dropout: DEFAULT_MODEL.dropout, numBlocks: DEFAULT_MODEL.numBlocks,
 };
 
 /** A small configuration for quick runs of the identical-mathematics check while developing. */
