@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { Dataset, ItemInfo } from '../src/data/types';
 import { UserError } from '../src/util/errors';
 import {
+  attributeFeatures,
   createTextEncoder,
   DEFAULT_TEXT_ENCODER,
   itemText,
@@ -51,6 +52,31 @@ test('itemText: an item with no attribute is "Untitled Item"', () => {
   assert.equal(itemText(null), 'Untitled Item');
   assert.equal(itemText({}), 'Untitled Item');
   assert.equal(itemText({ asin: 'B0', imageUrl: 'http://x/y.jpg', categories: [] }), 'Untitled Item');
+});
+
+// ---------------------------------------------------------------- attributes
+
+test('attributes: shared brands (case-folded) and categories become unit multi-hot rows', () => {
+  const items: (ItemInfo | null)[] = [
+    null,
+    { brand: 'OPI', categories: ['Makeup', 'Nails'] },
+    { brand: 'opi', categories: ['Makeup', 'Skin'] },
+    { brand: 'Solo', categories: ['Skin'] },
+    { title: 'no attributes' },
+    null,
+  ];
+  const a = attributeFeatures(items);
+  assert.deepEqual(a.vocabulary, ['brand:opi', 'category:Makeup', 'category:Skin']);
+  assert.equal(a.dim, 3);
+  const row = (i: number): number[] => Array.from(a.matrix.subarray(i * 3, i * 3 + 3));
+  const h = 1 / Math.sqrt(2);
+  assert.deepEqual(row(0), [0, 0, 0]);
+  assert.deepEqual(row(1).map((x) => +x.toFixed(6)), [h, h, 0].map((x) => +x.toFixed(6)));
+  assert.deepEqual(row(2).map((x) => +x.toFixed(6)), [h, h, h].map((x) => +(x * Math.sqrt(2 / 3)).toFixed(6)));
+  assert.deepEqual(row(3), [0, 0, 1]); // "Solo" is one item's brand: left out
+  assert.deepEqual(row(4), [0, 0, 0]);
+  assert.deepEqual(row(5), [0, 0, 0]);
+  assert.equal(attributeFeatures(items, 1).dim, 5);
 });
 
 // ---------------------------------------------------------------- npy

@@ -13,7 +13,12 @@ import { generateSyntheticDataset, leaveOneOut, writeP5Dataset } from '../src/da
 import { getKernels } from '../src/kernels';
 import { doublingLadder } from '../src/model/config';
 import { FmrlRec } from '../src/model/fmrlrec';
-import { DEFAULT_TRAIN } from '../src/run/defaults';
+import { parseFeatures } from '../src/cli/train';
+import { attributeFeatures } from '../src/features';
+import { ITEM_ID_EMBEDDING } from '../src/model/layers/item-table';
+import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../src/run/defaults';
+import { prepareRun } from '../src/run/prepare';
+import { featureLabel, type FeatureConfig, type RunConfig } from '../src/run/run-config';
 import { CHECKPOINT_FILE, trainModel, TrainConfig } from '../src/train/trainer';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
@@ -110,12 +115,36 @@ test('CLI: a training killed mid-run continues with --resume', async () => {
   assert.deepEqual(fs.readdirSync(run).filter((f) => f.includes('.tmp')), []);
 });
 
+test('--features: any combination of text, attr and id; attr appends the attribute matrix to the features', async () => {
+  const cache = tempDir('fmrlrec-cache-');
+  const parse = (f: string | undefined): Pick<FeatureConfig, 'text' | 'attributes' | 'itemIds'> => {
+    const { text, attributes, itemIds } = parseFeatures(f, undefined, cache);
+    return { text, attributes, itemIds };
+  };
+  assert.deepEqual(parse(undefined), { text: 'use', attributes: undefined, itemIds: true });
+  assert.deepEqual(parse('id+attr+text'), { text: 'use', attributes: true, itemIds: true });
+  assert.deepEqual(parse('attr'), { text: null, attributes: true, itemIds: false });
+  const features = parseFeatures('attr+id', undefined, cache);
+  assert.equal(featureLabel(features), 'attr+id');
+  const config: RunConfig = {
+    version: 1, dataset: { kind: 'synthetic', users: 60, items: 40, seed: 3, name: 'tiny' }, features,
+    model: { ...DEFAULT_MODEL, dims: doublingLadder(16) }, train: DEFAULT_TRAIN,
+  };
+  const prepared = await prepareRun(config, getKernels(), false);
+  const expected = attributeFeatures(prepared.dataset.items);
+  assert.ok(expected.dim > 0);
+  assert.equal(prepared.featureDim, expected.dim);
+  assert.deepEqual(prepared.features, expected.matrix);
+  assert.ok(prepared.model.params.has(ITEM_ID_EMBEDDING));
+});
+
 test('CLI: user mistakes give one clear line and a non-zero exit, never a stack trace', () => {
   const cases: [string[], RegExp][] = [
     [['train', '--data', '/nonexistent/beauty', '--out', path.join(tempDir('fmrlrec-bad-'), 'r')], /nonexistent.*(not found|does not exist|no such|missing)/i],
     [['train', '--out', 'x'], /--data is required/],
     [['train', '--data', '.', '--out', 'x', '--lr', 'fast'], /--lr must be a number/],
-    [['train', '--data', '.', '--out', 'x', '--features', 'images'], /--features must be one of/],
+    [['train', '--data', '.', '--out', 'x', '--features', 'images'], /--features takes text, attr, id joined by "\+"/],
+    [['train', '--data', '.', '--out', 'x', '--features', 'id+id'], /each at most once/],
     [['train', '--data', '.', '--out', 'x', '--images', '.'], /--images needs --image-model/],
     [['train', '--bogus'], /bogus/],
     [['eval', '--run', '/nonexistent/run'], /not a run folder/],

@@ -20,7 +20,8 @@ Data and features:
   --data <dir>            dataset folder (P5 layout)                    (required)
   --out <dir>             run folder to create                          (required)
   --name <name>           dataset name in reports (default: folder name)
-  --features <f>          text+id | text | id                (default text+id)
+  --features <f>          text, attr (brand and category multi-hot), id (learned
+                          item-ID embedding), joined by +     (default text+id)
   --text-encoder <m>      sentence encoder for item text: use (built in), or a
                           Hugging Face hub id / local folder (see "fmrlrec features")
                                                                  (default use)
@@ -60,23 +61,31 @@ const OPTIONS: OptionSpec = {
   'time-limit': { type: 'string' }, resume: { type: 'boolean' }, threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
 };
 
-/** Parse --features text+id | text | id (plus an optional image encoder and image folder). */
+/** The parts --features may combine with "+". */
+const FEATURE_PARTS = ['text', 'attr', 'id'] as const;
+
+/**
+ * Parse --features, "+"-joined parts among text, attr and id (e.g. text+id,
+ * text+attr+id, id), plus an optional image encoder and image folder.
+ */
 export function parseFeatures(
   value: string | undefined, textEncoder: string | undefined, cacheDir: string | undefined,
   image: { model?: string; folder?: string } = {},
 ): FeatureConfig {
   const base = defaultFeatures();
-  const f = value ?? 'text+id';
-  const known: Record<string, { text: boolean; itemIds: boolean }> = {
-    'text+id': { text: true, itemIds: true }, text: { text: true, itemIds: false }, id: { text: false, itemIds: true },
-  };
-  const choice = known[f];
-  if (!choice) throw new UserError(`--features must be one of ${Object.keys(known).join(', ')} (got "${f}")`);
+  const parts = value === undefined ? null : value.split('+');
+  if (parts && (parts.some((p) => !(FEATURE_PARTS as readonly string[]).includes(p)) || new Set(parts).size !== parts.length)) {
+    throw new UserError(`--features takes ${FEATURE_PARTS.join(', ')} joined by "+", each at most once, e.g. text+attr+id (got "${value}")`);
+  }
+  const choice = parts === null
+    ? { text: base.text !== null, attributes: base.attributes === true, itemIds: base.itemIds }
+    : { text: parts.includes('text'), attributes: parts.includes('attr'), itemIds: parts.includes('id') };
   if (image.folder !== undefined && image.model === undefined) throw new UserError('--images needs --image-model (the encoder for the images)');
   const encoder = textEncoder ?? base.text;
   const features: FeatureConfig = {
     text: choice.text && encoder ? textModelName(encoder) : null, itemIds: choice.itemIds, cacheDir: cacheDir ?? base.cacheDir,
   };
+  if (choice.attributes) features.attributes = true;
   if (image.model !== undefined) {
     features.image = image.model;
     features.images = image.folder === undefined ? null : path.resolve(image.folder);

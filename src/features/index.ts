@@ -1,8 +1,9 @@
 /**
- * Item features (SPEC §3): the item text template, text encoders, `.npy` I/O and
- * the cached item feature matrix.
+ * Item features (SPEC §3): the item text template, text encoders, brand and
+ * category attributes, `.npy` I/O and the cached item feature matrix.
  */
 export { itemText, TEMPLATE_VERSION, UNTITLED_ITEM } from './template';
+export { attributeFeatures, itemAttributes, type AttributeFeatures } from './attributes';
 export type { TextEncoder, TextEncoderOptions, TextEncoderSource } from './text-encoder';
 export { normalizeRows } from './text-encoder';
 export { createTextEncoder, DEFAULT_TEXT_ENCODER, textEncoderNames, textEncoderSource } from './encoders';

@@ -7,6 +7,7 @@ import { readP5Dataset } from '../data/p5';
 import { leaveOneOut } from '../data/split';
 import { generateSyntheticDataset } from '../data/synthetic';
 import type { Dataset, Split } from '../data/types';
+import { attributeFeatures } from '../features/attributes';
 import { loadItemFeatures } from '../features/cache';
 import { textEncoderSource } from '../features/encoders';
 import { huggingFaceImageSource } from '../features/huggingface';
@@ -50,6 +51,16 @@ export async function prepareRun(config: RunConfig, kern: Kernels, progress: boo
       dataset, cacheDir: config.features.cacheDir, encoder: textEncoderSource(config.features.text), progress,
     });
     featureParts = { lang: loaded.matrix, langDim: loaded.dim, img: new Float32Array(0), imgDim: 0 };
+  }
+  if (config.features.attributes && config.features.text !== REFERENCE_FEATURES_NAME) {
+    const attributes = attributeFeatures(dataset.items);
+    if (attributes.dim === 0) throw new UserError(`${dataset.name}: no brand or category is shared by two items; drop "attr" from --features`);
+    const lang = featureParts ?? { lang: new Float32Array(0), langDim: 0, img: new Float32Array(0), imgDim: 0 };
+    featureParts = {
+      ...lang,
+      lang: lang.langDim === 0 ? attributes.matrix : concatColumns(lang.lang, lang.langDim, attributes.matrix, attributes.dim, rows),
+      langDim: lang.langDim + attributes.dim,
+    };
   }
   if (config.features.image && config.features.text !== REFERENCE_FEATURES_NAME) {
     const image = await loadItemImageFeatures({

@@ -18,6 +18,11 @@ export type DatasetSource =
 export interface FeatureConfig {
   /** Text encoder name (e.g. "use"), or null for no text features. */
   text: string | null;
+  /**
+   * Append the items' brand and category multi-hot vectors to the text features
+   * (features/attributes.ts); absent in run folders made before it existed.
+   */
+  attributes?: boolean;
   /** Add a learned item-ID embedding (hybrid; ID only when text is null). */
   itemIds: boolean;
   /** Folder of the feature cache. */
@@ -44,10 +49,11 @@ export interface RunConfig {
 
 export const RUN_CONFIG_FILE = 'run.json';
 
-/** Short description of the features, e.g. "text:use+id", "text:use", "id". */
-export function featureLabel(features: Pick<FeatureConfig, 'text' | 'itemIds' | 'image'>): string {
+/** Short description of the features, e.g. "text:use+attr+id", "text:use", "id". */
+export function featureLabel(features: Pick<FeatureConfig, 'text' | 'attributes' | 'itemIds' | 'image'>): string {
   const parts: string[] = [];
   if (features.text) parts.push(`text:${features.text}`);
+  if (features.attributes) parts.push('attr');
   if (features.image) parts.push(`image:${features.image}`);
   if (features.itemIds) parts.push('id');
   return parts.join('+');
