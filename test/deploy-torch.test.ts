@@ -120,9 +120,9 @@ test('import-torch: the imaginary part of out_proj\'s bias is dropped (it has no
   assert.throws(() => fromTorchStateDict({}, 'ref.safetensors'), /is this a state_dict of the fMRLRec reference model/);
 });
 
-test('export-torch refuses a model with a learned item-ID embedding; import-torch refuses a mismatched dataset', () => {
+test('export-torch refuses a model with learned item-ID vectors; import-torch refuses a mismatched dataset', () => {
   const hybrid = tinyModel({ itemIds: true });
-  assert.throws(() => toTorchStateDict(hybrid.model, featureParts(hybrid), 'runs/x'), /runs\/x: the model has a learned item-ID embedding/);
+  assert.throws(() => toTorchStateDict(hybrid.model, featureParts(hybrid), 'runs/x'), /runs\/x: the model has learned item-ID or attribute vectors/);
   const tiny = tinyModel();
   const files = referenceFiles(tiny);
   const otherData = path.join(files.dir, 'other');

@@ -56,7 +56,7 @@ test('itemText: an item with no attribute is "Untitled Item"', () => {
 
 // ---------------------------------------------------------------- attributes
 
-test('attributes: shared brands (case-folded) and categories become unit multi-hot rows', () => {
+test('attributes: shared brands (case-folded) and categories become unit-length sparse rows', () => {
   const items: (ItemInfo | null)[] = [
     null,
     { brand: 'OPI', categories: ['Makeup', 'Nails'] },
@@ -68,14 +68,10 @@ test('attributes: shared brands (case-folded) and categories become unit multi-h
   const a = attributeFeatures(items);
   assert.deepEqual(a.vocabulary, ['brand:opi', 'category:Makeup', 'category:Skin']);
   assert.equal(a.dim, 3);
-  const row = (i: number): number[] => Array.from(a.matrix.subarray(i * 3, i * 3 + 3));
-  const h = 1 / Math.sqrt(2);
-  assert.deepEqual(row(0), [0, 0, 0]);
-  assert.deepEqual(row(1).map((x) => +x.toFixed(6)), [h, h, 0].map((x) => +x.toFixed(6)));
-  assert.deepEqual(row(2).map((x) => +x.toFixed(6)), [h, h, h].map((x) => +(x * Math.sqrt(2 / 3)).toFixed(6)));
-  assert.deepEqual(row(3), [0, 0, 1]); // "Solo" is one item's brand: left out
-  assert.deepEqual(row(4), [0, 0, 0]);
-  assert.deepEqual(row(5), [0, 0, 0]);
+  assert.deepEqual(Array.from(a.rowStart), [0, 0, 2, 5, 6, 6, 6]); // "Solo" (one item's brand) and "Nails" left out
+  assert.deepEqual(Array.from(a.columns), [0, 1, 0, 1, 2, 2]);
+  const expected = [2, 2, 3, 3, 3, 1].map((n) => Math.fround(1 / Math.sqrt(n)));
+  assert.deepEqual(Array.from(a.weights), expected);
   assert.equal(attributeFeatures(items, 1).dim, 5);
 });
 

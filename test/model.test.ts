@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { referenceKernels as kern } from '../src/kernels/reference';
 import { chunkBounds, ModelConfig } from '../src/model/config';
 import { FmrlRec, recurrenceSegments } from '../src/model/fmrlrec';
+import type { ItemAttributes } from '../src/model/layers/item-table';
 import { ffnBackward, ffnForward, declareFfn, initFfn } from '../src/model/layers/ffn';
 import { declareLayerNorm, layerNormBackward, layerNormForward } from '../src/model/layers/layer-norm';
 import { declareLru, initLru, lruBackward, lruForward } from '../src/model/layers/lru';
@@ -162,15 +163,23 @@ test('gated FFN: gradients match finite differences', () => {
 const NUM_ITEMS = 9;
 const FEATURE_DIM = 5;
 
+/** Sparse attributes of the tiny catalogue: 4 values, items with none, one or two of them. */
+const ATTRIBUTES: ItemAttributes = {
+  dim: 4,
+  rowStart: Int32Array.from([0, 0, 1, 3, 3, 5, 6, 6, 8, 9, 10]),
+  columns: Int32Array.from([0, 1, 3, 0, 2, 2, 1, 3, 0, 1]),
+  weights: Float32Array.from([1, 0.6, 0.8, 0.5, 1.2, 1, 0.7, 0.7, 1, 1]),
+};
+
 function tinyModel(overrides: Partial<ModelConfig> = {}, seed = 7): FmrlRec {
   const rng = new Rng(seed + 100);
   const features = randomArray((NUM_ITEMS + 1) * FEATURE_DIM, rng);
   features.fill(0, 0, FEATURE_DIM);
   const config: ModelConfig = {
-    dims: DIMS, numItems: NUM_ITEMS, featureDim: FEATURE_DIM, itemIdEmbedding: true,
+    dims: DIMS, numItems: NUM_ITEMS, featureDim: FEATURE_DIM, itemIdEmbedding: true, attributeDim: ATTRIBUTES.dim,
     numBlocks: 2, dropout: 0, layerNormEps: 1e-5, rMin: 0, rMax: 0.1, ...overrides,
   };
-  const model = new FmrlRec(config, config.featureDim > 0 ? features : null, kern);
+  const model = new FmrlRec(config, config.featureDim > 0 ? features : null, kern, config.attributeDim ? ATTRIBUTES : null);
   model.init(seed);
   return model;
 }
@@ -208,7 +217,7 @@ test('whole loss over every size: gradients of every parameter match finite diff
 });
 
 test('ID-only model (no features) trains its item table through both ends', () => {
-  const model = tinyModel({ featureDim: 0, itemIdEmbedding: true, numBlocks: 1 });
+  const model = tinyModel({ featureDim: 0, itemIdEmbedding: true, attributeDim: 0, numBlocks: 1 });
   model.params.zeroGrads();
   const grads = model.params.grads;
   model.lossAndGradients(trainingBatch(), null);

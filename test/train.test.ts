@@ -15,7 +15,7 @@ import { doublingLadder } from '../src/model/config';
 import { FmrlRec } from '../src/model/fmrlrec';
 import { parseFeatures } from '../src/cli/train';
 import { attributeFeatures } from '../src/features';
-import { ITEM_ID_EMBEDDING } from '../src/model/layers/item-table';
+import { ATTRIBUTE_EMBEDDING, ITEM_ID_EMBEDDING } from '../src/model/layers/item-table';
 import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../src/run/defaults';
 import { prepareRun } from '../src/run/prepare';
 import { featureLabel, type FeatureConfig, type RunConfig } from '../src/run/run-config';
@@ -115,7 +115,7 @@ test('CLI: a training killed mid-run continues with --resume', async () => {
   assert.deepEqual(fs.readdirSync(run).filter((f) => f.includes('.tmp')), []);
 });
 
-test('--features: any combination of text, attr and id; attr appends the attribute matrix to the features', async () => {
+test('--features: any combination of text, attr and id; attr gives the model the attribute rows and a vector per attribute', async () => {
   const cache = tempDir('fmrlrec-cache-');
   const parse = (f: string | undefined): Pick<FeatureConfig, 'text' | 'attributes' | 'itemIds'> => {
     const { text, attributes, itemIds } = parseFeatures(f, undefined, cache);
@@ -133,8 +133,9 @@ test('--features: any combination of text, attr and id; attr appends the attribu
   const prepared = await prepareRun(config, getKernels(), false);
   const expected = attributeFeatures(prepared.dataset.items);
   assert.ok(expected.dim > 0);
-  assert.equal(prepared.featureDim, expected.dim);
-  assert.deepEqual(prepared.features, expected.matrix);
+  assert.equal(prepared.featureDim, 0);
+  assert.deepEqual(prepared.model.attributes, expected);
+  assert.deepEqual(prepared.model.params.specs.find((s) => s.name === ATTRIBUTE_EMBEDDING)?.shape, [expected.dim, 16]);
   assert.ok(prepared.model.params.has(ITEM_ID_EMBEDDING));
 });
 

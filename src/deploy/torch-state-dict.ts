@@ -25,7 +25,7 @@
  * counterpart, so a model with one cannot be exported.
  */
 import type { FmrlRec } from '../model/fmrlrec';
-import { ITEM_ID_EMBEDDING, PROJECTION_BIAS, PROJECTION_WEIGHT } from '../model/layers/item-table';
+import { ATTRIBUTE_EMBEDDING, ITEM_ID_EMBEDDING, PROJECTION_BIAS, PROJECTION_WEIGHT } from '../model/layers/item-table';
 import { UserError } from '../util/errors';
 import type { Tensor } from '../util/safetensors';
 import { blockParamNames, FFN_MAPS, FfnMap } from './param-names';
@@ -50,16 +50,16 @@ function torchBlock(b: number) {
   };
 }
 
-/** Why a model with a learned item-ID embedding cannot be exported. */
+/** Why a model with learned item-ID or attribute vectors cannot be exported. */
 export function itemIdEmbeddingError(runDir: string): UserError {
-  return new UserError(`${runDir}: the model has a learned item-ID embedding (features "+id"), which the reference model has no place for; ` +
+  return new UserError(`${runDir}: the model has learned item-ID or attribute vectors (features "+id", "+attr"), which the reference model has no place for; ` +
     'only runs trained with --features text can be exported to the reference\'s names');
 }
 
 /** The reference state_dict of a model (float32; complex tensors with a trailing 2). */
 export function toTorchStateDict(model: FmrlRec, features: FeatureParts | null, runDir: string): Record<string, Tensor> {
   const { config, params, bounds, numRows: rows, width: d } = model;
-  if (params.has(ITEM_ID_EMBEDDING)) throw itemIdEmbeddingError(runDir);
+  if (params.has(ITEM_ID_EMBEDDING) || params.has(ATTRIBUTE_EMBEDDING)) throw itemIdEmbeddingError(runDir);
   if (!features || !params.has(PROJECTION_WEIGHT)) throw new UserError(`${runDir}: the model has no item features; the reference model needs them`);
   const out: Record<string, Tensor> = {
     [TORCH_TOKEN_LANG]: { data: features.lang, shape: [rows, features.langDim] },

@@ -13,6 +13,8 @@ export interface ModelConfig {
   featureDim: number;
   /** Add a learned item-ID embedding to the projected features (hybrid / ID-only). */
   itemIdEmbedding: boolean;
+  /** Number V of sparse item attributes with learned vectors (absent or 0 = none). */
+  attributeDim?: number;
   /** Number of LRU blocks. */
   numBlocks: number;
   /** Dropout probability at every dropout site. */
@@ -55,7 +57,9 @@ export function validateConfig(config: ModelConfig): void {
   }
   if (!Number.isInteger(config.numItems) || config.numItems < 1) throw new RangeError(`numItems = ${config.numItems} must be >= 1`);
   if (config.featureDim < 0) throw new RangeError('featureDim must be >= 0');
-  if (config.featureDim === 0 && !config.itemIdEmbedding) throw new RangeError('a model needs item features, an item-ID embedding, or both');
+  if (config.featureDim === 0 && !config.itemIdEmbedding && !config.attributeDim) {
+    throw new RangeError('a model needs item features, an item-ID embedding or item attributes');
+  }
   if (!Number.isInteger(config.numBlocks) || config.numBlocks < 1) throw new RangeError('numBlocks must be >= 1');
   if (!(config.dropout >= 0 && config.dropout < 1)) throw new RangeError('dropout must be in [0, 1)');
 }

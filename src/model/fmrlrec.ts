@@ -12,7 +12,7 @@ import { Rng } from '../util/rng';
 import { chunkBounds, ModelConfig, modelWidth, validateConfig } from './config';
 import { applyMask, dropoutMask } from './layers/dropout';
 import { declareFfn, ffnBackward, ffnForward, FfnCache, initFfn } from './layers/ffn';
-import { declareItemTable, initItemTable, itemTableBackward, itemTableForward } from './layers/item-table';
+import { declareItemTable, initItemTable, ItemAttributes, itemTableBackward, itemTableForward, ItemTableInputs } from './layers/item-table';
 import { declareLayerNorm, initLayerNorm, layerNormBackward, layerNormForward, LayerNormCache } from './layers/layer-norm';
 import { declareLru, initLru, lruBackward, lruForward, LruCache } from './layers/lru';
 import { ParamStore } from './params';
@@ -44,13 +44,18 @@ export class FmrlRec {
    * (about 25,000 page faults, 0.2 s per step at the paper configuration).
    */
   private stepTables: { e: Float32Array; dE: Float32Array } | null = null;
+  private readonly tableInputs: ItemTableInputs;
 
   /**
    * @param config   model configuration
-   * @param features frozen item features ((N+1)×featureDim, row 0 zeros) or null for ID only
-   * @param kern     compute kernels
+   * @param features   frozen item features ((N+1)×featureDim, row 0 zeros) or null for ID only
+   * @param kern       compute kernels
+   * @param attributes sparse item attributes (config.attributeDim columns) or null
    */
-  constructor(config: ModelConfig, readonly features: Float32Array | null, readonly kern: Kernels) {
+  constructor(
+    config: ModelConfig, readonly features: Float32Array | null, readonly kern: Kernels,
+    readonly attributes: ItemAttributes | null = null,
+  ) {
     validateConfig(config);
     this.config = config;
     this.width = modelWidth(config);
@@ -61,9 +66,14 @@ export class FmrlRec {
         throw new RangeError(`features must be ${this.numRows}×${config.featureDim}`);
       }
     }
+    const attributeDim = config.attributeDim ?? 0;
+    if ((attributes?.dim ?? 0) !== attributeDim || (attributes && attributes.rowStart.length !== this.numRows + 1)) {
+      throw new RangeError(`attributes must be ${this.numRows} rows × ${attributeDim} columns`);
+    }
+    this.tableInputs = { features, featureDim: config.featureDim, attributes };
     const d = this.width;
     this.params = new ParamStore();
-    declareItemTable(this.params, this.numRows, d, config.featureDim, config.itemIdEmbedding);
+    declareItemTable(this.params, this.numRows, d, config.featureDim, config.itemIdEmbedding, attributeDim);
     for (let b = 0; b < config.numBlocks; b++) {
       declareLayerNorm(this.params, `blocks.${b}.ln1`, d);
       declareLru(this.params, `blocks.${b}.lru`, d);
@@ -89,7 +99,7 @@ export class FmrlRec {
   /** The item table E ((N+1)×D) for the current parameters (written into `out` if given). */
   itemTable(out?: Float32Array): Float32Array {
     const e = out ?? new Float32Array(this.numRows * this.width);
-    itemTableForward(this.kern, this.params, this.features, this.config.featureDim, this.numRows, this.width, e);
+    itemTableForward(this.kern, this.params, this.tableInputs, this.numRows, this.width, e);
     return e;
   }
 
@@ -125,7 +135,7 @@ export class FmrlRec {
     const dx0 = this.backwardBlocks(caches, t, segments, dOut);
     if (embMask) applyMask(dx0, embMask);
     scatterAddRows(dE, batch.inputs, dx0, d);
-    itemTableBackward(kern, this.params, this.features, config.featureDim, n1, d, dE);
+    itemTableBackward(kern, this.params, this.tableInputs, n1, d, dE);
     return {
       loss: total * scale,
       lossPerSize: Array.from(lossPerSize, (v) => v / targets),

@@ -52,16 +52,6 @@ export async function prepareRun(config: RunConfig, kern: Kernels, progress: boo
     });
     featureParts = { lang: loaded.matrix, langDim: loaded.dim, img: new Float32Array(0), imgDim: 0 };
   }
-  if (config.features.attributes && config.features.text !== REFERENCE_FEATURES_NAME) {
-    const attributes = attributeFeatures(dataset.items);
-    if (attributes.dim === 0) throw new UserError(`${dataset.name}: no brand or category is shared by two items; drop "attr" from --features`);
-    const lang = featureParts ?? { lang: new Float32Array(0), langDim: 0, img: new Float32Array(0), imgDim: 0 };
-    featureParts = {
-      ...lang,
-      lang: lang.langDim === 0 ? attributes.matrix : concatColumns(lang.lang, lang.langDim, attributes.matrix, attributes.dim, rows),
-      langDim: lang.langDim + attributes.dim,
-    };
-  }
   if (config.features.image && config.features.text !== REFERENCE_FEATURES_NAME) {
     const image = await loadItemImageFeatures({
       dataset, cacheDir: config.features.cacheDir, encoder: huggingFaceImageSource(config.features.image), progress,
@@ -73,9 +63,11 @@ export async function prepareRun(config: RunConfig, kern: Kernels, progress: boo
   const features = !featureParts ? null : featureParts.imgDim === 0 ? featureParts.lang
     : featureParts.langDim === 0 ? featureParts.img
     : concatColumns(featureParts.lang, featureParts.langDim, featureParts.img, featureParts.imgDim, rows);
+  const attributes = config.features.attributes ? attributeFeatures(dataset.items) : null;
+  if (attributes?.dim === 0) throw new UserError(`${dataset.name}: no brand or category is shared by two items; drop "attr" from --features`);
   const model = new FmrlRec({
-    ...config.model, numItems: dataset.numItems, featureDim, itemIdEmbedding: config.features.itemIds,
-  }, features, kern);
+    ...config.model, numItems: dataset.numItems, featureDim, itemIdEmbedding: config.features.itemIds, attributeDim: attributes?.dim ?? 0,
+  }, features, kern, attributes);
   model.init(config.train.seed);
   return { dataset, split, features, featureDim, featureParts, model };
 }

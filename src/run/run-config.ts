@@ -19,8 +19,8 @@ export interface FeatureConfig {
   /** Text encoder name (e.g. "use"), or null for no text features. */
   text: string | null;
   /**
-   * Append the items' brand and category multi-hot vectors to the text features
-   * (features/attributes.ts); absent in run folders made before it existed.
+   * Learn a vector per shared brand and category and add it to the item's
+   * vector (features/attributes.ts); absent in run folders made before it existed.
    */
   attributes?: boolean;
   /** Add a learned item-ID embedding (hybrid; ID only when text is null). */
