@@ -13,6 +13,7 @@
       'native/lru_scan.cc',
       'native/rank_targets.cc',
       'native/softmax_xent.cc',
+      'native/sparse_rows.cc',
       'native/top_items.cc',
       'native/variant.cc',
     ],

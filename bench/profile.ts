@@ -69,6 +69,7 @@ export function profiledKernels(inner: Kernels, prof: Profiler): Kernels {
     topItems: wrap('topItems', inner.topItems),
     addRowVector: wrap('addRowVector', inner.addRowVector),
     addColumnSums: wrap('addColumnSums', inner.addColumnSums),
+    addSparseRowsProduct: wrap('addSparseRowsProduct', inner.addSparseRowsProduct),
     adamwUpdate: wrap('adamwUpdate', inner.adamwUpdate),
   };
 }

@@ -157,6 +157,15 @@ class Call {
     if (!good) fail("segments must rise from 0 to %lld (got %zu entries)", static_cast<long long>(t), a.length);
   }
 
+  // Row starts of compressed sparse rows: a[0] = 0, non-decreasing over rows + 1 entries (length checked).
+  void row_start(const Array& a, int64_t rows) {
+    if (failed_) return;
+    const int32_t* v = static_cast<const int32_t*>(a.data);
+    bool good = v[0] == 0;
+    for (int64_t r = 1; good && r <= rows; ++r) good = v[r] >= v[r - 1];
+    if (!good) fail("%s must rise from 0 (non-decreasing over %lld entries)", a.name, static_cast<long long>(rows) + 1);
+  }
+
   // Every entry of items[0..n) lies in [lo, hi).
   void items(const Array& a, int64_t n, int64_t lo, int64_t hi) {
     if (failed_) return;
@@ -494,6 +503,29 @@ napi_value AddColumnSums(napi_env env, napi_callback_info info) {
   return call.finish(call.table()->add_column_sums(static_cast<const float*>(x.data), t, d, static_cast<float*>(acc.data)));
 }
 
+napi_value AddSparseRowsProduct(napi_env env, napi_callback_info info) {
+  Call call(env, info, "addSparseRowsProduct", 8);
+  Array c = call.f32(0, "c");
+  const int64_t rows = call.count(1, "rows"), d = call.count(2, "d");
+  Array row_start = call.i32(3, "rowStart"), columns = call.i32(4, "columns");
+  Array weights = call.f32(5, "weights"), b = call.f32(6, "b");
+  const int64_t b_rows = call.count(7, "bRows");
+  call.length(c, static_cast<double>(rows) * d);
+  call.length(row_start, static_cast<double>(rows) + 1);
+  call.row_start(row_start, rows);
+  const int64_t entries = call.ok() ? static_cast<const int32_t*>(row_start.data)[rows] : 0;
+  call.length(columns, entries);
+  call.length(weights, entries);
+  call.length(b, static_cast<double>(b_rows) * d);
+  call.items(columns, entries, 0, b_rows);
+  call.no_overlap({&c}, {&row_start, &columns, &weights, &b});
+  if (!call.ok()) return nullptr;
+  return call.finish(call.table()->add_sparse_rows_product(
+      static_cast<float*>(c.data), rows, d, static_cast<const int32_t*>(row_start.data),
+      static_cast<const int32_t*>(columns.data), static_cast<const float*>(weights.data),
+      static_cast<const float*>(b.data)));
+}
+
 napi_value AdamwUpdate(napi_env env, napi_callback_info info) {
   Call call(env, info, "adamwUpdate", 12);
   Array params = call.f32(0, "params"), grads = call.f32(1, "grads"), m = call.f32(2, "m"), v = call.f32(3, "v");
@@ -584,6 +616,7 @@ napi_value CreateKernels(napi_env env, napi_callback_info info) {
       {"topItems", nullptr, TopItems, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"addRowVector", nullptr, AddRowVector, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"addColumnSums", nullptr, AddColumnSums, nullptr, nullptr, nullptr, napi_enumerable, table},
+      {"addSparseRowsProduct", nullptr, AddSparseRowsProduct, nullptr, nullptr, nullptr, napi_enumerable, table},
       {"adamwUpdate", nullptr, AdamwUpdate, nullptr, nullptr, nullptr, napi_enumerable, table},
   };
   napi_define_properties(env, object, sizeof properties / sizeof properties[0], properties);

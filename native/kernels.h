@@ -56,6 +56,10 @@ struct KernelTable {
 
   bool (*add_column_sums)(const float* x, int64_t t, int64_t d, float* acc);
 
+  // row_start has rows + 1 entries; every entry's column is a row of b.
+  bool (*add_sparse_rows_product)(float* c, int64_t rows, int64_t d, const int32_t* row_start,
+                                  const int32_t* columns, const float* weights, const float* b);
+
   // The range's arrays (params + offset, ...), size elements each.
   bool (*adamw_update)(float* params, const float* grads, float* m, float* v, int64_t size, double beta1,
                        double beta2, double eps, double step_size, double inv_sqrt_bc2, double keep);

@@ -44,6 +44,7 @@ extern const KernelTable kernel_table = {
     top_items,
     add_row_vector,
     add_column_sums,
+    add_sparse_rows_product,
     adamw_update,
 };
 

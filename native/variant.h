@@ -53,6 +53,8 @@ bool top_items(const float* h, const float* e, int64_t b, int64_t n1, int64_t d,
                float* scores);
 bool add_row_vector(float* y, int64_t t, int64_t d, const float* v);
 bool add_column_sums(const float* x, int64_t t, int64_t d, float* acc);
+bool add_sparse_rows_product(float* c, int64_t rows, int64_t d, const int32_t* row_start, const int32_t* columns,
+                             const float* weights, const float* b);
 bool adamw_update(float* params, const float* grads, float* m, float* v, int64_t size, double beta1, double beta2,
                   double eps, double step_size, double inv_sqrt_bc2, double keep);
 

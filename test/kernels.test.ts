@@ -2,8 +2,9 @@
  * Kernel tests: the TypeScript twin's backward passes against central finite
  * differences; every native variant this CPU runs against the twin (odd
  * shapes, transposes, alpha/beta, subarray views, short segments, uneven
- * ladders, exclusions, ties); determinism across runs and thread counts;
- * argument checks; kernel selection through FMRLREC_KERNELS.
+ * ladders, exclusions, ties); the exact kernels bit for bit; determinism
+ * across runs and thread counts; argument checks; kernel selection through
+ * FMRLREC_KERNELS.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -175,7 +176,7 @@ function runRank(kernels: Kernels, r: RankCase): Int32Array {
   return ranks;
 }
 
-// The exact kernels (addRowVector, addColumnSums, adamwUpdate) draw from their
+// The exact kernels (addRowVector, addColumnSums, addSparseRowsProduct, adamwUpdate) draw from their
 // own generator, so that they leave the inputs of the other tests as they were.
 const exactRng = new Rng(20250311);
 
@@ -205,6 +206,33 @@ function runAddColumnSums(kernels: Kernels, x: Float32Array, t: number, d: numbe
   const acc = view(acc0);
   kernels.addColumnSums(view(x), t, d, acc);
   return whole(acc);
+}
+
+interface SparseRows { rowStart: Int32Array; columns: Int32Array; weights: Float32Array }
+
+/**
+ * A random rows × bRows sparse matrix in compressed rows: about a quarter of
+ * the rows empty, the others with 1..2·meanEntries entries, some columns
+ * repeated within a row; heavyRow (if given) gets heavyEntries entries.
+ */
+function sparseRows(rows: number, bRows: number, meanEntries: number, heavyRow = -1, heavyEntries = 0): SparseRows {
+  const rowStart = new Int32Array(rows + 1);
+  const columns: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const count = bRows === 0 ? 0 : r === heavyRow ? heavyEntries : exactRng.int(4) === 0 ? 0 : 1 + exactRng.int(2 * meanEntries);
+    for (let j = 0; j < count; j++) {
+      columns.push(j > 0 && exactRng.int(5) === 0 ? columns[columns.length - 1] : exactRng.int(bRows));
+    }
+    rowStart[r + 1] = columns.length;
+  }
+  return { rowStart, columns: Int32Array.from(columns), weights: spreadArray(columns.length) };
+}
+
+function runAddSparseRowsProduct(kernels: Kernels, c0: Float32Array, rows: number, d: number, s: SparseRows,
+  b: Float32Array, bRows: number): Float32Array {
+  const c = view(c0);
+  kernels.addSparseRowsProduct(c, rows, d, s.rowStart, s.columns, view(s.weights), view(b), bRows);
+  return whole(c);
 }
 
 interface AdamwState { params: Float32Array; grads: Float32Array; m: Float32Array; v: Float32Array }
@@ -328,6 +356,23 @@ test('twin rankTargets: ties count against the target, exclusions and item 0 are
   assert.deepEqual(Array.from(ranks), [n1 - 1, 5]); // all 8 real items tie → worst rank; items 5..8 beat item 4
   twin.rankTargets(h, e, 2, n1, d, targets, ladder([2]), Int32Array.from([0, 3, 6]), Int32Array.from([0, 2, 2, 4, 6, 7]), ranks);
   assert.deepEqual(Array.from(ranks), [n1 - 2, 3]);
+});
+
+test('twin addSparseRowsProduct: a hand-computed case (empty row, repeated column, product rounded before the add)', () => {
+  // B = [[1, 2], [3, 4]]; S row 0 = 2·B[0] + 0.5·B[1] (entries in that order), row 1 empty, row 2 = −1·B[1] + 0.25·B[1].
+  const b = Float32Array.from([1, 2, 3, 4]);
+  const rowStart = Int32Array.from([0, 2, 2, 4]);
+  const columns = Int32Array.from([0, 1, 1, 1]);
+  const weights = Float32Array.from([2, 0.5, -1, 0.25]);
+  const c = Float32Array.from([10, 20, 5, 6, 0, 0]);
+  twin.addSparseRowsProduct(c, 3, 2, rowStart, columns, weights, b, 2);
+  assert.deepEqual(Array.from(c), [13.5, 26, 5, 6, -2.25, -3]);
+  // (1 + 2^-12)² = 1 + 2^-11 + 2^-24 rounds (a tie, to even) to 1 + 2^-11 in float32, so −1 + it is 2^-11;
+  // a fused multiply-add would give 2^-11 + 2^-24.
+  const x = 1 + 2 ** -12;
+  const one = new Float32Array(1).fill(-1);
+  twin.addSparseRowsProduct(one, 1, 1, Int32Array.from([0, 1]), Int32Array.from([0]), Float32Array.from([x]), Float32Array.from([x]), 1);
+  assert.equal(one[0], 2 ** -11);
 });
 
 // ---------------------------------------------------------------------------
@@ -582,6 +627,40 @@ for (const variant of variants) {
     }
   });
 
+  test(`${native.name}: addSparseRowsProduct equals the twin bit for bit (odd widths, empty rows, repeats, a heavy row, 1 to 3 threads)`, () => {
+    const threads = native.threads();
+    // [rows, d, bRows, mean entries per row, heavy row, its entries]
+    const shapes: [number, number, number, number, number, number][] = [
+      [0, 7, 5, 2, -1, 0], [1, 1, 1, 1, -1, 0], [3, 7, 4, 3, -1, 0], [5, 17, 9, 4, -1, 0], [17, 259, 40, 3, -1, 0],
+      [40, 81, 1, 3, -1, 0], [6, 3, 0, 2, -1, 0], [4, 0, 6, 2, -1, 0],
+      [1500, 259, 120, 4, -1, 0], // the item table's forward, scaled down: many light rows
+      [120, 259, 1500, 40, 7, 1400], // its transpose: few rows, one of them heavy (the columns are cut too)
+      [2, 256, 300, 2, 1, 3000], // one row that is almost all the work
+    ];
+    try {
+      for (const [rows, d, bRows, mean, heavyRow, heavyEntries] of shapes) {
+        const s = sparseRows(rows, bRows, mean, heavyRow, heavyEntries);
+        const b = spreadArray(bRows * d);
+        const c0 = spreadArray(rows * d);
+        const want = runAddSparseRowsProduct(twin, c0, rows, d, s, b, bRows);
+        for (const n of [1, 2, 3, threads]) {
+          native.setThreads(n);
+          const what = `addSparseRowsProduct rows=${rows} d=${d} bRows=${bRows} entries=${s.columns.length} threads=${n}`;
+          assertSameBits(runAddSparseRowsProduct(native, c0, rows, d, s, b, bRows), want, what);
+        }
+      }
+      // Products that round (a tie, to even) before the add, in every path (blocks, vectors, the scalar tail):
+      // a fused multiply-add would differ.
+      const d = 64 + 16 + 1;
+      const x = 1 + 2 ** -12;
+      const c = new Float32Array(2 * d).fill(-1);
+      native.addSparseRowsProduct(c, 2, d, Int32Array.from([0, 0, 1]), Int32Array.from([0]), Float32Array.from([x]), new Float32Array(d).fill(x), 1);
+      assert.deepEqual(Array.from(c), [...new Array(d).fill(-1), ...new Array(d).fill(2 ** -11)]);
+    } finally {
+      native.setThreads(threads);
+    }
+  });
+
   test(`${native.name}: adamwUpdate equals the twin bit for bit (odd ranges, special gradients, 1 to 3 threads)`, () => {
     const threads = native.threads();
     const ranges: [number, number][] = [[0, 0], [0, 1], [3, 1], [5, 3], [1, 17], [13, 255], [7, 1025], [3, 70_001]];
@@ -627,6 +706,23 @@ for (const kernels of [twin, ...variants.map((variant) => loadNativeKernels(vari
     assert.throws(() => kernels.addColumnSums(a, 3, 4, c.subarray(6)), /addColumnSums: acc is too short \(has 3, needs 4\)/);
     assert.throws(() => kernels.addColumnSums(a, 2, -1, c), /addColumnSums: d must be a non-negative integer/);
     assert.throws(() => kernels.addColumnSums(a, 2, 4, a.subarray(8)), /addColumnSums: acc must not overlap x/);
+    const sparse = (cc: Float32Array, rows: number, d: number, rowStart: number[], columns: number[], weights: Float32Array,
+      b: Float32Array, bRows: number) => kernels.addSparseRowsProduct(cc, rows, d, Int32Array.from(rowStart), Int32Array.from(columns), weights, b, bRows);
+    const w3 = new Float32Array(3);
+    assert.doesNotThrow(() => sparse(c, 2, 3, [0, 2, 3], [0, 1, 1], w3, a, 2));
+    assert.throws(() => sparse(c, 2, 3, [0, 2, 3], [0, 2, 1], w3, a, 2), /addSparseRowsProduct: columns\[1\] = 2 is outside 0\.\.1/);
+    assert.throws(() => sparse(c, 2, 3, [0, 2, 3], [0, -1, 1], w3, a, 2), /addSparseRowsProduct: columns\[1\] = -1 is outside 0\.\.1/);
+    assert.throws(() => sparse(c, 2, 3, [0, 2], [0, 1, 1], w3, a, 2), /addSparseRowsProduct: rowStart is too short \(has 2, needs 3\)/);
+    assert.throws(() => sparse(c, 2, 3, [1, 2, 3], [0, 1, 1], w3, a, 2), /addSparseRowsProduct: rowStart must rise from 0/);
+    assert.throws(() => sparse(c, 2, 3, [0, 3, 2], [0, 1, 1], w3, a, 2), /addSparseRowsProduct: rowStart must rise from 0/);
+    assert.throws(() => sparse(c, 2, 3, [0, 2, 3], [0, 1], w3, a, 2), /addSparseRowsProduct: columns is too short \(has 2, needs 3\)/);
+    assert.throws(() => sparse(c, 2, 3, [0, 2, 3], [0, 1, 1], w3.subarray(1), a, 2), /addSparseRowsProduct: weights is too short \(has 2, needs 3\)/);
+    assert.throws(() => sparse(c.subarray(4), 2, 3, [0, 2, 3], [0, 1, 1], w3, a, 2), /addSparseRowsProduct: c is too short \(has 5, needs 6\)/);
+    assert.throws(() => sparse(c, 2, 3, [0, 2, 3], [0, 1, 1], w3, a, 5), /addSparseRowsProduct: b is too short \(has 12, needs 15\)/);
+    assert.throws(() => sparse(c, -1, 3, [0, 2, 3], [0, 1, 1], w3, a, 2), /addSparseRowsProduct: rows must be a non-negative integer/);
+    assert.throws(() => sparse(c, 2, 3, [0, 2, 3], [0, 1, 1], w3, a, 1.5), /addSparseRowsProduct: bRows must be a non-negative integer/);
+    assert.throws(() => sparse(a.subarray(0, 6), 2, 3, [0, 2, 3], [0, 1, 1], w3, a.subarray(4), 2), /addSparseRowsProduct: c must not overlap b/);
+    assert.throws(() => sparse(c, 2, 3, [0, 2, 3], [0, 1, 1], c.subarray(6), a, 2), /addSparseRowsProduct: c must not overlap weights/);
     const [p, m, v] = [new Float32Array(16), new Float32Array(16), new Float32Array(16)];
     const adamw = (params: Float32Array, grads: Float32Array, mm: Float32Array, offset: number, size: number) =>
       kernels.adamwUpdate(params, grads, mm, v, offset, size, 0.9, 0.999, 1e-8, 1e-3, 1, 1);

@@ -1,13 +1,15 @@
 /**
  * The plain TypeScript twin of the native kernels: simple loops that follow the
  * doc comments of ./types.ts line by line, accumulating in float64 unless the
- * doc comment fixes the arithmetic (addColumnSums, adamwUpdate). It is the
+ * doc comment fixes the arithmetic (addColumnSums, addSparseRowsProduct,
+ * adamwUpdate). It is the
  * reference the addon is tested against and the fallback when the addon is not
  * built. Slow (tens of MFLOP/s): meant for tests and small runs.
  */
 import type { Kernels } from './types';
 import {
-  checkBounds, checkCount, checkDims, checkItems, checkLength, checkMatrix, checkNoOverlap, checkSegments, fail,
+  checkBounds, checkCount, checkDims, checkItems, checkLength, checkMatrix, checkNoOverlap, checkRowStart, checkSegments,
+  fail,
 } from './validate';
 
 function sgemm(
@@ -316,6 +318,29 @@ function addColumnSums(x: Float32Array, t: number, d: number, acc: Float32Array)
   }
 }
 
+function addSparseRowsProduct(
+  c: Float32Array, rows: number, d: number, rowStart: Int32Array, columns: Int32Array, weights: Float32Array,
+  b: Float32Array, bRows: number,
+): void {
+  const K = 'addSparseRowsProduct';
+  checkCount(K, 'rows', rows); checkCount(K, 'd', d); checkCount(K, 'bRows', bRows);
+  checkLength(K, 'c', c, rows * d); checkLength(K, 'rowStart', rowStart, rows + 1);
+  checkRowStart(K, rowStart, rows);
+  const entries = rowStart[rows];
+  checkLength(K, 'columns', columns, entries); checkLength(K, 'weights', weights, entries);
+  checkLength(K, 'b', b, bRows * d);
+  checkItems(K, 'columns', columns, entries, 0, bRows);
+  checkNoOverlap(K, { c }, { rowStart, columns, weights, b });
+  for (let r = 0; r < rows; r++) {
+    const o = r * d;
+    for (let p = rowStart[r]; p < rowStart[r + 1]; p++) {
+      const w = weights[p];
+      const q = columns[p] * d;
+      for (let k = 0; k < d; k++) c[o + k] += Math.fround(w * b[q + k]); // float32 product, then a float32 add
+    }
+  }
+}
+
 function adamwUpdate(
   params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, offset: number, size: number,
   beta1: number, beta2: number, eps: number, stepSize: number, invSqrtBc2: number, keep: number,
@@ -354,5 +379,6 @@ export const referenceKernels: Kernels = {
   topItems,
   addRowVector,
   addColumnSums,
+  addSparseRowsProduct,
   adamwUpdate,
 };

@@ -15,8 +15,8 @@
  * out of range, or an output that shares memory with an input or another
  * output (outputs never alias inputs). Ladders (dims, bounds) have at most 64
  * sizes. Native results are deterministic for a fixed thread count; those of
- * addRowVector, addColumnSums and adamwUpdate are exact: the twin's bits on
- * every variant and thread count.
+ * addRowVector, addColumnSums, addSparseRowsProduct and adamwUpdate are exact:
+ * the twin's bits on every variant and thread count.
  */
 export interface Kernels {
   /** "native-avx512" | "native-avx2" | "native-baseline" | "typescript". */
@@ -147,6 +147,22 @@ export interface Kernels {
    * add rounded to float32.
    */
   addColumnSums(x: Float32Array, t: number, d: number, acc: Float32Array): void;
+
+  /**
+   * C += S·B, C rows×d, B bRows×d, S a rows×bRows sparse matrix in compressed
+   * rows (the item table's attribute vectors; with S transposed, their
+   * gradient). Row r of S holds the entries p in [rowStart[r], rowStart[r+1]),
+   * entry p at column columns[p] (in 0..bRows−1) with value weights[p].
+   * rowStart has rows + 1 entries and rises from rowStart[0] = 0 (non-decreasing:
+   * a row may be empty); columns and weights have rowStart[rows] entries (a
+   * column may repeat within a row). For each row r, each entry p in order and
+   * k = 0..d−1: c[r, k] = float32(c[r, k] + float32(weights[p] · b[columns[p], k])),
+   * a float32 product then a float32 add (no fused multiply-add).
+   */
+  addSparseRowsProduct(
+    c: Float32Array, rows: number, d: number, rowStart: Int32Array, columns: Int32Array, weights: Float32Array,
+    b: Float32Array, bRows: number,
+  ): void;
 
   /**
    * One AdamW step over the range [offset, offset + size) of flat params,

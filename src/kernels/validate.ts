@@ -55,6 +55,16 @@ export function checkSegments(kernel: string, segments: Int32Array, t: number): 
   if (!ok) fail(kernel, `segments must rise from 0 to ${t} (got ${segments.length} entries)`);
 }
 
+/**
+ * Row starts of compressed sparse rows: rowStart[0] = 0, non-decreasing over
+ * its first rows + 1 entries (its length checked before).
+ */
+export function checkRowStart(kernel: string, rowStart: Int32Array, rows: number): void {
+  let ok = rowStart[0] === 0;
+  for (let r = 1; ok && r <= rows; r++) ok = rowStart[r] >= rowStart[r - 1];
+  if (!ok) fail(kernel, `rowStart must rise from 0 (non-decreasing over ${rows + 1} entries)`);
+}
+
 /** Every entry of items[0..count) lies in [lo, hi). */
 export function checkItems(kernel: string, name: string, items: Int32Array, count: number, lo: number, hi: number): void {
   for (let i = 0; i < count; i++) {
