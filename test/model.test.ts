@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { referenceKernels as kern } from '../src/kernels/reference';
 import { chunkBounds, ModelConfig } from '../src/model/config';
 import { FmrlRec, recurrenceSegments } from '../src/model/fmrlrec';
-import type { ItemAttributes } from '../src/model/layers/item-table';
+import { ItemAttributes, transposeAttributes } from '../src/model/layers/item-table';
 import { ffnBackward, ffnForward, declareFfn, initFfn } from '../src/model/layers/ffn';
 import { declareLayerNorm, layerNormBackward, layerNormForward } from '../src/model/layers/layer-norm';
 import { declareLru, initLru, lruBackward, lruForward } from '../src/model/layers/lru';
@@ -171,7 +171,7 @@ const ATTRIBUTES: ItemAttributes = {
   weights: Float32Array.from([1, 0.6, 0.8, 0.5, 1.2, 1, 0.7, 0.7, 1, 1]),
 };
 
-function tinyModel(overrides: Partial<ModelConfig> = {}, seed = 7): FmrlRec {
+function tinyModel(overrides: Partial<ModelConfig> = {}, seed = 7, attributes = ATTRIBUTES): FmrlRec {
   const rng = new Rng(seed + 100);
   const features = randomArray((NUM_ITEMS + 1) * FEATURE_DIM, rng);
   features.fill(0, 0, FEATURE_DIM);
@@ -179,10 +179,21 @@ function tinyModel(overrides: Partial<ModelConfig> = {}, seed = 7): FmrlRec {
     dims: DIMS, numItems: NUM_ITEMS, featureDim: FEATURE_DIM, itemIdEmbedding: true, attributeDim: ATTRIBUTES.dim,
     numBlocks: 2, dropout: 0, layerNormEps: 1e-5, rMin: 0, rMax: 0.1, ...overrides,
   };
-  const model = new FmrlRec(config, config.featureDim > 0 ? features : null, kern, config.attributeDim ? ATTRIBUTES : null);
+  const model = new FmrlRec(config, config.featureDim > 0 ? features : null, kern, config.attributeDim ? attributes : null);
   model.init(seed);
   return model;
 }
+
+test('attributes: Sᵀ lists each attribute\'s items in item order; a padding row with attributes is refused', () => {
+  const t = transposeAttributes(ATTRIBUTES, NUM_ITEMS + 1);
+  assert.equal(t.dim, NUM_ITEMS + 1);
+  assert.deepEqual(Array.from(t.rowStart), [0, 3, 6, 8, 10]);
+  assert.deepEqual(Array.from(t.columns), [1, 4, 8, 2, 7, 9, 4, 5, 2, 7]);
+  assert.deepEqual(Array.from(t.weights), Array.from(Float32Array.from([1, 0.5, 1, 0.6, 0.7, 1, 1.2, 1, 0.8, 0.7])));
+  const padded: ItemAttributes = { ...ATTRIBUTES, rowStart: ATTRIBUTES.rowStart.map((v) => v + 1), columns: Int32Array.from([0, ...ATTRIBUTES.columns]), weights: Float32Array.from([1, ...ATTRIBUTES.weights]) };
+  padded.rowStart[0] = 0;
+  assert.throws(() => tinyModel({}, 7, padded), /row 0 \(the padding item\) must be empty/);
+});
 
 /** Two training sequences packed: [PAD, 3, 5, 2] → [3, 5, 2, 7] and [PAD, 4] → [4, 9]. */
 function trainingBatch(): PackedBatch {

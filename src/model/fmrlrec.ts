@@ -12,7 +12,9 @@ import { Rng } from '../util/rng';
 import { chunkBounds, ModelConfig, modelWidth, validateConfig } from './config';
 import { applyMask, dropoutMask } from './layers/dropout';
 import { declareFfn, ffnBackward, ffnForward, FfnCache, initFfn } from './layers/ffn';
-import { declareItemTable, initItemTable, ItemAttributes, itemTableBackward, itemTableForward, ItemTableInputs } from './layers/item-table';
+import {
+  declareItemTable, initItemTable, ItemAttributes, itemTableBackward, itemTableForward, ItemTableInputs, transposeAttributes,
+} from './layers/item-table';
 import { declareLayerNorm, initLayerNorm, layerNormBackward, layerNormForward, LayerNormCache } from './layers/layer-norm';
 import { declareLru, initLru, lruBackward, lruForward, LruCache } from './layers/lru';
 import { ParamStore } from './params';
@@ -70,7 +72,11 @@ export class FmrlRec {
     if ((attributes?.dim ?? 0) !== attributeDim || (attributes && attributes.rowStart.length !== this.numRows + 1)) {
       throw new RangeError(`attributes must be ${this.numRows} rows × ${attributeDim} columns`);
     }
-    this.tableInputs = { features, featureDim: config.featureDim, attributes };
+    if (attributes && attributes.rowStart[1] !== 0) throw new RangeError('attributes: row 0 (the padding item) must be empty');
+    this.tableInputs = {
+      features, featureDim: config.featureDim, attributes,
+      transposedAttributes: attributes ? transposeAttributes(attributes, this.numRows) : null,
+    };
     const d = this.width;
     this.params = new ParamStore();
     declareItemTable(this.params, this.numRows, d, config.featureDim, config.itemIdEmbedding, attributeDim);

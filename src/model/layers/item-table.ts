@@ -31,8 +31,33 @@ export interface ItemTableInputs {
   /** Dense features F ((N+1)×featureDim), or null. */
   features: Float32Array | null;
   featureDim: number;
-  /** Sparse attributes, or null. */
+  /** Sparse attributes S (row 0 empty), or null. */
   attributes: ItemAttributes | null;
+  /** Sᵀ (attributes.dim rows × N+1 columns), for the gradient; null when attributes is. */
+  transposedAttributes: ItemAttributes | null;
+}
+
+/**
+ * Sᵀ in compressed rows: row j lists the items that have attribute j, in
+ * increasing item order (within one item, in S's entry order), so that
+ * Sᵀ·dE adds each item's term in the same order as a loop over the rows of S.
+ */
+export function transposeAttributes(s: ItemAttributes, rows: number): ItemAttributes {
+  const nnz = s.rowStart[rows];
+  const rowStart = new Int32Array(s.dim + 1);
+  for (let p = 0; p < nnz; p++) rowStart[s.columns[p] + 1]++;
+  for (let j = 0; j < s.dim; j++) rowStart[j + 1] += rowStart[j];
+  const next = rowStart.slice(0, s.dim);
+  const columns = new Int32Array(nnz);
+  const weights = new Float32Array(nnz);
+  for (let i = 0; i < rows; i++) {
+    for (let p = s.rowStart[i]; p < s.rowStart[i + 1]; p++) {
+      const q = next[s.columns[p]]++;
+      columns[q] = i;
+      weights[q] = s.weights[p];
+    }
+  }
+  return { dim: rows, rowStart, columns, weights };
 }
 
 export function declareItemTable(store: ParamStore, n1: number, d: number, featureDim: number, itemIds: boolean, attributeDim: number): void {
@@ -78,22 +103,14 @@ export function itemTableForward(kern: Kernels, store: ParamStore, inputs: ItemT
     for (let i = d; i < n1 * d; i++) e[i] += id[i];
   }
   if (attributes) {
-    const a = store.value(ATTRIBUTE_EMBEDDING);
-    const { rowStart, columns, weights } = attributes;
-    for (let i = 1; i < n1; i++) {
-      const row = i * d;
-      for (let p = rowStart[i]; p < rowStart[i + 1]; p++) {
-        const w = weights[p];
-        const col = columns[p] * d;
-        for (let k = 0; k < d; k++) e[row + k] += w * a[col + k];
-      }
-    }
+    const { dim, rowStart, columns, weights } = attributes;
+    kern.addSparseRowsProduct(e, n1, d, rowStart, columns, weights, store.value(ATTRIBUTE_EMBEDDING), dim);
   }
 }
 
 /** Backward: ADDS dP = dEᵀ·F, dp = Σ rows dE, dID = dE (rows ≥ 1), dA = Sᵀ·dE. */
 export function itemTableBackward(kern: Kernels, store: ParamStore, inputs: ItemTableInputs, n1: number, d: number, dE: Float32Array): void {
-  const { features, featureDim, attributes } = inputs;
+  const { features, featureDim, transposedAttributes } = inputs;
   if (features && featureDim > 0) {
     kern.sgemm(true, false, d, featureDim, n1, 1, dE, d, features, featureDim, 1, store.grad(PROJECTION_WEIGHT), featureDim);
   }
@@ -102,16 +119,8 @@ export function itemTableBackward(kern: Kernels, store: ParamStore, inputs: Item
     const g = store.grad(ITEM_ID_EMBEDDING);
     for (let i = d; i < n1 * d; i++) g[i] += dE[i];
   }
-  if (attributes) {
-    const g = store.grad(ATTRIBUTE_EMBEDDING);
-    const { rowStart, columns, weights } = attributes;
-    for (let i = 1; i < n1; i++) {
-      const row = i * d;
-      for (let p = rowStart[i]; p < rowStart[i + 1]; p++) {
-        const w = weights[p];
-        const col = columns[p] * d;
-        for (let k = 0; k < d; k++) g[col + k] += w * dE[row + k];
-      }
-    }
+  if (transposedAttributes) {
+    const { rowStart, columns, weights } = transposedAttributes;
+    kern.addSparseRowsProduct(store.grad(ATTRIBUTE_EMBEDDING), rowStart.length - 1, d, rowStart, columns, weights, dE, n1);
   }
 }
