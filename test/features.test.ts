@@ -20,6 +20,7 @@ import {
   readNpy,
   textEncoderNames,
   textEncoderSource,
+  titleWords,
   writeNpy,
   type CacheSidecar,
   type TextEncoder,
@@ -72,7 +73,23 @@ test('attributes: shared brands (case-folded) and categories become unit-length 
   assert.deepEqual(Array.from(a.columns), [0, 1, 0, 1, 2, 2]);
   const expected = [2, 2, 3, 3, 3, 1].map((n) => Math.fround(1 / Math.sqrt(n)));
   assert.deepEqual(Array.from(a.weights), expected);
-  assert.equal(attributeFeatures(items, 1).dim, 5);
+  assert.equal(attributeFeatures(items, { brandAndCategory: true, titleWords: false }, 1).dim, 5);
+});
+
+test('attributes: title words are lower-case letter-digit tokens of 2+ characters, shared ones kept', () => {
+  assert.deepEqual(titleWords('OPI Nail Lacquer, 0.5 fl. oz - "Big Apple Red" (NL-N25) 2 x'), ['opi', 'nail', 'lacquer', 'fl', 'oz', 'big', 'apple', 'red', 'nl', 'n25']);
+  const items: (ItemInfo | null)[] = [
+    null,
+    { title: 'Matte Red Lipstick', brand: 'OPI' },
+    { title: 'red lipstick, matte finish', brand: 'opi' },
+    { title: 'Blue Polish' },
+  ];
+  const words = attributeFeatures(items, { brandAndCategory: false, titleWords: true });
+  assert.deepEqual(words.vocabulary, ['word:lipstick', 'word:matte', 'word:red']);
+  assert.deepEqual(Array.from(words.rowStart), [0, 0, 3, 6, 6]);
+  const both = attributeFeatures(items, { brandAndCategory: true, titleWords: true });
+  assert.deepEqual(both.vocabulary, ['brand:opi', 'word:lipstick', 'word:matte', 'word:red']);
+  assert.deepEqual(Array.from(both.weights.subarray(0, 4)), Array(4).fill(0.5));
 });
 
 // ---------------------------------------------------------------- npy

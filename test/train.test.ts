@@ -115,15 +115,16 @@ test('CLI: a training killed mid-run continues with --resume', async () => {
   assert.deepEqual(fs.readdirSync(run).filter((f) => f.includes('.tmp')), []);
 });
 
-test('--features: any combination of text, attr and id; attr gives the model the attribute rows and a vector per attribute', async () => {
+test('--features: any combination of text, attr, words and id; attr gives the model the attribute rows and a vector per attribute', async () => {
   const cache = tempDir('fmrlrec-cache-');
-  const parse = (f: string | undefined): Pick<FeatureConfig, 'text' | 'attributes' | 'itemIds'> => {
-    const { text, attributes, itemIds } = parseFeatures(f, undefined, cache);
-    return { text, attributes, itemIds };
+  const parse = (f: string | undefined): Pick<FeatureConfig, 'text' | 'attributes' | 'titleWords' | 'itemIds'> => {
+    const { text, attributes, titleWords, itemIds } = parseFeatures(f, undefined, cache);
+    return { text, attributes, titleWords, itemIds };
   };
-  assert.deepEqual(parse(undefined), { text: 'use', attributes: undefined, itemIds: true });
-  assert.deepEqual(parse('id+attr+text'), { text: 'use', attributes: true, itemIds: true });
-  assert.deepEqual(parse('attr'), { text: null, attributes: true, itemIds: false });
+  assert.deepEqual(parse(undefined), { text: 'use', attributes: undefined, titleWords: undefined, itemIds: true });
+  assert.deepEqual(parse('id+attr+text'), { text: 'use', attributes: true, titleWords: undefined, itemIds: true });
+  assert.deepEqual(parse('attr'), { text: null, attributes: true, titleWords: undefined, itemIds: false });
+  assert.deepEqual(parse('words+id'), { text: null, attributes: undefined, titleWords: true, itemIds: true });
   const features = parseFeatures('attr+id', undefined, cache);
   assert.equal(featureLabel(features), 'attr+id');
   const config: RunConfig = {
@@ -144,7 +145,7 @@ test('CLI: user mistakes give one clear line and a non-zero exit, never a stack 
     [['train', '--data', '/nonexistent/beauty', '--out', path.join(tempDir('fmrlrec-bad-'), 'r')], /nonexistent.*(not found|does not exist|no such|missing)/i],
     [['train', '--out', 'x'], /--data is required/],
     [['train', '--data', '.', '--out', 'x', '--lr', 'fast'], /--lr must be a number/],
-    [['train', '--data', '.', '--out', 'x', '--features', 'images'], /--features takes text, attr, id joined by "\+"/],
+    [['train', '--data', '.', '--out', 'x', '--features', 'images'], /--features takes text, attr, words, id joined by "\+"/],
     [['train', '--data', '.', '--out', 'x', '--features', 'id+id'], /each at most once/],
     [['train', '--data', '.', '--out', 'x', '--images', '.'], /--images needs --image-model/],
     [['train', '--bogus'], /bogus/],

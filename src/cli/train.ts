@@ -20,8 +20,9 @@ Data and features:
   --data <dir>            dataset folder (P5 layout)                    (required)
   --out <dir>             run folder to create                          (required)
   --name <name>           dataset name in reports (default: folder name)
-  --features <f>          text, attr (brand and category multi-hot), id (learned
-                          item-ID embedding), joined by +     (default text+id)
+  --features <f>          joined by +: text (encoded item text), attr (learned
+                          brand and category vectors), words (learned title-word
+                          vectors), id (learned item-ID embedding) (default text+id)
   --text-encoder <m>      sentence encoder for item text: use (built in), or a
                           Hugging Face hub id / local folder (see "fmrlrec features")
                                                                  (default use)
@@ -62,10 +63,10 @@ const OPTIONS: OptionSpec = {
 };
 
 /** The parts --features may combine with "+". */
-const FEATURE_PARTS = ['text', 'attr', 'id'] as const;
+const FEATURE_PARTS = ['text', 'attr', 'words', 'id'] as const;
 
 /**
- * Parse --features, "+"-joined parts among text, attr and id (e.g. text+id,
+ * Parse --features, "+"-joined parts among text, attr, words and id (e.g. text+id,
  * text+attr+id, id), plus an optional image encoder and image folder.
  */
 export function parseFeatures(
@@ -78,14 +79,15 @@ export function parseFeatures(
     throw new UserError(`--features takes ${FEATURE_PARTS.join(', ')} joined by "+", each at most once, e.g. text+attr+id (got "${value}")`);
   }
   const choice = parts === null
-    ? { text: base.text !== null, attributes: base.attributes === true, itemIds: base.itemIds }
-    : { text: parts.includes('text'), attributes: parts.includes('attr'), itemIds: parts.includes('id') };
+    ? { text: base.text !== null, attributes: base.attributes === true, titleWords: base.titleWords === true, itemIds: base.itemIds }
+    : { text: parts.includes('text'), attributes: parts.includes('attr'), titleWords: parts.includes('words'), itemIds: parts.includes('id') };
   if (image.folder !== undefined && image.model === undefined) throw new UserError('--images needs --image-model (the encoder for the images)');
   const encoder = textEncoder ?? base.text;
   const features: FeatureConfig = {
     text: choice.text && encoder ? textModelName(encoder) : null, itemIds: choice.itemIds, cacheDir: cacheDir ?? base.cacheDir,
   };
   if (choice.attributes) features.attributes = true;
+  if (choice.titleWords) features.titleWords = true;
   if (image.model !== undefined) {
     features.image = image.model;
     features.images = image.folder === undefined ? null : path.resolve(image.folder);

@@ -71,7 +71,7 @@ export function importTorchRun(weightsFile: string, dataDir: string, outDir: str
 /** Write a run's best model as a reference state_dict; returns the number of tensors. */
 export async function exportTorchRun(runDir: string, outFile: string, kern: Kernels, progress: boolean): Promise<number> {
   const { features } = loadRunConfig(runDir);
-  if (features.itemIds || features.attributes) throw itemIdEmbeddingError(runDir);
+  if (features.itemIds || features.attributes || features.titleWords) throw itemIdEmbeddingError(runDir);
   const run = await loadTrainedRun(runDir, kern, progress, false);
   const stateDict = toTorchStateDict(run.model, run.featureParts, runDir);
   writeSafetensors(outFile, stateDict, { format: 'pt', source: 'fmrlrec export-torch' });

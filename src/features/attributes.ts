@@ -1,7 +1,7 @@
 /**
- * Item attributes: each item's brand and categories, kept where several items
- * share them, as a sparse row of weight 1/sqrt(count) per value (unit length;
- * an item with none has an empty row). The model learns one vector per value
+ * Item attributes: each item's brand and categories and, optionally, the words
+ * of its title, kept where several items share them, as a sparse row of weight
+ * 1/sqrt(count) per value (unit length; an item with none has an empty row). The model learns one vector per value
  * and adds the weighted sum to the item's vector (model/layers/item-table.ts),
  * so every shared brand and category is known exactly — identity information
  * that a sentence encoder blurs (brand names especially). Computed from the
@@ -15,23 +15,44 @@ export interface NamedItemAttributes extends ItemAttributes {
   vocabulary: string[];
 }
 
-/** The attribute values of one item: its brand (case-folded) and its categories. */
-export function itemAttributes(info: ItemInfo | null): string[] {
+/** Which attributes to take from each item. */
+export interface AttributeKinds {
+  /** Brand (case-folded) and categories: "brand:opi", "category:Nail Polish". */
+  brandAndCategory: boolean;
+  /** Title words (lower case, letters and digits, 2+ characters, not only digits): "word:matte". */
+  titleWords: boolean;
+}
+
+const BRAND_AND_CATEGORY: AttributeKinds = { brandAndCategory: true, titleWords: false };
+
+/** The words of a title as attribute tokens (see AttributeKinds.titleWords). */
+export function titleWords(title: string): string[] {
+  return (title.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => w.length >= 2 && !/^[0-9]+$/.test(w));
+}
+
+/** The attribute values of one item. */
+export function itemAttributes(info: ItemInfo | null, kinds: AttributeKinds = BRAND_AND_CATEGORY): string[] {
   if (!info) return [];
   const values: string[] = [];
-  if (info.brand) values.push(`brand:${info.brand.toLowerCase()}`);
-  for (const c of info.categories ?? []) values.push(`category:${c}`);
+  if (kinds.brandAndCategory) {
+    if (info.brand) values.push(`brand:${info.brand.toLowerCase()}`);
+    for (const c of info.categories ?? []) values.push(`category:${c}`);
+  }
+  if (kinds.titleWords && info.title) for (const w of titleWords(info.title)) values.push(`word:${w}`);
   return values;
 }
 
 /**
  * Build the sparse attribute rows of a dataset's items.
  * @param items    dataset.items (index 0 = padding, which gets no attribute)
+ * @param kinds    which attributes (default: brand and categories)
  * @param minItems keep a value only when at least this many items have it
  *                 (a value of one item would only repeat its ID)
  */
-export function attributeFeatures(items: readonly (ItemInfo | null)[], minItems = 2): NamedItemAttributes {
-  const perItem = items.map((info, i) => (i === 0 ? [] : [...new Set(itemAttributes(info))]));
+export function attributeFeatures(
+  items: readonly (ItemInfo | null)[], kinds: AttributeKinds = BRAND_AND_CATEGORY, minItems = 2,
+): NamedItemAttributes {
+  const perItem = items.map((info, i) => (i === 0 ? [] : [...new Set(itemAttributes(info, kinds))]));
   const counts = new Map<string, number>();
   for (const values of perItem) for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   const vocabulary = [...counts].filter(([, n]) => n >= minItems).map(([v]) => v).sort();

@@ -3,7 +3,7 @@
  * category attributes, `.npy` I/O and the cached item feature matrix.
  */
 export { itemText, TEMPLATE_VERSION, UNTITLED_ITEM } from './template';
-export { attributeFeatures, itemAttributes, type NamedItemAttributes } from './attributes';
+export { attributeFeatures, itemAttributes, titleWords, type AttributeKinds, type NamedItemAttributes } from './attributes';
 export type { TextEncoder, TextEncoderOptions, TextEncoderSource } from './text-encoder';
 export { normalizeRows } from './text-encoder';
 export { createTextEncoder, DEFAULT_TEXT_ENCODER, textEncoderNames, textEncoderSource } from './encoders';

@@ -63,8 +63,12 @@ export async function prepareRun(config: RunConfig, kern: Kernels, progress: boo
   const features = !featureParts ? null : featureParts.imgDim === 0 ? featureParts.lang
     : featureParts.langDim === 0 ? featureParts.img
     : concatColumns(featureParts.lang, featureParts.langDim, featureParts.img, featureParts.imgDim, rows);
-  const attributes = config.features.attributes ? attributeFeatures(dataset.items) : null;
-  if (attributes?.dim === 0) throw new UserError(`${dataset.name}: no brand or category is shared by two items; drop "attr" from --features`);
+  const kinds = { brandAndCategory: config.features.attributes === true, titleWords: config.features.titleWords === true };
+  const attributes = kinds.brandAndCategory || kinds.titleWords ? attributeFeatures(dataset.items, kinds) : null;
+  if (attributes?.dim === 0) {
+    const parts = [kinds.brandAndCategory ? 'attr' : '', kinds.titleWords ? 'words' : ''].filter((p) => p !== '');
+    throw new UserError(`${dataset.name}: no attribute (${parts.join(', ')}) is shared by two items; drop ${parts.join(' and ')} from --features`);
+  }
   const model = new FmrlRec({
     ...config.model, numItems: dataset.numItems, featureDim, itemIdEmbedding: config.features.itemIds, attributeDim: attributes?.dim ?? 0,
   }, features, kern, attributes);

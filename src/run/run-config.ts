@@ -23,6 +23,8 @@ export interface FeatureConfig {
    * vector (features/attributes.ts); absent in run folders made before it existed.
    */
   attributes?: boolean;
+  /** Likewise one learned vector per title word shared by several items; absent = false. */
+  titleWords?: boolean;
   /** Add a learned item-ID embedding (hybrid; ID only when text is null). */
   itemIds: boolean;
   /** Folder of the feature cache. */
@@ -50,10 +52,11 @@ export interface RunConfig {
 export const RUN_CONFIG_FILE = 'run.json';
 
 /** Short description of the features, e.g. "text:use+attr+id", "text:use", "id". */
-export function featureLabel(features: Pick<FeatureConfig, 'text' | 'attributes' | 'itemIds' | 'image'>): string {
+export function featureLabel(features: Pick<FeatureConfig, 'text' | 'attributes' | 'titleWords' | 'itemIds' | 'image'>): string {
   const parts: string[] = [];
   if (features.text) parts.push(`text:${features.text}`);
   if (features.attributes) parts.push('attr');
+  if (features.titleWords) parts.push('words');
   if (features.image) parts.push(`image:${features.image}`);
   if (features.itemIds) parts.push('id');
   return parts.join('+');
