@@ -121,7 +121,7 @@ test('--features: any combination of text, attr, words and id; attr gives the mo
     const { text, attributes, titleWords, itemIds } = parseFeatures(f, undefined, cache);
     return { text, attributes, titleWords, itemIds };
   };
-  assert.deepEqual(parse(undefined), { text: 'use', attributes: undefined, titleWords: undefined, itemIds: true });
+  assert.deepEqual(parse(undefined), { text: 'use', attributes: true, titleWords: true, itemIds: true });
   assert.deepEqual(parse('id+attr+text'), { text: 'use', attributes: true, titleWords: undefined, itemIds: true });
   assert.deepEqual(parse('attr'), { text: null, attributes: true, titleWords: undefined, itemIds: false });
   assert.deepEqual(parse('words+id'), { text: null, attributes: undefined, titleWords: true, itemIds: true });

@@ -22,7 +22,8 @@ Data and features:
   --name <name>           dataset name in reports (default: folder name)
   --features <f>          joined by +: text (encoded item text), attr (learned
                           brand and category vectors), words (learned title-word
-                          vectors), id (learned item-ID embedding) (default text+id)
+                          vectors), id (learned item-ID embedding)
+                                                  (default text+attr+words+id)
   --text-encoder <m>      sentence encoder for item text: use (built in), or a
                           Hugging Face hub id / local folder (see "fmrlrec features")
                                                                  (default use)

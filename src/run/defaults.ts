@@ -40,6 +40,10 @@ export function defaultCacheDir(): string {
   return path.join(base, 'fmrlrec');
 }
 
+/**
+ * Text, brand/category and title-word vectors, and item IDs: the features with
+ * the best validation NDCG@10 on Beauty (docs/results.md, "Variants").
+ */
 export function defaultFeatures(): FeatureConfig {
-  return { text: 'use', itemIds: true, cacheDir: defaultCacheDir() };
+  return { text: 'use', attributes: true, titleWords: true, itemIds: true, cacheDir: defaultCacheDir() };
 }

@@ -37,7 +37,7 @@ export async function trainRun(config: RunConfig, runDir: string, resume: boolea
   const prepared = await prepareRun(config, options.kern, options.progress, runDir);
   const { model, split, dataset } = prepared;
   options.log(`${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
-    `features ${featureLabel(config.features)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`);
+    `features ${featureLabel(config.features)}${attributeNote(config, model)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`);
   const { state, bestValid } = trainModel(model, split, config.train, {
     runDir, resume, progress: options.progress, log: options.log, timeLimitSeconds: options.timeLimitSeconds,
   });
@@ -49,6 +49,12 @@ export async function trainRun(config: RunConfig, runDir: string, resume: boolea
   };
   writeMetricsReport(runDir, report, options.command);
   return report;
+}
+
+/** " (N attribute values)" when attributes were asked for; says so when the data has none. */
+function attributeNote(config: RunConfig, model: FmrlRec): string {
+  if (!config.features.attributes && !config.features.titleWords) return '';
+  return model.attributes ? ` (${model.attributes.dim} attribute values)` : ' (no attribute is shared by two items: none used)';
 }
 
 function evaluateModel(model: FmrlRec, split: Parameters<typeof evaluate>[1], config: RunConfig, which: 'valid' | 'test', excludeHistory: boolean, progress: boolean): MetricsBySize {

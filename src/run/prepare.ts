@@ -64,11 +64,9 @@ export async function prepareRun(config: RunConfig, kern: Kernels, progress: boo
     : featureParts.langDim === 0 ? featureParts.img
     : concatColumns(featureParts.lang, featureParts.langDim, featureParts.img, featureParts.imgDim, rows);
   const kinds = { brandAndCategory: config.features.attributes === true, titleWords: config.features.titleWords === true };
-  const attributes = kinds.brandAndCategory || kinds.titleWords ? attributeFeatures(dataset.items, kinds) : null;
-  if (attributes?.dim === 0) {
-    const parts = [kinds.brandAndCategory ? 'attr' : '', kinds.titleWords ? 'words' : ''].filter((p) => p !== '');
-    throw new UserError(`${dataset.name}: no attribute (${parts.join(', ')}) is shared by two items; drop ${parts.join(' and ')} from --features`);
-  }
+  const found = kinds.brandAndCategory || kinds.titleWords ? attributeFeatures(dataset.items, kinds) : null;
+  // A dataset without item metadata shares no attribute: the model then has no attribute table (the train log says so).
+  const attributes = found && found.dim > 0 ? found : null;
   const model = new FmrlRec({
     ...config.model, numItems: dataset.numItems, featureDim, itemIdEmbedding: config.features.itemIds, attributeDim: attributes?.dim ?? 0,
   }, features, kern, attributes);
