@@ -264,7 +264,12 @@ export const D256: BenchConfig = {
   ...PAPER, name: 'd256', title: 'D=256 (8..256), batch 32, 2048-d features', dims: doublingLadder(256),
 };
 
-/** The project's defaults (src/run/defaults.ts): D = 256, batch 128, 512-d text features (the built-in encoder's width) + item IDs. */
+/**
+ * The project's default model and batch (src/run/defaults.ts): D = 256, batch 128,
+ * 512-d text features (the built-in encoder's width) + item IDs. The default
+ * features' brand, category and title-word vectors are left out: the PyTorch
+ * mirror this is compared with has none.
+ */
 export const DEFAULT: BenchConfig = {
   ...PAPER, name: 'default', title: `default: D=${DEFAULT_WIDTH}, batch ${DEFAULT_TRAIN.batchSize}, 512-d text + item IDs`,
   dims: DEFAULT_MODEL.dims, batch: DEFAULT_TRAIN.batchSize, featureDim: 512, featureBlocks: [512], itemIds: true,

@@ -154,7 +154,7 @@ describe('Hugging Face image encoder (offline, tiny model)', () => {
     assert.equal(run.features.image, modelDir);
     assert.equal(run.features.images, images);
     const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
-    assert.equal(metrics.features, `text:hf:${textDir}+image:${modelDir}+id`);
+    assert.equal(metrics.features, `text:hf:${textDir}+attr+words+image:${modelDir}+id`);
     assert.deepEqual(metrics.dims, [8, 16]);
   });
 

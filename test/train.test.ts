@@ -138,6 +138,16 @@ test('--features: any combination of text, attr, words and id; attr gives the mo
   assert.deepEqual(prepared.model.attributes, expected);
   assert.deepEqual(prepared.model.params.specs.find((s) => s.name === ATTRIBUTE_EMBEDDING)?.shape, [expected.dim, 16]);
   assert.ok(prepared.model.params.has(ITEM_ID_EMBEDDING));
+
+  // A dataset without item metadata shares no attribute: the model simply has no attribute table.
+  const bare = tempDir('fmrlrec-bare-');
+  const synthetic = generateSyntheticDataset({ numUsers: 60, numItems: 40, seed: 3 });
+  writeP5Dataset({ ...synthetic, items: synthetic.items.map(() => null) }, bare);
+  const withoutMeta = await prepareRun({
+    ...config, dataset: { kind: 'p5', path: bare, name: 'bare' }, features: parseFeatures('attr+words+id', undefined, cache),
+  }, getKernels(), false);
+  assert.equal(withoutMeta.model.attributes, null);
+  assert.ok(!withoutMeta.model.params.has(ATTRIBUTE_EMBEDDING));
 });
 
 test('CLI: user mistakes give one clear line and a non-zero exit, never a stack trace', () => {

@@ -24,7 +24,7 @@ export const DEFAULT_MODEL: ModelSettings = {
 
 /**
  * Chosen by Beauty's validation NDCG@10 of the largest size (docs/results.md,
- * "Variants"): lr 2e-3 over 1e-3, 20 epochs over 14 (21 minutes on 2 cores).
+ * "Variants"): lr 2e-3 over 1e-3, 20 epochs over 14 (25 minutes on 2 cores).
  */
 export const DEFAULT_TRAIN: TrainConfig = {
   ...REFERENCE_TRAIN_CONFIG,
