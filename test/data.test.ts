@@ -18,6 +18,7 @@ import {
   historyItems,
   kCoreMask,
   leaveOneOut,
+  dropShortUsers,
   readInteractions,
   readItemsJsonl,
   readP5Dataset,
@@ -98,6 +99,15 @@ describe('leave-one-out split', () => {
     const short = datasetOf([[1, 2, 3], [4, 5]]);
     assert.throws(() => leaveOneOut(short), (err: unknown) =>
       err instanceof UserError && /user u1 \(index 1\) has 2 items/.test(err.message));
+  });
+
+  test('dropShortUsers removes users with fewer than 3 items and counts them', () => {
+    const ds = datasetOf([[1, 2, 3], [4, 5], [6], [1, 4, 6, 2]]);
+    const { dataset, dropped } = dropShortUsers(ds);
+    assert.equal(dropped, 2);
+    assert.deepEqual(dataset.sequences.map((s) => [...s]), [[1, 2, 3], [1, 4, 6, 2]]);
+    assert.deepEqual(dataset.userIds, [ds.userIds[0], ds.userIds[3]]);
+    assert.equal(dropShortUsers(dataset).dataset, dataset, 'nothing to drop: the same dataset');
   });
 });
 

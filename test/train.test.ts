@@ -150,6 +150,26 @@ test('--features: any combination of text, attr, words and id; attr gives the mo
   assert.ok(!withoutMeta.model.params.has(ATTRIBUTE_EMBEDDING));
 });
 
+test('a dataset whose items all have the same text trains without the text part, and says so', async () => {
+  const bare = tempDir('fmrlrec-untitled-');
+  const synthetic = generateSyntheticDataset({ numUsers: 60, numItems: 40, seed: 3 });
+  // Every item "Untitled Item" (as Amazon Clothing here), and one user k-core filtering left with 2 items.
+  const sequences = [...synthetic.sequences, Int32Array.of(1, 2)];
+  writeP5Dataset({ ...synthetic, sequences, userIds: [...synthetic.userIds, 'short'], items: synthetic.items.map(() => null) }, bare);
+  const prepared = await prepareRun({
+    version: 1, dataset: { kind: 'p5', path: bare, name: 'untitled' }, features: parseFeatures('text+id', undefined, tempDir('fmrlrec-cache-')),
+    model: { ...DEFAULT_MODEL, dims: doublingLadder(16) }, train: DEFAULT_TRAIN,
+  }, getKernels(), false);
+  assert.equal(prepared.featureDim, 0, 'no constant text feature');
+  assert.equal(prepared.usedFeatures.text, null);
+  assert.equal(featureLabel(prepared.usedFeatures), 'id');
+  assert.equal(prepared.dataset.sequences.length, 60, 'the 2-item user is dropped');
+  assert.deepEqual(prepared.notes, [
+    'dropped 1 user with fewer than 3 items (leave-one-out needs 3)',
+    'every item has the same text ("Untitled Item"): training without the text part',
+  ]);
+});
+
 test('CLI: user mistakes give one clear line and a non-zero exit, never a stack trace', () => {
   const cases: [string[], RegExp][] = [
     [['train', '--data', '/nonexistent/beauty', '--out', path.join(tempDir('fmrlrec-bad-'), 'r')], /nonexistent.*(not found|does not exist|no such|missing)/i],

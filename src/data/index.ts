@@ -25,7 +25,7 @@ export {
   type MalformedLine,
   type MalformedPolicy,
 } from './amazon';
-export { leaveOneOut, evalHistory, evalTarget, type EvalTarget } from './split';
+export { leaveOneOut, dropShortUsers, MIN_USER_ITEMS, evalHistory, evalTarget, type EvalTarget } from './split';
 export {
   trainingBatches,
   evalBatches,

@@ -21,10 +21,10 @@ export function leaveOneOut(ds: Dataset): Split {
   for (let u = 0; u < numUsers; u++) {
     const seq = ds.sequences[u];
     const n = seq.length;
-    if (n < 3) {
+    if (n < MIN_USER_ITEMS) {
       throw new UserError(
         `dataset ${ds.name}: user ${ds.userIds[u]} (index ${u}) has ${n} item${n === 1 ? '' : 's'}; ` +
-          'leave-one-out needs at least 3 (training, validation and test)',
+          `leave-one-out needs at least ${MIN_USER_ITEMS} (training, validation and test); dropShortUsers removes such users`,
       );
     }
     train[u] = seq.subarray(0, n - 2);
@@ -32,6 +32,25 @@ export function leaveOneOut(ds: Dataset): Split {
     testTarget[u] = seq[n - 1];
   }
   return { train, validTarget, testTarget };
+}
+
+/** The fewest items a user needs for leave-one-out: one to train on, one to validate, one to test. */
+export const MIN_USER_ITEMS = 3;
+
+/**
+ * The dataset without the users who have fewer than {@link MIN_USER_ITEMS} items
+ * (a k-core filter can leave some), and how many were dropped. Returns the same
+ * dataset object when nobody is dropped.
+ */
+export function dropShortUsers(ds: Dataset): { dataset: Dataset; dropped: number } {
+  const keep: number[] = [];
+  for (let u = 0; u < ds.sequences.length; u++) if (ds.sequences[u].length >= MIN_USER_ITEMS) keep.push(u);
+  const dropped = ds.sequences.length - keep.length;
+  if (dropped === 0) return { dataset: ds, dropped };
+  return {
+    dataset: { ...ds, sequences: keep.map((u) => ds.sequences[u]), userIds: keep.map((u) => ds.userIds[u]) },
+    dropped,
+  };
 }
 
 /**

@@ -47,7 +47,7 @@ export async function loadTrainedRun(runDir: string, kern: Kernels, progress: bo
   const config = loadRunConfig(runDir);
   const bestFile = path.join(runDir, BEST_FILE);
   if (!fs.existsSync(bestFile)) throw new UserError(`${runDir} has no ${BEST_FILE} yet (training has not finished an epoch)`);
-  const { dataset, split, model, featureParts } = await prepareRun(config, kern, progress, runDir);
+  const { dataset, split, model, featureParts, usedFeatures } = await prepareRun(config, kern, progress, runDir);
   const metadata = loadParams(bestFile, model);
   const saved = readMetricsReport(runDir);
   const metrics = !withMetrics ? null : saved
@@ -55,7 +55,7 @@ export async function loadTrainedRun(runDir: string, kern: Kernels, progress: bo
     : { valid: evaluate(model, split, 'valid', { batchSize: config.train.evalBatchSize, maxLen: config.train.maxLen, excludeHistory: false, progress }), test: null };
   const epoch = Number(metadata.epoch ?? saved?.best_epoch);
   return {
-    runDir, config, dataset, split, model, featureParts, features: featureLabel(config.features),
+    runDir, config, dataset, split, model, featureParts, features: featureLabel(usedFeatures),
     bestEpoch: Number.isFinite(epoch) && epoch > 0 ? epoch : null, metrics,
   };
 }

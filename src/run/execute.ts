@@ -36,15 +36,16 @@ export async function trainRun(config: RunConfig, runDir: string, resume: boolea
   else saveRunConfig(runDir, config);
   const prepared = await prepareRun(config, options.kern, options.progress, runDir);
   const { model, split, dataset } = prepared;
+  for (const note of prepared.notes) options.log(`${dataset.name}: ${note}`);
   options.log(`${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
-    `features ${featureLabel(config.features)}${attributeNote(config, model)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`);
+    `features ${featureLabel(prepared.usedFeatures)}${attributeNote(config, model)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`);
   const { state, bestValid } = trainModel(model, split, config.train, {
     runDir, resume, progress: options.progress, log: options.log, timeLimitSeconds: options.timeLimitSeconds,
   });
   if (state.bestEpoch === 0 || !bestValid) throw new UserError('training finished without a completed epoch; nothing to evaluate');
   const test = evaluateModel(model, prepared.split, config, 'test', false, options.progress);
   const report: MetricsReport = {
-    dataset: dataset.name, dims: config.model.dims, features: featureLabel(config.features),
+    dataset: dataset.name, dims: config.model.dims, features: featureLabel(prepared.usedFeatures),
     best_epoch: state.bestEpoch, train_seconds: state.trainSeconds, valid: bestValid, test,
   };
   writeMetricsReport(runDir, report, options.command);
@@ -78,7 +79,7 @@ export async function evaluateRun(runDir: string, excludeHistory: boolean, optio
   const test = evaluateModel(prepared.model, prepared.split, config, 'test', excludeHistory, options.progress);
   const saved = readMetricsReport(runDir);
   const report: MetricsReport = {
-    dataset: prepared.dataset.name, dims: config.model.dims, features: featureLabel(config.features),
+    dataset: prepared.dataset.name, dims: config.model.dims, features: featureLabel(prepared.usedFeatures),
     best_epoch: Number(metadata.epoch ?? saved?.best_epoch ?? 0), train_seconds: saved?.train_seconds ?? 0, valid, test,
   };
   let differenceToSaved: number | null = null;

@@ -4,19 +4,20 @@
  * reference code, from the run folder) and an untrained model.
  */
 import { readP5Dataset } from '../data/p5';
-import { leaveOneOut } from '../data/split';
+import { dropShortUsers, leaveOneOut, MIN_USER_ITEMS } from '../data/split';
 import { generateSyntheticDataset } from '../data/synthetic';
 import type { Dataset, Split } from '../data/types';
 import { attributeFeatures } from '../features/attributes';
 import { loadItemFeatures } from '../features/cache';
 import { textEncoderSource } from '../features/encoders';
 import { huggingFaceImageSource } from '../features/huggingface';
+import { itemText } from '../features/template';
 import { loadItemImageFeatures } from '../features/image-cache';
 import type { Kernels } from '../kernels/types';
 import { FmrlRec } from '../model/fmrlrec';
 import { UserError } from '../util/errors';
 import { concatColumns, FeatureParts, readReferenceFeatures, REFERENCE_FEATURES_NAME } from './reference-features';
-import type { DatasetSource, RunConfig } from './run-config';
+import type { DatasetSource, FeatureConfig, RunConfig } from './run-config';
 
 export interface PreparedRun {
   dataset: Dataset;
@@ -27,6 +28,25 @@ export interface PreparedRun {
   /** The same features split into text and image parts (SPEC §6 interchange), or null. */
   featureParts: FeatureParts | null;
   model: FmrlRec;
+  /**
+   * The features the model really uses: the recipe's, less what the data cannot
+   * feed (no text part when every item has the same text).
+   */
+  usedFeatures: FeatureConfig;
+  /** What preparation changed or left out, one line each, for the run's log. */
+  notes: string[];
+}
+
+/**
+ * Whether every item has the same template text (a dataset without item
+ * metadata: every item is "Untitled Item"). A text feature would then be one
+ * constant vector, which carries no information.
+ */
+export function hasConstantItemText(dataset: Dataset): boolean {
+  if (dataset.numItems <= 1) return false;
+  const first = itemText(dataset.items[1]);
+  for (let i = 2; i <= dataset.numItems; i++) if (itemText(dataset.items[i]) !== first) return false;
+  return true;
 }
 
 export function loadDataset(source: DatasetSource): Dataset {
@@ -39,16 +59,24 @@ export function loadDataset(source: DatasetSource): Dataset {
  * @param runDir the run folder (needed for runs imported from the reference code)
  */
 export async function prepareRun(config: RunConfig, kern: Kernels, progress: boolean, runDir?: string): Promise<PreparedRun> {
-  const dataset = loadDataset(config.dataset);
+  const notes: string[] = [];
+  const { dataset, dropped } = dropShortUsers(loadDataset(config.dataset));
+  if (dropped > 0) notes.push(`dropped ${dropped} user${dropped === 1 ? '' : 's'} with fewer than ${MIN_USER_ITEMS} items (leave-one-out needs ${MIN_USER_ITEMS})`);
+  if (dataset.sequences.length === 0) throw new UserError(`dataset ${dataset.name}: no user has ${MIN_USER_ITEMS} or more items; nothing to train on`);
   const split = leaveOneOut(dataset);
   const rows = dataset.numItems + 1;
+  const usedFeatures: FeatureConfig = { ...config.features };
+  if (usedFeatures.text && usedFeatures.text !== REFERENCE_FEATURES_NAME && hasConstantItemText(dataset)) {
+    notes.push(`every item has the same text ("${itemText(dataset.items[1])}"): training without the text part`);
+    usedFeatures.text = null;
+  }
   let featureParts: FeatureParts | null = null;
-  if (config.features.text === REFERENCE_FEATURES_NAME) {
+  if (usedFeatures.text === REFERENCE_FEATURES_NAME) {
     if (!runDir) throw new UserError('features "reference" belong to a run imported with import-torch; give its run folder');
     featureParts = readReferenceFeatures(runDir, rows);
-  } else if (config.features.text) {
+  } else if (usedFeatures.text) {
     const loaded = await loadItemFeatures({
-      dataset, cacheDir: config.features.cacheDir, encoder: textEncoderSource(config.features.text), progress,
+      dataset, cacheDir: config.features.cacheDir, encoder: textEncoderSource(usedFeatures.text), progress,
     });
     featureParts = { lang: loaded.matrix, langDim: loaded.dim, img: new Float32Array(0), imgDim: 0 };
   }
@@ -71,5 +99,5 @@ export async function prepareRun(config: RunConfig, kern: Kernels, progress: boo
     ...config.model, numItems: dataset.numItems, featureDim, itemIdEmbedding: config.features.itemIds, attributeDim: attributes?.dim ?? 0,
   }, features, kern, attributes);
   model.init(config.train.seed);
-  return { dataset, split, features, featureDim, featureParts, model };
+  return { dataset, split, features, featureDim, featureParts, model, usedFeatures, notes };
 }
