@@ -3,8 +3,8 @@
  * no browser download) opens the page built by web/build.mjs around a tiny
  * exported model, clicks catalogue items and recommendations, and after each
  * click the page's list must change as the engine's does in Node — same items,
- * same scores. Skipped when /usr/bin/chromium is absent (`npm run test:browser`
- * installs it).
+ * same scores. Skipped, with the reason shown, when /usr/bin/chromium is absent
+ * (`npm run test:browser` installs it); in CI (CI=true) its absence is a failure.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ import { exportSize } from '../src/deploy/export';
 import { loadModelFolder } from '../src/serve/model-folder';
 import type { RankedItem } from '../src/serve/top-k';
 import { tempDir, tinyModel, tinySource } from './deploy-fixtures';
+import { requirePresent, skipUnlessPresent } from './real-data';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -38,9 +39,10 @@ async function serveStatic(dir: string): Promise<{ url: string; close: () => Pro
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-const missing = fs.existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM}; "npm run test:browser" installs it (apt) and runs this test`;
+const missing = skipUnlessPresent(CHROMIUM, `chromium not found at ${CHROMIUM}; "npm run test:browser" installs it (apt) and runs this test`);
 
 test('browser demo: each click updates the recommendations, exactly as the engine does in Node', { skip: missing, timeout: 60_000 }, async () => {
+  requirePresent(CHROMIUM, 'chromium');
   const tiny = tinyModel({ dims: [4, 8, 16], numBlocks: 2 });
   const dir = tempDir('browser');
   const modelDir = path.join(dir, 'model');

@@ -30,8 +30,7 @@ import {
 } from '../src/data';
 import { InputFileError, UserError } from '../src/util/errors';
 import { Rng } from '../src/util/rng';
-
-const DATA_DIR = process.env.FMRLREC_DATA_DIR ?? path.resolve(__dirname, '../../../shared/data');
+import { REAL_DATA_DIR, requireDataset, skipUnlessDataset } from './real-data';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-data-'));
@@ -480,9 +479,6 @@ describe('synthetic dataset', () => {
 // --------------------------------------------------------------- real data
 
 describe('real datasets (shared/data)', () => {
-  const present = fs.existsSync(path.join(DATA_DIR, 'beauty', 'sequential_data.txt'));
-  const skip = present ? false : `no data at ${DATA_DIR} (set FMRLREC_DATA_DIR)`;
-
   // PROVENANCE.md statistics table.
   const expected: Record<string, [number, number, number, number, number]> = {
     beauty: [22363, 12101, 198502, 5, 204],
@@ -492,9 +488,10 @@ describe('real datasets (shared/data)', () => {
   };
 
   for (const [name, [users, items, interactions, minLen, maxLen]] of Object.entries(expected)) {
-    test(`${name}: statistics equal PROVENANCE`, { skip }, (t) => {
+    test(`${name}: statistics equal PROVENANCE`, { skip: skipUnlessDataset(name) }, (t) => {
+      requireDataset(name);
       const start = performance.now();
-      const ds = readP5Dataset(path.join(DATA_DIR, name));
+      const ds = readP5Dataset(path.join(REAL_DATA_DIR, name));
       t.diagnostic(`${name} loaded in ${(performance.now() - start).toFixed(0)} ms`);
       const stats = datasetStats(ds);
       assert.deepEqual(

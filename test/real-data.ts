@@ -1,0 +1,45 @@
+/**
+ * Tests that need something outside the repository — the real datasets in
+ * ../shared/data, Debian's chromium — skip with a visible reason where it is
+ * missing on a developer's machine, and fail where it is missing in CI
+ * (CI=true), so that a CI run never passes by skipping them.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The real datasets: $FMRLREC_DATA_DIR, else ../shared/data beside the repository. */
+export const REAL_DATA_DIR = process.env.FMRLREC_DATA_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
+
+/** True when this is a CI run (CI=true, as CI services set it). */
+export function isCi(): boolean {
+  return process.env.CI === 'true';
+}
+
+/**
+ * The `skip` option of a test that needs `file`: false when it exists; when it
+ * is missing, `reason` (node:test prints it next to the skipped test), except
+ * in CI, where the test runs and `requirePresent` fails it.
+ */
+export function skipUnlessPresent(file: string, reason: string): string | false {
+  if (fs.existsSync(file) || isCi()) return false;
+  return `${reason} (in CI this is a failure)`;
+}
+
+/** First line of a test that needs `file`: throws a one-line error naming it when it is missing. */
+export function requirePresent(file: string, what: string): void {
+  if (!fs.existsSync(file)) throw new Error(`${what} is missing: ${file} does not exist${isCi() ? ' (CI=true: required, not skipped)' : ''}`);
+}
+
+/** The `skip` option of a test that reads real dataset `name` (its sequential_data.txt). */
+export function skipUnlessDataset(name: string): string | false {
+  return skipUnlessPresent(datasetFile(name), `no ${name} data at ${path.join(REAL_DATA_DIR, name)} (set FMRLREC_DATA_DIR)`);
+}
+
+/** First line of a test that reads real dataset `name`: fails clearly when its folder is missing. */
+export function requireDataset(name: string): void {
+  requirePresent(datasetFile(name), `the real dataset ${name}`);
+}
+
+function datasetFile(name: string): string {
+  return path.join(REAL_DATA_DIR, name, 'sequential_data.txt');
+}
