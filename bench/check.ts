@@ -14,7 +14,8 @@ import { FmrlRec } from '../src/model/fmrlrec';
 import { AdamW, clipGradNorm } from '../src/train/adamw';
 import { warmupCosine } from '../src/train/schedule';
 import { REFERENCE_TRAIN_CONFIG } from '../src/train/trainer';
-import { type Tensor, writeSafetensors } from '../src/util/safetensors';
+import type { Tensor } from '../src/util/safetensors';
+import { writeSafetensors } from '../src/util/safetensors-file';
 import {
   Args, beautyDir, findTorch, flagNumber, flagString, fmt, loadBenchData, log, paddedBatch, randomFeatures, runTorch, table,
   torchMissingNote, TRAIN_CONFIGS,

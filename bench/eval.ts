@@ -15,7 +15,7 @@ import { evaluate } from '../src/eval/evaluate';
 import { getKernels } from '../src/kernels';
 import { FmrlRec } from '../src/model/fmrlrec';
 import { REFERENCE_TRAIN_CONFIG } from '../src/train/trainer';
-import { writeSafetensors } from '../src/util/safetensors';
+import { writeSafetensors } from '../src/util/safetensors-file';
 import {
   Args, beautyDir, duration, evalFlops, findTorch, flagBool, flagNumber, flagString, fmt, loadBenchData, log, machineInfo, measurePeak,
   paddedBatch, peakRssMb, quietCheck, stabilityNote, randomFeatures, runTorch, runWorker, table, torchMissingNote, TRAIN_CONFIGS,

@@ -19,7 +19,7 @@ import { AdamW, clipGradNorm } from '../src/train/adamw';
 import { warmupCosine } from '../src/train/schedule';
 import { REFERENCE_TRAIN_CONFIG } from '../src/train/trainer';
 import { deriveSeed, Rng } from '../src/util/rng';
-import { writeSafetensors } from '../src/util/safetensors';
+import { writeSafetensors } from '../src/util/safetensors-file';
 import {
   Args, BenchConfig, BenchData, beautyDir, duration, findTorch, flagBool, flagNumber, flagString, fmt, loadBenchData, log,
   machineInfo, measurePeak, median, paddedBatch, peakRssMb, quietCheck, randomFeatures, RESULTS_DIR, runTorch, runWorker, stabilityNote,

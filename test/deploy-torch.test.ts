@@ -1,5 +1,5 @@
 /**
- * Interchange with the authors' PyTorch names (SPEC §6): the reference
+ * Interchange with the authors' PyTorch names (docs/method.md §6): the reference
  * state_dict has the expected names and shapes, import → export-torch
  * round-trips bit for bit, an imported run scores like the model it came from,
  * and what cannot be interchanged is refused with a clear message.
@@ -16,7 +16,8 @@ import { FeatureParts, fromTorchStateDict, toTorchStateDict } from '../src/deplo
 import { referenceKernels } from '../src/kernels/reference';
 import { evaluateRun } from '../src/run/execute';
 import { loadModelFolder } from '../src/serve/model-folder';
-import { readSafetensors, Tensor, writeSafetensors } from '../src/util/safetensors';
+import type { Tensor } from '../src/util/safetensors';
+import { readSafetensors, writeSafetensors } from '../src/util/safetensors-file';
 import { fullModelScores, maxAbsDiff, tempDir, Tiny, tinyModel, tinySource } from './deploy-fixtures';
 
 /** The tiny model's features split as text (first 4 columns) + image (last 2). */

@@ -12,7 +12,7 @@ import { parameterCount, sliceModel } from '../model/slice';
 import { saveParams } from '../train/checkpoint';
 import { UserError } from '../util/errors';
 import { writeJsonAtomic } from '../util/files';
-import { writeSafetensors } from '../util/safetensors';
+import { writeSafetensors } from '../util/safetensors-file';
 import {
   CONFIG_FILE, ExportedConfig, ExportIndex, INDEX_FILE, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ITEMS_FILE, MANIFEST_FILE,
   MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_INDEX_FORMAT, SizeManifest, sizeFolderName, WEIGHTS_FILE,

@@ -18,7 +18,7 @@ import { loadRunConfig, RunConfig, saveRunConfig } from '../run/run-config';
 import { saveParams } from '../train/checkpoint';
 import { BEST_FILE, REFERENCE_TRAIN_CONFIG } from '../train/trainer';
 import { UserError } from '../util/errors';
-import { readSafetensors, writeSafetensors } from '../util/safetensors';
+import { readSafetensors, writeSafetensors } from '../util/safetensors-file';
 import { applyTorchModel, fromTorchStateDict, itemIdEmbeddingError, toTorchStateDict } from './torch-state-dict';
 import { loadTrainedRun } from './trained-run';
 import { concatColumns, REFERENCE_FEATURES_FILE, REFERENCE_FEATURES_NAME, TOKEN_IMG, TOKEN_LANG } from '../run/reference-features';

@@ -3,11 +3,11 @@
  * reference's frozen tables travel in the run folder as
  * `reference_features.safetensors` ("token_lang" (N+1)×F_text and "token_img"
  * (N+1)×F_image, which may be 0 wide); the model's feature vector is their
- * concatenation (SPEC §3). The run's recipe names its text features "reference".
+ * concatenation (docs/method.md §3). The run's recipe names its text features "reference".
  */
 import * as path from 'node:path';
 import { UserError } from '../util/errors';
-import { readSafetensors } from '../util/safetensors';
+import { readSafetensors } from '../util/safetensors-file';
 
 export const REFERENCE_FEATURES_FILE = 'reference_features.safetensors';
 export const TOKEN_LANG = 'token_lang';

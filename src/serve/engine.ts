@@ -3,11 +3,11 @@
  * module and no native kernel, so the same code runs in Node and in a browser.
  *
  * A model of width W serves every size m of its ladder up to W exactly: the
- * size-m model is the prefix of width m of every tensor (SPEC §6), so the
+ * size-m model is the prefix of width m of every tensor (docs/method.md §6), so the
  * engine runs the forward on the top-left m×m blocks of the stored matrices,
  * at a cost that grows with m² rather than W².
  *
- * Two ways to get a user vector, with the same mathematics (SPEC §4):
+ * Two ways to get a user vector, with the same mathematics (docs/method.md §4):
  * - from a full history (`userVector`): layer by layer over all positions
  *   (matrix rows reused across positions), then the recurrence as a scan over
  *   the last `maxLen` items, as evaluation does;
@@ -30,7 +30,7 @@ import type { ExportedConfig } from '../deploy/format';
 import { blockParamNames } from '../deploy/param-names';
 import { chunkBounds } from '../model/config';
 import { UserError } from '../util/errors';
-import type { Float32Tensor } from './safetensors-view';
+import type { Float32Tensor } from '../util/safetensors';
 import { RankedItem, topK } from './top-k';
 
 /** Row starts of a single packed sequence of one row. */

@@ -7,7 +7,7 @@ import { CONFIG_FILE, ExportedConfig, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEn
 import { UserError } from '../util/errors';
 import { Catalogue } from './catalogue';
 import { EngineKernels, InferenceEngine, TYPESCRIPT_ENGINE_KERNELS } from './engine';
-import { viewSafetensors } from './safetensors-view';
+import { decodeFloat32Safetensors } from '../util/safetensors';
 
 /** The files of one exported size, read but not decoded. */
 export interface ModelFiles {
@@ -41,8 +41,8 @@ export function engineFromFiles(files: ModelFiles, where: string, kernels: Engin
     throw new UserError(`${where}/${CONFIG_FILE}: format version ${config.version}, this fmrlrec reads version ${MODEL_FORMAT_VERSION}`);
   }
   if (!Array.isArray(files.items)) throw new UserError(`${where}/${ITEMS_FILE}: expected a JSON array of items`);
-  const weights = viewSafetensors(files.weights, `${where}/${WEIGHTS_FILE}`);
-  const table = viewSafetensors(files.itemTable, `${where}/${ITEM_TABLE_FILE}`)[ITEM_TABLE_TENSOR];
+  const weights = decodeFloat32Safetensors(files.weights, `${where}/${WEIGHTS_FILE}`);
+  const table = decodeFloat32Safetensors(files.itemTable, `${where}/${ITEM_TABLE_FILE}`)[ITEM_TABLE_TENSOR];
   if (!table) throw new UserError(`${where}/${ITEM_TABLE_FILE}: no tensor "${ITEM_TABLE_TENSOR}"`);
   const engine = new InferenceEngine({ config, weights, itemTable: table }, kernels);
   const catalogue = new Catalogue(files.items as ItemEntry[], config.model.numItems);

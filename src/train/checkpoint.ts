@@ -8,7 +8,8 @@
  */
 import type { FmrlRec } from '../model/fmrlrec';
 import { UserError } from '../util/errors';
-import { readSafetensors, Tensor, writeSafetensors } from '../util/safetensors';
+import type { Tensor } from '../util/safetensors';
+import { readSafetensors, writeSafetensors } from '../util/safetensors-file';
 import type { AdamW } from './adamw';
 
 /** Where training stands; saved with every checkpoint. */
