@@ -331,7 +331,7 @@ export function loadBenchData(config: BenchConfig, dataDir: string): BenchData {
 /**
  * Random item features: (N+1)×F, row 0 zeros, each row the concatenation of
  * unit-norm blocks (paper: 1024-d text and 1024-d image vectors, both
- * L2-normalised as SPEC §3 says).
+ * L2-normalised as docs/method.md §3 says).
  */
 export function randomFeatures(n1: number, blocks: number[], seed: number): Float32Array {
   const f = blocks.reduce((a, b) => a + b, 0);
@@ -355,7 +355,7 @@ export function randomFeatures(n1: number, blocks: number[], seed: number): Floa
   return out;
 }
 
-/** The reference's batch layout: left-padded [B, L] tokens and labels (SPEC §5; dataloader/lru.py). */
+/** The reference's batch layout: left-padded [B, L] tokens and labels (docs/method.md §5; dataloader/lru.py). */
 export function paddedBatch(batch: PackedBatch, maxLen: number, tokens: Int32Array, labels: Int32Array, base: number): void {
   for (let b = 0; b < batch.size; b++) {
     const r0 = batch.offsets[b];
@@ -386,7 +386,7 @@ export function mrlWeights(dims: number[]): number {
 export const MAPS_PER_BLOCK = 7;
 
 /**
- * Minimum FLOPs of one training step with the mathematics of SPEC §4–§5 done
+ * Minimum FLOPs of one training step with the mathematics of docs/method.md §4–§5 done
  * without waste: real positions only (T rows, A of them with a target), the
  * nested scores (one pass over D serves every size), block lower-triangular MRL
  * maps, the projection over all N+1 items forward and backward (no gradient for

@@ -1,5 +1,5 @@
 /**
- * Data layer: leave-one-out split, packed training/evaluation batches (SPEC §2,
+ * Data layer: leave-one-out split, packed training/evaluation batches (docs/method.md §2,
  * §5), k-core, CSV/JSON Lines and P5 readers with their errors, the synthetic
  * generator, and — when present — the four real datasets in shared/data.
  */
@@ -112,7 +112,7 @@ describe('leave-one-out split', () => {
 
 // ----------------------------------------------------------------- batches
 
-describe('training batches (SPEC §5)', () => {
+describe('training batches (docs/method.md §5)', () => {
   // Train sequences: [1..8] (n=8), [9] (n=1), [10, 11] (n=2), [12, 13, 14] (n=3).
   const ds = datasetOf([
     [1, 2, 3, 4, 5, 6, 7, 8, 20, 21],

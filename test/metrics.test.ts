@@ -1,5 +1,5 @@
 /**
- * Evaluation metrics against hand-computed values (SPEC §2): Recall, NDCG and
+ * Evaluation metrics against hand-computed values (docs/method.md §2): Recall, NDCG and
  * MRR at the cut-offs 5/10/20/50 from known ranks (each cut-off's boundary on
  * both sides); the rank of a target with pessimistic ties (rank = 1 + #other
  * real items scoring >= the target), the padding item 0 never ranked, each

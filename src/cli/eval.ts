@@ -8,7 +8,7 @@ export const EVAL_HELP = `Usage: fmrlrec eval --run <dir> [--exclude-history] [-
 
 Reloads <run>/best.safetensors, rebuilds the run's data and features, and ranks
 every user's validation and test target against all items at every size
-(full ranking, pessimistic ties, SPEC protocol). Prints the test table and
+(full ranking, pessimistic ties, protocol of docs/method.md §2). Prints the test table and
 checks it against <run>/metrics.json.
 
   --run <dir>          run folder made by "fmrlrec train"              (required)

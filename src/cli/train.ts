@@ -28,7 +28,7 @@ Data and features:
                           Hugging Face hub id / local folder (see "fmrlrec features")
                                                                  (default use)
   --image-model <m>       also image features from this encoder (hub id / folder):
-                          item features become [text ; image] (SPEC §3)
+                          item features become [text ; image] (docs/method.md §3)
   --images <dir>          item images named <asin>.jpg|.png|.webp (with --image-model;
                           else the metadata's URLs when FMRLREC_HF_DOWNLOAD=1)
   --cache-dir <dir>       feature cache (default $FMRLREC_CACHE_DIR or ~/.cache/fmrlrec)

@@ -1,5 +1,5 @@
 /**
- * Packed batches for training and evaluation (SPEC §5): each sequence occupies
+ * Packed batches for training and evaluation (docs/method.md §5): each sequence occupies
  * only its real positions, back to back, described by row offsets.
  */
 import type { PackedBatch, Split } from './types';
@@ -7,7 +7,7 @@ import type { Rng } from '../util/rng';
 import { UserError } from '../util/errors';
 import { type EvalTarget, evalTarget } from './split';
 
-/** Default number of most recent positions kept per sequence (L in SPEC §2). */
+/** Default number of most recent positions kept per sequence (L in docs/method.md §2). */
 export const DEFAULT_MAX_LEN = 50;
 
 /** Options of {@link trainingBatches}. */

@@ -1,5 +1,5 @@
 /**
- * The leave-one-out protocol (SPEC §2): per user, the last item is the test
+ * The leave-one-out protocol (docs/method.md §2): per user, the last item is the test
  * target, the second last the validation target, the rest the training sequence.
  */
 import type { Dataset, Split } from './types';

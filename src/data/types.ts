@@ -34,7 +34,7 @@ export interface Dataset {
   items: (ItemInfo | null)[];
 }
 
-/** Leave-one-out split of every user's sequence (SPEC §2). */
+/** Leave-one-out split of every user's sequence (docs/method.md §2). */
 export interface Split {
   /** Training sequence per user: all but the last two items. */
   train: Int32Array[];
@@ -47,7 +47,7 @@ export interface Split {
 /**
  * A batch of variable-length sequences packed back to back, with no padding
  * positions except the explicit padding *item* that starts a training input
- * (SPEC §5). Position t of sequence b is row offsets[b] + t.
+ * (docs/method.md §5). Position t of sequence b is row offsets[b] + t.
  */
 export interface PackedBatch {
   /** Number of sequences B. */

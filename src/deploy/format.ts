@@ -51,7 +51,7 @@ export interface ExportedConfig {
   features: string;
   /** The size-m model: dims is the ladder up to and including m. */
   model: ModelConfig;
-  /** Input window L: scoring reads the last maxLen items of a history (SPEC §2). */
+  /** Input window L: scoring reads the last maxLen items of a history (docs/method.md §2). */
   maxLen: number;
 }
 

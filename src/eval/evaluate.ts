@@ -1,5 +1,5 @@
 /**
- * Full-ranking evaluation of every size in one pass (SPEC §2): each user's
+ * Full-ranking evaluation of every size in one pass (docs/method.md §2): each user's
  * validation or test target is ranked against all N items with pessimistic
  * ties; padding is never ranked; history items stay rankable unless
  * excludeHistory is set.

@@ -1,5 +1,5 @@
 /**
- * Ranking metrics (SPEC §2) from the rank of each user's target (1 = best):
+ * Ranking metrics (docs/method.md §2) from the rank of each user's target (1 = best):
  * Recall@k (hit), NDCG@k = 1/log2(rank+1), MRR@k = 1/rank; 0 when rank > k.
  */
 export const CUTOFFS = [5, 10, 20, 50] as const;

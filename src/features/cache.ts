@@ -1,5 +1,5 @@
 /**
- * The item feature matrix F of a dataset (SPEC §3): every item's template text
+ * The item feature matrix F of a dataset (docs/method.md §3): every item's template text
  * encoded once and cached on disk, frozen afterwards.
  *
  * Cache layout, per dataset and encoder:

@@ -1,5 +1,5 @@
 /**
- * The item image feature matrix (SPEC §3): every item's main picture encoded
+ * The item image feature matrix (docs/method.md §3): every item's main picture encoded
  * once, cached like the text features, and resumable.
  *
  * Files, per dataset and image encoder, in the cache folder:

@@ -1,5 +1,5 @@
 /**
- * Item features (SPEC §3): the item text template, text encoders, brand and
+ * Item features (docs/method.md §3): the item text template, text encoders, brand and
  * category attributes, `.npy` I/O and the cached item feature matrix.
  */
 export { itemText, TEMPLATE_VERSION, UNTITLED_ITEM } from './template';

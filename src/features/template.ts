@@ -1,5 +1,5 @@
 /**
- * The text an item is encoded from (SPEC §3): its attributes in the paper's
+ * The text an item is encoded from (docs/method.md §3): its attributes in the paper's
  * template, one `Name: value` line per attribute that is present.
  */
 import type { ItemInfo } from '../data/types';

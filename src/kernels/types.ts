@@ -42,7 +42,7 @@ export interface Kernels {
   ): void;
 
   /**
-   * Fused multi-size softmax cross-entropy (SPEC §4 scores, §5 loss).
+   * Fused multi-size softmax cross-entropy (docs/method.md §4 scores, §5 loss).
    * h: T×d hidden states; e: n1×d item table (all n1 items take part in the
    * softmax, padding row 0 included). For each size m in dims (ascending,
    * last = d; a smaller last size leaves the columns past it with zero
@@ -105,7 +105,7 @@ export interface Kernels {
   ): void;
 
   /**
-   * Full-ranking ranks for evaluation (SPEC §2), every size in one pass.
+   * Full-ranking ranks for evaluation (docs/method.md §2), every size in one pass.
    * h: b×d (one row per user), e: n1×d. For row i, size dims[k]:
    * score_j = h[i, 0:m] · e[j, 0:m]; rank = 1 + #{ j in 1..n1−1, j ≠ target,
    * j not excluded for row i : score_j >= score_target }. Item 0 is never ranked.

@@ -1,5 +1,5 @@
 /**
- * Model configuration and the Matryoshka ladder of sizes (SPEC §4).
+ * Model configuration and the Matryoshka ladder of sizes (docs/method.md §4).
  *
  * The ladder M = [m_1 < ... < m_K = D]; chunk k covers coordinates
  * [m_{k-1}, m_k) with m_0 = 0. Every prefix of width m_k is a complete model.

@@ -1,5 +1,5 @@
 /**
- * Slicing a trained model to a smaller size of its ladder (SPEC §6): the size-m
+ * Slicing a trained model to a smaller size of its ladder (docs/method.md §6): the size-m
  * model keeps projection rows [0:m], item-ID and attribute columns [0:m], the top-left m×m
  * block of every MRL matrix (chunks 1..j), LayerNorm chunks 1..j and LRU
  * parameters [0:m]. Its scores equal the full model's size-m scores.

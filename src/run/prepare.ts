@@ -25,7 +25,7 @@ export interface PreparedRun {
   /** (N+1)×featureDim item features (row 0 zeros), or null for an ID-only model. */
   features: Float32Array | null;
   featureDim: number;
-  /** The same features split into text and image parts (SPEC §6 interchange), or null. */
+  /** The same features split into text and image parts (docs/method.md §6 interchange), or null. */
   featureParts: FeatureParts | null;
   model: FmrlRec;
   /**

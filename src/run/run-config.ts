@@ -31,7 +31,7 @@ export interface FeatureConfig {
   cacheDir: string;
   /**
    * Image encoder (Hugging Face hub id or model folder), or null/absent for no
-   * image features; f_i = [text_i ; image_i] (SPEC §3).
+   * image features; f_i = [text_i ; image_i] (docs/method.md §3).
    */
   image?: string | null;
   /** Folder of item images named by ASIN (else the metadata's URLs, when downloads are allowed). */

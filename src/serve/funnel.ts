@@ -2,7 +2,7 @@
  * Adaptive retrieval, the MRL funnel: shortlist the catalogue with a small size
  * (cheap: m_s floats per item), then rerank the shortlist with a large size.
  * One user vector of the large size serves both steps, since its first m_s
- * coordinates are exactly the size-m_s user vector (SPEC §1). Browser-safe.
+ * coordinates are exactly the size-m_s user vector (docs/method.md §1). Browser-safe.
  */
 import type { InferenceEngine } from './engine';
 import type { RankedItem } from './top-k';

@@ -1,5 +1,5 @@
 /**
- * Learning-rate schedule (SPEC §5): linear warm-up from 0 over `warmupSteps`,
+ * Learning-rate schedule (docs/method.md §5): linear warm-up from 0 over `warmupSteps`,
  * then cosine decay to 0 at `totalSteps` (as transformers'
  * get_cosine_schedule_with_warmup). `step` counts from 0.
  */

@@ -1,5 +1,5 @@
 /**
- * The training loop (SPEC §5): loss over every size, AdamW, warm-up + cosine,
+ * The training loop (docs/method.md §5): loss over every size, AdamW, warm-up + cosine,
  * gradient clipping, dropout, validation NDCG@10 of the largest size after each
  * epoch, early stopping, best checkpoint kept, resumable after a kill.
  *
@@ -41,7 +41,7 @@ export interface TrainConfig {
   seed: number;
 }
 
-/** The authors' reference training settings (SPEC §5). */
+/** The authors' reference training settings (docs/method.md §5). */
 export const REFERENCE_TRAIN_CONFIG: TrainConfig = {
   epochs: 500, batchSize: 32, lr: 1e-4, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, adamEps: 1e-9,
   warmupSteps: 100, clipNorm: 5, patience: 10, maxLen: 50, evalBatchSize: 512, seed: 42,

@@ -1,6 +1,6 @@
 /**
  * The item table E ((N+1)×D), recomputed from the frozen item features at every
- * step (SPEC §4): E = F·Pᵀ + p, plus two optional learned parts that the
+ * step (docs/method.md §4): E = F·Pᵀ + p, plus two optional learned parts that the
  * reference model does not have: an item-ID embedding, and attribute vectors
  * (each item adds the weighted sum of the vectors of its sparse attributes,
  * E += S·A with S the (N+1)×V attribute matrix). Row 0, the padding item, has
