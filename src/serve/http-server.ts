@@ -5,8 +5,11 @@
  *   GET  /v1/items/:id  an item by id or ASIN → {id, asin, title}
  *   GET  /healthz       {"status": "ok", ...} (503 "draining" while shutting down)
  *   GET  /metrics       Prometheus text format
+ *   GET  /openapi.json  the OpenAPI document of every route (./openapi.ts)
  * Errors are JSON {"error": message, "field": name}: 400 for a bad request
- * (naming the field), 404, 405, 413 for a body over the limit. Recommend
+ * (naming the field), 401 for a write without the token (./http-guard.ts),
+ * 404, 405, 413 for a body over the limit. CORS preflights get 204; each
+ * request can be written to an access log. Recommend
  * requests that arrive together are answered as one batch (./batcher.ts).
  * `close()` stops accepting connections, lets requests in flight finish, then resolves.
  */
@@ -17,6 +20,8 @@ import { ServiceMetrics } from './metrics';
 import type { LoadedModel } from './model-folder';
 import { RequestBatcher } from './batcher';
 import { DEFAULT_LIMITS, parseRecommendRequest, recommendBatch, RequestError, RequestLimits } from './recommender';
+import { accessLogLine, BearerToken, CorsPolicy, isWriteRequest } from './http-guard';
+import { openApiDocument } from './openapi';
 
 export interface ServerOptions {
   host: string;
@@ -27,10 +32,17 @@ export interface ServerOptions {
   limits: RequestLimits;
   /** How long `close()` waits for requests in flight before cutting connections. */
   drainTimeoutMs: number;
+  /** The token write requests need (null: writes are open). */
+  token: BearerToken | null;
+  /** Browser origins allowed to call (null: no CORS headers, no preflight answers). */
+  cors: CorsPolicy | null;
+  /** Where each request's access log line goes (null: no access log). */
+  accessLog: ((line: string) => void) | null;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   host: '127.0.0.1', port: 8080, maxBodyBytes: 64 * 1024, limits: DEFAULT_LIMITS, drainTimeoutMs: 10_000,
+  token: null, cors: null, accessLog: null,
 };
 
 /** An HTTP error with a JSON body. */
@@ -48,11 +60,14 @@ export class RecommendServer {
   private readonly batcher: RequestBatcher;
   private draining = false;
   private closing: Promise<void> | null = null;
+  /** The OpenAPI document served at /openapi.json. */
+  private readonly openApi: object;
 
   constructor(private readonly model: LoadedModel, private readonly options: ServerOptions = DEFAULT_SERVER_OPTIONS) {
     this.metrics = new ServiceMetrics({
       dataset: model.config.dataset, sizes: model.engine.sizes.join(','), items: String(model.engine.numItems),
     });
+    this.openApi = openApiDocument({ sizes: model.engine.sizes, limits: options.limits, maxBodyBytes: options.maxBodyBytes });
     this.batcher = new RequestBatcher((requests) => recommendBatch(model.engine, model.catalogue, requests));
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
@@ -99,16 +114,22 @@ export class RecommendServer {
       url = new URL('http://localhost/');
     }
     const route = routeName(url.pathname);
+    const method = req.method ?? 'GET';
+    const { cors, token, accessLog } = this.options;
     let finished = false;
     const finish = (status: number, body: string, type = JSON_TYPE, headers: Record<string, string> = {}) => {
       if (finished) return;
       finished = true;
-      const head: Record<string, string | number> = { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers };
+      const bytes = Buffer.byteLength(body);
+      const head: Record<string, string | number> = status === 204 ? {} : { 'Content-Type': type, 'Content-Length': bytes };
+      Object.assign(head, cors?.responseHeaders(req.headers.origin), headers);
       if (this.draining) head.Connection = 'close';
       res.writeHead(status, head);
       res.end(body);
       this.metrics.inFlight--;
-      this.metrics.observe(route, status, Number(process.hrtime.bigint() - started) / 1e9);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.observe(route, status, seconds);
+      accessLog?.(accessLogLine({ ts: new Date().toISOString(), method, route, status, bytes, ms: seconds * 1000 }));
       if (this.draining) this.server.closeIdleConnections();
     };
     const fail = (err: unknown) => {
@@ -121,6 +142,17 @@ export class RecommendServer {
         process.stderr.write(`fmrlrec serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
       }
     };
+    if (cors && CorsPolicy.isPreflight(method, req.headers)) {
+      finish(204, '', JSON_TYPE, cors.preflightHeaders(req.headers.origin));
+      return;
+    }
+    if (token && isWriteRequest(method, url.pathname) && !token.accepts(req.headers.authorization)) {
+      const given = req.headers.authorization !== undefined;
+      fail(new HttpError(401, given ? 'the bearer token is not valid' : 'this request changes data: send "Authorization: Bearer <token>"', null, {
+        'WWW-Authenticate': given ? 'Bearer realm="fmrlrec", error="invalid_token"' : 'Bearer realm="fmrlrec"', Connection: 'close',
+      }));
+      return;
+    }
     this.route(req, url, route).then((body) => finish(200, body.text, body.type), fail);
   }
 
@@ -158,8 +190,11 @@ export class RecommendServer {
       case '/metrics':
         allow('GET');
         return { text: this.metrics.render(), type: 'text/plain; version=0.0.4; charset=utf-8' };
+      case '/openapi.json':
+        allow('GET, HEAD');
+        return json(this.openApi);
       default:
-        throw new HttpError(404, `no route ${url.pathname} (routes: POST /v1/recommend, GET /v1/items/:id, GET /healthz, GET /metrics)`, null);
+        throw new HttpError(404, `no route ${url.pathname} (routes: POST /v1/recommend, GET /v1/items/:id, GET /healthz, GET /metrics, GET /openapi.json)`, null);
     }
   }
 }
@@ -167,7 +202,7 @@ export class RecommendServer {
 /** The route a path belongs to (also the metrics label); "other" for no route. */
 function routeName(pathname: string): string {
   if (pathname.startsWith('/v1/items/') && pathname.length > '/v1/items/'.length) return '/v1/items/:id';
-  if (pathname === '/v1/recommend' || pathname === '/healthz' || pathname === '/metrics') return pathname;
+  if (pathname === '/v1/recommend' || pathname === '/healthz' || pathname === '/metrics' || pathname === '/openapi.json') return pathname;
   return 'other';
 }
 
