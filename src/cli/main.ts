@@ -9,6 +9,7 @@ import { EXPORT_HELP, exportCommand } from './export';
 import { EXPORT_TORCH_HELP, exportTorchCommand } from './export-torch';
 import { IMPORT_TORCH_HELP, importTorchCommand } from './import-torch';
 import { RECOMMEND_HELP, recommendCommand } from './recommend';
+import { REPORT_HELP, reportCommand } from './report';
 import { SERVE_HELP, serveCommand } from './serve';
 import { QUICKSTART_HELP, quickstartCommand } from './quickstart';
 import { TRAIN_HELP, trainCommand } from './train';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   export: { run: exportCommand, summary: 'write a size (or every size) of a run as a self-contained model folder', help: EXPORT_HELP },
   recommend: { run: recommendCommand, summary: 'rank items for a history with an exported model', help: RECOMMEND_HELP },
   serve: { run: serveCommand, summary: 'serve an exported model over HTTP', help: SERVE_HELP },
+  report: { run: reportCommand, summary: 'tables and charts over several runs (from their metrics.json)', help: REPORT_HELP },
   'import-torch': { run: importTorchCommand, summary: "build a run from the authors' PyTorch weights (safetensors)", help: IMPORT_TORCH_HELP },
   'export-torch': { run: exportTorchCommand, summary: "write a run's model with the authors' PyTorch names (safetensors)", help: EXPORT_TORCH_HELP },
   data: { run: dataCommand, summary: 'build a dataset folder from the raw Amazon 2014 files', help: DATA_HELP },
