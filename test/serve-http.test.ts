@@ -2,11 +2,13 @@
  * HTTP service tests on a tiny exported model: the recommend route answers
  * like the library, any size per request, errors name the field, unknown items
  * are reported, bodies are size-limited, metrics are Prometheus text, and a
- * closing server finishes the requests in flight; the CLI drains on SIGTERM.
+ * closing server finishes the requests in flight; the CLI drains on SIGTERM;
+ * `fmrlrec recommend --json` and the service give the same body on the edge
+ * cases (an empty history, a history of unknown items).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { exportAllSizes } from '../src/deploy/export';
@@ -56,6 +58,7 @@ test('serve: POST /v1/recommend answers like the library, at any size of an ever
     assert.equal(unknown.size, 16);
     assert.equal(unknown.items.length, 2);
     assert.deepEqual(unknown.unknown, { history: ['B000NOPE', 999] });
+    assert.equal(unknown.history_used, Math.min(history.length, model.engine.maxLen));
   });
 });
 
@@ -137,4 +140,38 @@ test('serve: the CLI serves, and on SIGTERM drains and exits 0', async () => {
   });
   assert.equal(code, 0, stderr);
   assert.match(stderr, /SIGTERM: finishing requests in flight\nstopped/);
+});
+
+/** `fmrlrec recommend --json` on the test model: its parsed stdout and its stderr. */
+function cliRecommend(history: string): { body: any; stderr: string } {
+  const run = spawnSync(process.execPath, [CLI, 'recommend', '--model', dir, '--history', history, '--k', '4', '--json'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return { body: JSON.parse(run.stdout), stderr: run.stderr };
+}
+
+test('serve and the CLI agree on an empty history and on a history of unknown items, and flag both', async () => {
+  const noHistory = model.engine.rank(model.engine.userVector([]), model.engine.width, { k: 4 }).map((r) => r.id);
+  await withServer(async (base) => {
+    const empty = await json(await post(base, { history: [], k: 4 }));
+    assert.equal(empty.history_used, 0);
+    assert.equal(empty.unknown, undefined);
+    assert.deepEqual(empty.items.map((item: { id: number }) => item.id), noHistory);
+    const cliEmpty = cliRecommend('');
+    assert.deepEqual(cliEmpty.body, empty);
+    assert.match(cliEmpty.stderr, /the history is empty: these are the recommendations for a user with no history/);
+
+    const unknown = await json(await post(base, { history: ['B000NOPE', 'B000GONE'], k: 4 }));
+    assert.equal(unknown.history_used, 0);
+    assert.deepEqual(unknown.unknown, { history: ['B000NOPE', 'B000GONE'] });
+    assert.deepEqual(unknown.items.map((item: { id: number }) => item.id), noHistory);
+    const cliUnknown = cliRecommend('B000NOPE,B000GONE');
+    assert.deepEqual(cliUnknown.body, unknown);
+    assert.match(cliUnknown.stderr, /not in the catalogue, ignored: B000NOPE, B000GONE/);
+    assert.match(cliUnknown.stderr, /no item of the history is in the catalogue: these are the recommendations for a user with no history/);
+
+    const known = cliRecommend(`${asin(2)},${asin(3)}`);
+    assert.equal(known.body.history_used, 2);
+    assert.deepEqual(known.body, await json(await post(base, { history: [asin(2), asin(3)], k: 4 })));
+    assert.equal(known.stderr, '');
+  });
 });

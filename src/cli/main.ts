@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `fmrlrec` command line: one sub-command per file in src/cli. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { UserError } from '../util/errors';
 import { CliContext } from './context';
 import { DATA_HELP, dataCommand } from './data';
@@ -37,10 +39,16 @@ fMRLRec: train one multimodal sequential recommender, deploy any size.
 Commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`).join('\n')}
 
-Run "fmrlrec <command> --help" for a command's options.
+Run "fmrlrec <command> --help" for a command's options; "fmrlrec --version" prints the version.
 `;
 
 export async function main(argv: string[]): Promise<number> {
+/** The installed package's version (from its package.json, three folders above dist/src/cli). */
+export function packageVersion(): string {
+  const file = path.join(__dirname, '..', '..', '..', 'package.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
@@ -48,6 +56,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = COMMANDS[name];
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   if (!command) {
     process.stderr.write(`fmrlrec: unknown command "${name}"\n\n${USAGE}`);
     return 2;

@@ -13,16 +13,20 @@ titles and scores.
 
   --model <dir>        folder made by "fmrlrec export" (one size, or --size all)  (required)
   --history <items>    the user's items, oldest first, comma-separated ASINs or
-                       ids, e.g. B004756YJA,B004ZT0SSG                             (required)
+                       ids, e.g. B004756YJA,B004ZT0SSG; "" for a user with no
+                       history                                                     (required)
   --k <n>              items to print                                  (default 10)
   --size <m>           size to rank with (default: the model's largest)
   --exclude-history    never recommend items of the history
   --candidates <items> rank only these items (comma-separated ASINs or ids)
   --funnel <ms>:<n>    shortlist n items with size ms, rerank them with --size
-  --json               print {"size": m, "items": [{"id", "asin", "title", "score"}, ...]}
+  --json               print {"size": m, "history_used": n, "items": [{"id", "asin", "title", "score"}, ...]}
+                       (the body POST /v1/recommend answers)
 
 Items that name nothing in the catalogue are reported on stderr (and under
-"unknown" in --json) and otherwise ignored.
+"unknown" in --json) and otherwise ignored. "history_used" counts the history
+items the model read; when it is 0 (an empty history, or only unknown items)
+the answer is the one for a user with no history, and stderr says so.
 `;
 
 const OPTIONS: OptionSpec = {
@@ -53,7 +57,8 @@ export async function recommendCommand(argv: string[], ctx: CliContext): Promise
   const v = parseCommandArgs('recommend', argv, OPTIONS);
   if (v.help) { ctx.out(RECOMMEND_HELP); return 0; }
   const modelDir = requireString(v, 'model', 'recommend');
-  const history = itemList(requireString(v, 'history', 'recommend'));
+  if (typeof v.history !== 'string') throw new UserError('--history is required (see "fmrlrec recommend --help"); give --history "" for a user with no history');
+  const history = itemList(v.history);
   const { engine, catalogue } = loadModelFolder(modelDir);
   const request: RecommendRequest = {
     history, k: numberFlag(v, 'k', 10, { min: 1, integer: true }), excludeHistory: Boolean(v['exclude-history']),
@@ -65,6 +70,9 @@ export async function recommendCommand(argv: string[], ctx: CliContext): Promise
   const response = recommend(engine, catalogue, request);
   if (response.unknown?.history) ctx.log(`not in the catalogue, ignored: ${response.unknown.history.join(', ')}`);
   if (response.unknown?.candidates) ctx.log(`candidates not in the catalogue, ignored: ${response.unknown.candidates.join(', ')}`);
+  if (response.history_used === 0) {
+    ctx.log(`${history.length === 0 ? 'the history is empty' : 'no item of the history is in the catalogue'}: these are the recommendations for a user with no history`);
+  }
   ctx.out(v.json ? JSON.stringify(response) : table(response));
   return 0;
 }

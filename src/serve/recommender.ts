@@ -33,9 +33,16 @@ export interface RecommendedItem {
   score: number;
 }
 
-/** The answer: `{"size", "items"}`, plus `unknown` when some references named no item. */
+/**
+ * The answer: `{"size", "history_used", "items"}`, plus `unknown` when some
+ * references named no item. `history_used` 0 (an empty history, or one whose
+ * items are all unknown) means the items are the answer for a user with no
+ * history; callers should say so.
+ */
 export interface RecommendResponse {
   size: number;
+  /** History items the model read: those found in the catalogue, the latest `maxLen` of them at most. */
+  history_used: number;
   items: RecommendedItem[];
   unknown?: { history?: ItemRef[]; candidates?: ItemRef[] };
 }
@@ -171,15 +178,16 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
       } else {
         ranked = plainRanked[plainRow.get(g)!];
       }
-      answers[i] = response(catalogue, size, ranked, histories[g], candidates[g]);
+      answers[i] = response(catalogue, size, Math.min(histories[g].ids.length, engine.maxLen), ranked, histories[g], candidates[g]);
     });
   }
   return answers;
 }
 
-function response(catalogue: Catalogue, size: number, ranked: RankedItem[], history: Resolved, candidates: Resolved | null): RecommendResponse {
+function response(catalogue: Catalogue, size: number, historyUsed: number, ranked: RankedItem[], history: Resolved, candidates: Resolved | null): RecommendResponse {
   const answer: RecommendResponse = {
     size,
+    history_used: historyUsed,
     items: ranked.map(({ id, score }) => {
       const entry = catalogue.item(id);
       return { id, asin: entry?.asin ?? '', title: entry?.title ?? '', score };
