@@ -42,24 +42,24 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`
 Run "fmrlrec <command> --help" for a command's options; "fmrlrec --version" prints the version.
 `;
 
-export async function main(argv: string[]): Promise<number> {
 /** The installed package's version (from its package.json, three folders above dist/src/cli). */
 export function packageVersion(): string {
   const file = path.join(__dirname, '..', '..', '..', 'package.json');
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
+export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
     process.stdout.write(topic && COMMANDS[topic] ? COMMANDS[topic].help : USAGE);
     return 0;
   }
-  const command = COMMANDS[name];
   if (name === '--version' || name === '-v') {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
+  const command = COMMANDS[name];
   if (!command) {
     process.stderr.write(`fmrlrec: unknown command "${name}"\n\n${USAGE}`);
     return 2;
