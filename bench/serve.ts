@@ -84,7 +84,7 @@ async function modelFolder(opts: ReturnType<typeof options>): Promise<{ dir: str
   exportAllSizes({
     model: trained.model, dataset: trained.dataset, features: trained.features, maxLen: trained.config.train.maxLen,
     metrics: trained.metrics, run, bestEpoch: trained.bestEpoch,
-  }, dir, true);
+  }, dir, { force: true });
   return { dir, run };
 }
 

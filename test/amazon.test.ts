@@ -2,10 +2,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { parsePythonLiteral, readAmazonDataset, readP5Dataset } from '../src/data';
+import { ingestAmazon, parsePythonLiteral, readAmazonDataset, readP5Dataset } from '../src/data';
 import { InputFileError, UserError } from '../src/util/errors';
 import { main } from '../src/cli/main';
 
@@ -97,7 +99,8 @@ describe('readAmazonDataset', () => {
     ]);
     assert.match(malformed[1].problem, /unixReviewTime/);
     await assert.rejects(readAmazonDataset({ rawDir: dir, category: 'Toy', onMalformed: 'fail' }),
-      (err: unknown) => err instanceof InputFileError && err.line === 4 && /invalid JSON/.test(err.message));
+      (err: unknown) => err instanceof InputFileError && err.line === 4 && /invalid JSON/.test(err.message)
+        && err.code === 'malformed-line' && !/--/.test(err.message));
   });
 
   test('missing files: one message naming both files and the folder', async () => {
@@ -138,5 +141,49 @@ describe('fmrlrec data amazon', () => {
     }
     assert.equal(code, 1);
     assert.match(errors.join(''), /reviews_Toy_5\.json\.gz.*meta_Toy\.json\.gz.*--raw/);
+  });
+
+  test('a fatal malformed line: the library names the line, the CLI adds the flag that skips it', async () => {
+    const raw = tempDir();
+    writeRawFiles(raw, { malformed: true });
+    const errors: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await main(['data', 'amazon', '--category', 'Toy', '--raw', raw, '--out', path.join(tempDir(), 'toy'), '--on-malformed', 'fail']);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(code, 1);
+    assert.match(errors.join(''), /reviews_Toy_5\.json\.gz:4: invalid JSON.*\(use --on-malformed skip to skip such lines\)/);
+  });
+});
+
+describe('ingestAmazon', () => {
+  test('downloads the missing raw files from the source URL, then writes the folder and the report', async () => {
+    const served = tempDir();
+    writeRawFiles(served);
+    const requests: string[] = [];
+    const server = http.createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const file = path.join(served, path.basename(req.url ?? ''));
+      if (!fs.existsSync(file)) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { 'content-length': fs.statSync(file).size }).end(fs.readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = path.join(tempDir(), 'toy');
+      const result = await ingestAmazon({ category: 'Toy', out, download: true, sourceUrl: `http://127.0.0.1:${port}/files/` });
+      assert.deepEqual(requests.sort(), ['/files/meta_Toy.json.gz', '/files/reviews_Toy_5.json.gz']);
+      assert.equal(result.rawDir, path.join(out, 'raw'));
+      assert.equal(readP5Dataset(out).numItems, 5);
+      assert.equal(JSON.parse(fs.readFileSync(result.reportFile, 'utf8')).interactions, result.interactions);
+      await assert.rejects(ingestAmazon({ category: 'Other', out: path.join(tempDir(), 'x'), download: true, sourceUrl: `http://127.0.0.1:${port}` }),
+        (err: unknown) => err instanceof UserError && err.code === 'raw-files-missing' && /HTTP 404/.test(err.message) && !/--/.test(err.message));
+    } finally {
+      server.close();
+    }
   });
 });

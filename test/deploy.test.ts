@@ -45,7 +45,7 @@ test('export: --size all writes one folder per size and an index; the folder ser
   const source = tinySource(tiny);
   const out = tempDir('export-all');
   const seen: number[] = [];
-  const index = exportAllSizes(source, out, false, (manifest) => seen.push(manifest.size));
+  const index = exportAllSizes(source, out, { onSize: (manifest) => seen.push(manifest.size) });
   assert.deepEqual(seen, tiny.model.config.dims);
   assert.deepEqual(index.sizes.map((s) => s.size), tiny.model.config.dims);
   assert.ok(fs.existsSync(path.join(out, INDEX_FILE)));
@@ -66,7 +66,7 @@ test('export: the manifest records parameters, bytes and metrics of the size; it
   const tiny = tinyModel({ itemIds: true });
   const source = tinySource(tiny);
   const dir = tempDir('export-manifest');
-  exportSize(source, 8, dir, true);
+  exportSize(source, 8, dir, { force: true });
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST_FILE), 'utf8')) as SizeManifest;
   assert.equal(manifest.size, 8);
   assert.deepEqual(manifest.dims, [4, 8]);
@@ -86,18 +86,18 @@ test('export: the manifest records parameters, bytes and metrics of the size; it
   assert.equal(catalogue.resolve(tiny.dataset.itemIds[5]), 5);
 });
 
-test('export: refuses a size outside the ladder, a folder with other files, and an earlier export without --force', () => {
+test('export: refuses a size outside the ladder, a folder with other files, and an earlier export unless forced (messages name no CLI flag)', () => {
   const tiny = tinyModel();
   const source = tinySource(tiny);
   const dir = tempDir('export-refuse');
   assert.throws(() => exportSize(source, 12, path.join(dir, 'a')), (e: Error) => e instanceof UserError && /not in the model's ladder/.test(e.message));
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
-  assert.throws(() => exportSize(source, 8, dir, true), /not an fmrlrec export/);
+  assert.throws(() => exportSize(source, 8, dir, { force: true }), /not an fmrlrec export/);
   assert.ok(fs.existsSync(path.join(dir, 'notes.txt')));
   const target = path.join(dir, 'model');
   exportSize(source, 8, target);
-  assert.throws(() => exportSize(source, 4, target), /--force/);
-  exportSize(source, 4, target, true);
+  assert.throws(() => exportSize(source, 4, target), (e: Error) => e instanceof UserError && e.code === 'export-exists' && !/--/.test(e.message));
+  exportSize(source, 4, target, { force: true });
   assert.equal(loadModelFolder(target).engine.width, 4);
   assert.throws(() => loadModelFolder(dir), /not an exported model/);
 });

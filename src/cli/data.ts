@@ -1,21 +1,11 @@
 /** `fmrlrec data amazon`: raw Amazon 2014 files → a dataset folder in the P5 layout. */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import {
-  AMAZON_2014_BASE_URL,
-  amazonFileNames,
-  downloadFile,
-  missingRawFilesMessage,
-  readAmazonDataset,
-  type MalformedPolicy,
-} from '../data/amazon';
-import { writeP5Dataset } from '../data/p5';
-import { datasetStats } from '../data/stats';
+import { AMAZON_2014_BASE_URL, type MalformedPolicy } from '../data/amazon';
+import { ingestAmazon } from '../data/amazon-ingest';
 import { UserError } from '../util/errors';
-import { writeJsonAtomic } from '../util/files';
 import { numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import { CliContext } from './context';
 
+/** `fmrlrec data --help`. */
 export const DATA_HELP = `Usage: fmrlrec data amazon --category <Category> --out <dir> [options]
 
 Builds a dataset folder in the P5 layout (sequential_data.txt, datamaps.json,
@@ -40,6 +30,7 @@ const OPTIONS: OptionSpec = {
   'source-url': { type: 'string' }, 'min-count': { type: 'string' }, 'on-malformed': { type: 'string' }, name: { type: 'string' },
 };
 
+/** Run `fmrlrec data <source>` (only `amazon` so far). */
 export async function dataCommand(argv: string[], ctx: CliContext): Promise<number> {
   const [source, ...rest] = argv;
   if (source === undefined || source === '--help' || source === '-h') {
@@ -54,57 +45,22 @@ export async function dataCommand(argv: string[], ctx: CliContext): Promise<numb
   }
   const category = requireString(values, 'category', 'data amazon');
   const out = requireString(values, 'out', 'data amazon');
-  const rawDir = typeof values.raw === 'string' ? values.raw : path.join(out, 'raw');
   const policy = (values['on-malformed'] ?? 'skip') as string;
   if (policy !== 'skip' && policy !== 'fail') throw new UserError(`--on-malformed must be skip or fail (got "${policy}")`);
   const minCount = numberFlag(values, 'min-count', 5, { min: 0, integer: true });
-  const names = amazonFileNames(category);
-
-  const missing = [names.reviews, names.meta].filter((f) => !fs.existsSync(path.join(rawDir, f)));
-  if (missing.length > 0) {
-    if (values.offline) throw new UserError(missingRawFilesMessage(category, rawDir));
-    const base = (typeof values['source-url'] === 'string' ? values['source-url'] : AMAZON_2014_BASE_URL).replace(/\/+$/, '');
-    for (const file of missing) {
-      const url = `${base}/${file}`;
-      ctx.log(`downloading ${url}`);
-      let lastShown = 0;
-      try {
-        await downloadFile(url, path.join(rawDir, file), {
-          onProgress: (received, total) => {
-            if (received - lastShown < 16 << 20) return;
-            lastShown = received;
-            ctx.log(`  ${(received / 2 ** 20).toFixed(0)} MiB${total ? ` of ${(total / 2 ** 20).toFixed(0)} MiB` : ''}`);
-          },
-        });
-      } catch (err) {
-        throw new UserError(`could not download ${url} (${(err as Error).message}); ${missingRawFilesMessage(category, rawDir)}`);
-      }
-    }
-  }
-
-  ctx.log(`reading ${path.join(rawDir, names.reviews)} and ${names.meta}`);
-  const result = await readAmazonDataset({
-    rawDir, category, minCount, onMalformed: policy as MalformedPolicy,
+  const result = await ingestAmazon({
+    category, out, minCount, onMalformed: policy as MalformedPolicy, download: !values.offline,
+    rawDir: typeof values.raw === 'string' ? values.raw : undefined,
+    sourceUrl: typeof values['source-url'] === 'string' ? values['source-url'] : undefined,
     name: typeof values.name === 'string' ? values.name : undefined,
+    log: (line) => ctx.log(line),
   });
-  writeP5Dataset(result.dataset, out);
-  const stats = datasetStats(result.dataset);
-  writeJsonAtomic(path.join(out, 'ingest-report.json'), {
-    category,
-    raw: { reviews: path.join(rawDir, names.reviews), meta: path.join(rawDir, names.meta) },
-    min_count: minCount,
-    reviews_read: result.reviewsRead,
-    users: result.dataset.sequences.length,
-    items: result.dataset.numItems,
-    interactions: stats.interactions,
-    items_without_meta: result.itemsWithoutMeta,
-    malformed_lines: result.malformed,
-  });
-  ctx.out(`Wrote ${out}: ${result.dataset.sequences.length} users, ${result.dataset.numItems} items, ` +
-    `${stats.interactions} interactions (${result.reviewsRead} reviews read, ${minCount}-core)`);
-  if (result.malformed.length > 0) {
-    ctx.out(`Skipped ${result.malformed.length} malformed line(s), listed in ${path.join(out, 'ingest-report.json')}; first: ` +
-      `${result.malformed[0].file}:${result.malformed[0].line}: ${result.malformed[0].problem}`);
+  const { dataset, malformed } = result;
+  ctx.out(`Wrote ${out}: ${dataset.sequences.length} users, ${dataset.numItems} items, ` +
+    `${result.interactions} interactions (${result.reviewsRead} reviews read, ${minCount}-core)`);
+  if (malformed.length > 0) {
+    ctx.out(`Skipped ${malformed.length} malformed line(s), listed in ${result.reportFile}; first: ` +
+      `${malformed[0].file}:${malformed[0].line}: ${malformed[0].problem}`);
   }
   if (result.itemsWithoutMeta.length > 0) ctx.out(`${result.itemsWithoutMeta.length} item(s) have no metadata line`);
   return 0;

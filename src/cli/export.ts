@@ -54,10 +54,10 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
   };
   const force = Boolean(v.force);
   if (size === 'all') {
-    exportAllSizes(source, out, force, (manifest) => ctx.out(describe(manifest, `${out}/size-${manifest.size}`)));
+    exportAllSizes(source, out, { force, onSize: (manifest) => ctx.out(describe(manifest, `${out}/size-${manifest.size}`)) });
     ctx.out(`Wrote ${out}/index.json`);
   } else {
-    ctx.out(describe(exportSize(source, size, out, force), out));
+    ctx.out(describe(exportSize(source, size, out, { force }), out));
   }
   return 0;
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { UserError } from '../util/errors';
 import { CliContext } from './context';
 import { DATA_HELP, dataCommand } from './data';
+import { cliErrorMessage } from './errors';
 import { EVAL_HELP, evalCommand } from './eval';
 import { FEATURES_HELP, featuresCommand } from './features';
 import { EXPORT_HELP, exportCommand } from './export';
@@ -68,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest, new CliContext(argv));
   } catch (err) {
     if (err instanceof UserError) {
-      process.stderr.write(`fmrlrec ${name}: ${err.message}\n`);
+      process.stderr.write(`fmrlrec ${name}: ${cliErrorMessage(err)}\n`);
       return 1;
     }
     throw err;

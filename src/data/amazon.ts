@@ -10,7 +10,8 @@
  *   and `imUrl`.
  *
  * A malformed line is either skipped and listed in the report (with its file and
- * line number) or fatal, as the caller asks.
+ * line number) or fatal, as the caller asks. Downloading the files:
+ * ./amazon-download.ts; building a dataset folder from them: ./amazon-ingest.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +22,7 @@ import { buildDataset, type Interaction } from './generic';
 import { itemInfoFromRecord } from './item-info';
 import { isJsonObject } from './input-files';
 import { InputFileError, UserError } from '../util/errors';
+import { parsePythonLiteral } from './python-literal';
 
 /** Where the 2014 per-category files are published. */
 export const AMAZON_2014_BASE_URL = 'http://snap.stanford.edu/data/amazon/productGraph/categoryFiles';
@@ -41,122 +43,6 @@ export interface MalformedLine {
   file: string;
   line: number;
   problem: string;
-}
-
-/**
- * Parse one Python literal as written by `repr`/`str`: dicts, lists, tuples
- * (as arrays), strings with either quote (and `u`/`b`/`r` prefixes), ints,
- * floats, `True`, `False`, `None` (as null). Anything else throws an Error
- * naming the character position.
- */
-export function parsePythonLiteral(text: string): unknown {
-  let i = 0;
-  const fail = (what: string): never => {
-    throw new Error(`${what} at character ${i + 1}`);
-  };
-  const skipSpace = (): void => {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  };
-  const parseString = (): string => {
-    let raw = false;
-    while (i < text.length && /[uUbBrR]/.test(text[i])) {
-      if (text[i] === 'r' || text[i] === 'R') raw = true;
-      i++;
-    }
-    const quote = text[i];
-    if (quote !== "'" && quote !== '"') fail('expected a string');
-    i++;
-    let out = '';
-    for (;;) {
-      if (i >= text.length) fail('unterminated string');
-      const c = text[i++];
-      if (c === quote) return out;
-      if (c !== '\\') {
-        out += c;
-        continue;
-      }
-      if (i >= text.length) fail('unterminated string');
-      const e = text[i++];
-      if (raw) {
-        out += '\\' + e;
-        continue;
-      }
-      const hex = (n: number): string => {
-        const digits = text.slice(i, i + n);
-        if (!new RegExp(`^[0-9a-fA-F]{${n}}$`).test(digits)) fail(`bad \\${e} escape`);
-        i += n;
-        return String.fromCodePoint(parseInt(digits, 16));
-      };
-      switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '0': out += '\0'; break;
-        case 'a': out += '\x07'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case 'x': out += hex(2); break;
-        case 'u': out += hex(4); break;
-        case 'U': out += hex(8); break;
-        case '\n': break;
-        default: out += e === '\\' || e === "'" || e === '"' ? e : '\\' + e;
-      }
-    }
-  };
-  const parseValue = (): unknown => {
-    skipSpace();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const obj: Record<string, unknown> = {};
-      skipSpace();
-      while (text[i] !== '}') {
-        const key = parseValue();
-        if (typeof key !== 'string' && typeof key !== 'number') fail('dict key must be a string or number');
-        skipSpace();
-        if (text[i] !== ':') fail('expected ":"');
-        i++;
-        obj[String(key)] = parseValue();
-        skipSpace();
-        if (text[i] === ',') { i++; skipSpace(); } else if (text[i] !== '}') fail('expected "," or "}"');
-      }
-      i++;
-      return obj;
-    }
-    if (c === '[' || c === '(') {
-      const close = c === '[' ? ']' : ')';
-      i++;
-      const list: unknown[] = [];
-      skipSpace();
-      while (text[i] !== close) {
-        if (i >= text.length) fail(`expected "${close}"`);
-        list.push(parseValue());
-        skipSpace();
-        if (text[i] === ',') { i++; skipSpace(); } else if (text[i] !== close) fail(`expected "," or "${close}"`);
-      }
-      i++;
-      return list;
-    }
-    if (c === "'" || c === '"' || /^[uUbBrR]{1,2}['"]/.test(text.slice(i, i + 3))) {
-      return parseString();
-    }
-    const word = /^(True|False|None)\b/.exec(text.slice(i, i + 6));
-    if (word) {
-      i += word[1].length;
-      return word[1] === 'True' ? true : word[1] === 'False' ? false : null;
-    }
-    const num = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/.exec(text.slice(i, i + 64));
-    if (num) {
-      i += num[0].length;
-      return Number(num[0]);
-    }
-    return fail(i >= text.length ? 'unexpected end of input' : `unexpected "${c}"`);
-  };
-  const value = parseValue();
-  skipSpace();
-  if (i < text.length) fail('trailing characters');
-  return value;
 }
 
 /** Call fn(line, lineNumber) for each non-blank line of a (possibly gzipped) text file. */
@@ -190,7 +76,7 @@ class MalformedLog {
   readonly lines: MalformedLine[] = [];
   constructor(private readonly policy: MalformedPolicy) {}
   add(file: string, line: number, problem: string): void {
-    if (this.policy === 'fail') throw new InputFileError(file, line, `${problem} (use --on-malformed skip to skip such lines)`);
+    if (this.policy === 'fail') throw new InputFileError(file, line, problem, 'malformed-line');
     this.lines.push({ file, line, problem });
   }
 }
@@ -301,7 +187,7 @@ export async function readAmazonDataset(options: AmazonDatasetOptions): Promise<
   const reviewsFile = path.join(options.rawDir, names.reviews);
   const metaFile = path.join(options.rawDir, names.meta);
   for (const file of [reviewsFile, metaFile]) {
-    if (!fs.existsSync(file)) throw new UserError(missingRawFilesMessage(options.category, options.rawDir));
+    if (!fs.existsSync(file)) throw new UserError(missingRawFilesMessage(options.category, options.rawDir), 'raw-files-missing');
   }
   const interactions = await readAmazonReviews(reviewsFile, policy, malformed);
   const dataset = buildDataset({
@@ -321,59 +207,10 @@ export async function readAmazonDataset(options: AmazonDatasetOptions): Promise<
   return { dataset, malformed, itemsWithoutMeta, reviewsRead: interactions.length };
 }
 
-/** The message for raw files that are absent (offline, or not yet downloaded). */
+/** What to do about raw files that are absent (offline, or not yet downloaded). */
 export function missingRawFilesMessage(category: string, rawDir: string): string {
   const names = amazonFileNames(category);
   return `the raw Amazon 2014 files for ${category} are not in ${rawDir}: put ` +
     `${names.reviews} (${AMAZON_2014_BASE_URL}/${names.reviews}) and ` +
-    `${names.meta} (${AMAZON_2014_BASE_URL}/${names.meta}) there, then run again with --raw ${rawDir}`;
-}
-
-/** Options of {@link downloadFile}. */
-export interface DownloadOptions {
-  /** Per-attempt timeout in ms (default 10 min: the meta files are large). */
-  timeoutMs?: number;
-  /** Attempts (default 3). */
-  attempts?: number;
-  /** Called with bytes received so far and the total (null when unknown). */
-  onProgress?: (received: number, total: number | null) => void;
-}
-
-/**
- * Download url to file (via a temporary file, renamed when complete), with a
- * timeout per attempt and retries with backoff.
- * @throws Error (the last failure) when every attempt fails
- */
-export async function downloadFile(url: string, file: string, options: DownloadOptions = {}): Promise<void> {
-  const attempts = options.attempts ?? 3;
-  let last: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const tmp = `${file}.part-${process.pid}`;
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 600_000) });
-      if (!response.ok || response.body === null) throw new Error(`HTTP ${response.status} for ${url}`);
-      const length = Number(response.headers.get('content-length'));
-      const total = Number.isFinite(length) && length > 0 ? length : null;
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const out = fs.createWriteStream(tmp);
-      let received = 0;
-      const reader = response.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        received += value.length;
-        if (!out.write(value)) await new Promise<void>((r) => out.once('drain', () => r()));
-        options.onProgress?.(received, total);
-      }
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-      if (total !== null && received !== total) throw new Error(`incomplete download of ${url} (${received} of ${total} bytes)`);
-      fs.renameSync(tmp, file);
-      return;
-    } catch (err) {
-      last = err;
-      fs.rmSync(tmp, { force: true });
-      if (attempt < attempts) await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
-    }
-  }
-  throw last instanceof Error ? last : new Error(String(last));
+    `${names.meta} (${AMAZON_2014_BASE_URL}/${names.meta}) there`;
 }

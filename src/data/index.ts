@@ -17,14 +17,17 @@ export {
   readAmazonDataset,
   readAmazonReviews,
   readAmazonMeta,
-  parsePythonLiteral,
   amazonFileNames,
+  missingRawFilesMessage,
   AMAZON_2014_BASE_URL,
   type AmazonDatasetOptions,
   type AmazonDatasetResult,
   type MalformedLine,
   type MalformedPolicy,
 } from './amazon';
+export { downloadAmazonRawFiles, missingAmazonRawFiles, type AmazonDownloadOptions } from './amazon-download';
+export { ingestAmazon, INGEST_REPORT_FILE, type AmazonIngestOptions, type AmazonIngestResult } from './amazon-ingest';
+export { parsePythonLiteral } from './python-literal';
 export { leaveOneOut, dropShortUsers, MIN_USER_ITEMS, evalHistory, evalTarget, type EvalTarget } from './split';
 export {
   trainingBatches,

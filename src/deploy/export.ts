@@ -60,8 +60,8 @@ function prepareOutDir(outDir: string, force: boolean): void {
     if (!fs.statSync(outDir).isDirectory()) throw new UserError(`${outDir} exists and is not a folder`);
     if (fs.readdirSync(outDir).length > 0) {
       const earlierExport = fs.existsSync(path.join(outDir, MANIFEST_FILE)) || fs.existsSync(path.join(outDir, INDEX_FILE));
-      if (!earlierExport) throw new UserError(`${outDir} holds files that are not an fmrlrec export; choose another --out`);
-      if (!force) throw new UserError(`${outDir} already holds an export (pass --force to replace it)`);
+      if (!earlierExport) throw new UserError(`${outDir} holds files that are not an fmrlrec export`, 'folder-not-empty');
+      if (!force) throw new UserError(`${outDir} already holds an export`, 'export-exists');
       fs.rmSync(outDir, { recursive: true });
     }
   }
@@ -100,21 +100,33 @@ function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: numbe
   return manifest;
 }
 
-/** Throws a UserError unless m is a size of the ladder `dims`. */
+/** Throws a UserError (code "size-not-in-ladder") unless m is a size of the ladder `dims`. */
 export function checkExportSize(dims: readonly number[], m: number): void {
-  if (!dims.includes(m)) throw new UserError(`--size ${m} is not in the model's ladder (sizes: ${dims.join(', ')}, or "all")`);
+  if (!dims.includes(m)) throw new UserError(`size ${m} is not in the model's ladder (sizes: ${dims.join(', ')})`, 'size-not-in-ladder');
 }
 
-/** Export one size m of the model's ladder into outDir. */
-export function exportSize(source: ExportSource, m: number, outDir: string, force = false): SizeManifest {
+/** Options of {@link exportSize} and {@link exportAllSizes}. */
+export interface ExportOptions {
+  /** Replace an earlier export in the folder (default false: refuse). */
+  force?: boolean;
+  /** Called after each size folder is written (exportAllSizes). */
+  onSize?: (manifest: SizeManifest) => void;
+}
+
+/**
+ * Export one size m of the model's ladder into outDir (absent or empty, or an
+ * earlier export with `force`).
+ * @throws UserError when m is not in the ladder or outDir holds something else
+ */
+export function exportSize(source: ExportSource, m: number, outDir: string, options: ExportOptions = {}): SizeManifest {
   checkExportSize(source.model.config.dims, m);
-  prepareOutDir(outDir, force);
+  prepareOutDir(outDir, options.force ?? false);
   return writeSizeFolder(source, source.model.itemTable(), m, outDir);
 }
 
 /** Export every size of the ladder: one folder per size plus index.json. */
-export function exportAllSizes(source: ExportSource, outDir: string, force = false, onSize: (manifest: SizeManifest) => void = () => {}): ExportIndex {
-  prepareOutDir(outDir, force);
+export function exportAllSizes(source: ExportSource, outDir: string, options: ExportOptions = {}): ExportIndex {
+  prepareOutDir(outDir, options.force ?? false);
   const itemTable = source.model.itemTable();
   const index: ExportIndex = { format: MODEL_INDEX_FORMAT, version: MODEL_FORMAT_VERSION, dataset: source.dataset.name, sizes: [] };
   for (const m of source.model.config.dims) {
@@ -124,7 +136,7 @@ export function exportAllSizes(source: ExportSource, outDir: string, force = fal
       size: m, folder, parameters: manifest.parameters, bytes: manifest.bytes.total,
       validRecall10: manifest.metrics?.valid['Recall@10'] ?? null, validNdcg10: manifest.metrics?.valid['NDCG@10'] ?? null,
     });
-    onSize(manifest);
+    options.onSize?.(manifest);
   }
   writeJsonAtomic(path.join(outDir, INDEX_FILE), index);
   return index;

@@ -37,7 +37,7 @@ export interface ImportSummary {
  * P5 dataset folder it was trained on.
  */
 export function importTorchRun(weightsFile: string, dataDir: string, outDir: string, kern: Kernels): ImportSummary {
-  if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) throw new UserError(`${outDir} is not empty; choose another --out`);
+  if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) throw new UserError(`${outDir} is not empty`, 'folder-not-empty');
   const { tensors } = readSafetensors(weightsFile);
   const imported = fromTorchStateDict(tensors, weightsFile);
   const source = { kind: 'p5' as const, path: path.resolve(dataDir), name: path.basename(path.resolve(dataDir)) };

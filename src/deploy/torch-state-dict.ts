@@ -52,8 +52,8 @@ function torchBlock(b: number) {
 
 /** Why a model with learned item-ID or attribute vectors cannot be exported. */
 export function itemIdEmbeddingError(runDir: string): UserError {
-  return new UserError(`${runDir}: the model has learned item-ID or attribute vectors (features "+id", "+attr"), which the reference model has no place for; ` +
-    'only runs trained with --features text can be exported to the reference\'s names');
+  return new UserError(`${runDir}: the model has learned item-ID or attribute vectors, which the reference model has no place for; ` +
+    'only a model of item features alone can be exported to the reference\'s names', 'no-reference-features');
 }
 
 /** The reference state_dict of a model (float32; complex tensors with a trailing 2). */

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../data/types';
+import { downloadBytes, HttpStatusError } from '../util/download';
 import { UserError } from '../util/errors';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
@@ -95,18 +96,9 @@ export async function readImageSources(
 }
 
 async function downloadImage(url: string, options: ItemImageOptions): Promise<{ bytes: Uint8Array } | { problem: string }> {
-  const attempts = options.attempts ?? 3;
-  let problem = '';
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 20_000) });
-      if (response.ok) return { bytes: new Uint8Array(await response.arrayBuffer()) };
-      problem = `HTTP ${response.status} from ${url}`;
-      if (response.status === 404 || response.status === 410) break; // will not come back
-    } catch (err) {
-      problem = `download of ${url} failed: ${(err as Error).message}`;
-    }
-    if (attempt < attempts) await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+  try {
+    return { bytes: await downloadBytes(url, { attempts: options.attempts, timeoutMs: options.timeoutMs }) };
+  } catch (err) {
+    return { problem: err instanceof HttpStatusError ? err.message : `download of ${url} failed: ${(err as Error).message}` };
   }
-  return { problem };
 }

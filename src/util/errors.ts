@@ -1,9 +1,32 @@
 /**
- * An error caused by the user's input (a bad file, a bad flag). The CLI prints
- * its message as one line and exits non-zero, without a stack trace.
+ * Errors caused by the user's input (a bad file, a bad option). The CLI prints
+ * their message as one line and exits non-zero, without a stack trace.
  */
+
+/**
+ * What a UserError is about, for callers that add their own advice: the
+ * library's messages say what is wrong; the CLI adds which flag fixes it
+ * (src/cli/errors.ts).
+ */
+export type UserErrorCode =
+  /** The output folder holds a training run already (it can be resumed). */
+  | 'run-exists'
+  /** The output folder holds files that must not be overwritten. */
+  | 'folder-not-empty'
+  /** The output folder holds an earlier export (it can be replaced). */
+  | 'export-exists'
+  /** An export size that is not in the model's ladder. */
+  | 'size-not-in-ladder'
+  /** A malformed line in an input file, with malformed lines fatal. */
+  | 'malformed-line'
+  /** Raw Amazon files that are neither present nor downloadable. */
+  | 'raw-files-missing'
+  /** A run whose features have no counterpart in the reference's names. */
+  | 'no-reference-features';
+
+/** An error caused by the user's input; `code` says what it is about when a caller may want to advise. */
 export class UserError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly code?: UserErrorCode) {
     super(message);
     this.name = 'UserError';
   }
@@ -11,8 +34,8 @@ export class UserError extends Error {
 
 /** A UserError about a place in an input file: "file:line: problem". */
 export class InputFileError extends UserError {
-  constructor(readonly file: string, readonly line: number | null, readonly problem: string) {
-    super(line === null ? `${file}: ${problem}` : `${file}:${line}: ${problem}`);
+  constructor(readonly file: string, readonly line: number | null, readonly problem: string, code?: UserErrorCode) {
+    super(line === null ? `${file}: ${problem}` : `${file}:${line}: ${problem}`, code);
     this.name = 'InputFileError';
   }
 }
