@@ -28,7 +28,8 @@ import type { FmrlRec } from '../model/fmrlrec';
 import { ATTRIBUTE_EMBEDDING, ITEM_ID_EMBEDDING, PROJECTION_BIAS, PROJECTION_WEIGHT } from '../model/layers/item-table';
 import { UserError } from '../util/errors';
 import type { Tensor } from '../util/safetensors';
-import { blockParamNames, FFN_MAPS, FfnMap } from './param-names';
+import { blockParamNames } from '../model/block';
+import { FFN_MAPS, FfnMap } from '../model/layers/ffn';
 
 /** The reference's name for each of our feed-forward maps. */
 const TORCH_FFN: Record<FfnMap, string> = { gate: 'gate', w1: 'w_1', w2: 'w_2' };

