@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch baseline for the fmrlrec benchmarks: the authors' computation, mirrored.
 
-Written for this project from SPEC §4-§5 in the style of the authors' PyTorch
+Written for this project from docs/method.md §4-§5 in the style of the authors' PyTorch
 code (github yueqirex/fMRLRec, model/lru.py and trainer/), so that
 `npm run bench` measures the reference's cost on the same machine in the same
 run.  It keeps every choice that sets the reference's cost:
@@ -24,8 +24,9 @@ run.  It keeps every choice that sets the reference's cost:
   the last position of the largest size is ranked (argsort, as trainer/utils.py).
 
 The project never needs Python: this file is only run by the benchmark when a
-python3 with torch is present.  It has no dependency beyond torch and numpy
-(it reads safetensors files itself).
+python3 with torch is present, and by make_fixture.py, which writes the
+PyTorch-equivalence fixture that `npm test` checks (README.md beside it).  It
+has no dependency beyond torch and numpy (it reads safetensors files itself).
 
 Modes (each prints one line "@@RESULT {json}" on stdout):
   peak   --threads N                      torch's sgemm GFLOP/s (2048^3), BLAS in use
@@ -73,7 +74,7 @@ def read_safetensors(path):
 
 
 # ----------------------------------------------------------------------------
-# The model (SPEC §4), laid out as the reference lays it out
+# The model (docs/method.md §4), laid out as the reference lays it out
 
 class MRLLinear(nn.Module):
     """Square MRL linear: chunk k maps x[..., :m_k] to the |C(k)| outputs of chunk k."""
@@ -129,7 +130,7 @@ class LRULayer(nn.Module):
     def forward(self, x, mask):
         nu, theta, gamma = torch.exp(self.params_log).split((1, 1, 1))
         lam = torch.exp(torch.complex(-nu, theta))
-        h = self.in_proj(x.to(torch.cfloat)) * gamma
+        h = self.in_proj(x.to(self.in_proj.chunks[0].weight.dtype)) * gamma  # complex64, or complex128 for the fixture
         b, length, d = h.shape
         for i in range(int(math.ceil(math.log2(length)))):
             h, lam = self.scan_level(i + 1, h, lam, mask, b, length, d)
@@ -164,7 +165,10 @@ class Block(nn.Module):
 
 
 class FMRLRec(nn.Module):
-    def __init__(self, sizes, features, num_blocks=1, dropout=0.1, item_ids=False):
+    """The reference model; item_ids and attributes (an (N+1)×V dense matrix S, row 0 zeros) add the
+    project's learned item-ID and attribute vectors (E += ID, E += S·A), which the reference does not have."""
+
+    def __init__(self, sizes, features, num_blocks=1, dropout=0.1, item_ids=False, attributes=None):
         super().__init__()
         self.sizes = sizes
         n1, fdim = features.shape
@@ -176,13 +180,17 @@ class FMRLRec(nn.Module):
             with torch.no_grad():
                 self.item_ids.weight.normal_(0.0, 0.02)
                 self.item_ids.weight[0] = 0
+        self.attributes = nn.Embedding.from_pretrained(attributes, freeze=True, padding_idx=0) if attributes is not None else None
+        self.item_attributes = nn.Parameter(0.02 * torch.randn(attributes.shape[1], sizes[-1])) if attributes is not None else None
         self.embed_dropout = nn.Dropout(dropout)
         self.blocks = nn.ModuleList([Block(sizes, dropout, dropout) for _ in range(num_blocks)])
 
     def item_table(self):
         e = self.projector(self.features.weight)
-        if self.item_ids is not None:
-            e = e + self.item_ids.weight
+        if self.item_ids is not None:  # the padding row has no ID vector (nor its gradient), as in the project
+            e = e + F.pad(self.item_ids.weight[1:], (0, 0, 1, 0))
+        if self.attributes is not None:
+            e = e + self.attributes.weight @ self.item_attributes
         return e
 
     def forward(self, tokens):
@@ -190,6 +198,8 @@ class FMRLRec(nn.Module):
         x = self.projector(self.features(tokens))
         if self.item_ids is not None:
             x = x + self.item_ids(tokens)
+        if self.attributes is not None:
+            x = x + self.attributes(tokens) @ self.item_attributes
         x = self.embed_dropout(x)
         table = self.item_table()
         length = x.size(1)
