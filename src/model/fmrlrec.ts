@@ -1,5 +1,5 @@
 /**
- * fMRLRec: item table → dropout → LRU blocks → multi-size scores (SPEC §4).
+ * fMRLRec: item table → dropout → LRU blocks → multi-size scores (docs/method.md §4).
  *
  *   block: h = x + LRU(LN1(x)); out = h + FFN(LN2(h))
  *   scores for size m at row t: out[t, 0:m] · E[:, 0:m]ᵀ
@@ -10,14 +10,17 @@ import type { PackedBatch } from '../data/types';
 import type { Kernels } from '../kernels/types';
 import { Rng } from '../util/rng';
 import { chunkBounds, ModelConfig, modelWidth, validateConfig } from './config';
+import { BlockCache, blockForward, blockPrefixes, declareBlock, initBlock, readBlock } from './block';
+import { forwardRows, InferenceModel, lastRows, readInferenceModel } from './inference';
 import { applyMask, dropoutMask } from './layers/dropout';
-import { declareFfn, ffnBackward, ffnForward, FfnCache, initFfn } from './layers/ffn';
+import { ffnBackward } from './layers/ffn';
 import {
   declareItemTable, initItemTable, ItemAttributes, itemTableBackward, itemTableForward, ItemTableInputs, transposeAttributes,
 } from './layers/item-table';
-import { declareLayerNorm, initLayerNorm, layerNormBackward, layerNormForward, LayerNormCache } from './layers/layer-norm';
-import { declareLru, initLru, lruBackward, lruForward, LruCache } from './layers/lru';
+import { layerNormBackward } from './layers/layer-norm';
+import { lruBackward, scanSegments } from './layers/lru';
 import { ParamStore } from './params';
+import { gatherRows, scatterAddRows } from './rows';
 
 /** Loss of one batch: mean over target rows and sizes, and per size. */
 export interface BatchLoss {
@@ -27,10 +30,6 @@ export interface BatchLoss {
   lossPerSize: number[];
   /** Number of rows with a target. */
   targets: number;
-}
-
-interface BlockCache {
-  ln1: LayerNormCache; lru: LruCache; ln2: LayerNormCache; ffn: FfnCache;
 }
 
 export class FmrlRec {
@@ -80,26 +79,15 @@ export class FmrlRec {
     const d = this.width;
     this.params = new ParamStore();
     declareItemTable(this.params, this.numRows, d, config.featureDim, config.itemIdEmbedding, attributeDim);
-    for (let b = 0; b < config.numBlocks; b++) {
-      declareLayerNorm(this.params, `blocks.${b}.ln1`, d);
-      declareLru(this.params, `blocks.${b}.lru`, d);
-      declareLayerNorm(this.params, `blocks.${b}.ln2`, d);
-      declareFfn(this.params, `blocks.${b}.ffn`, d);
-    }
+    for (let b = 0; b < config.numBlocks; b++) declareBlock(this.params, b, d);
     this.params.allocate();
   }
 
-  /** Initialise every parameter from a seed (SPEC §5). */
+  /** Initialise every parameter from a seed (docs/method.md §5). */
   init(seed: number): void {
     const rng = new Rng(seed);
-    const uniform = () => rng.uniform();
-    initItemTable(this.params, this.config.featureDim, uniform, () => rng.normal());
-    for (let b = 0; b < this.config.numBlocks; b++) {
-      initLayerNorm(this.params, `blocks.${b}.ln1`);
-      initLru(this.params, `blocks.${b}.lru`, this.bounds, this.config.rMin, this.config.rMax, rng);
-      initLayerNorm(this.params, `blocks.${b}.ln2`);
-      initFfn(this.params, `blocks.${b}.ffn`, this.bounds, uniform);
-    }
+    initItemTable(this.params, this.config.featureDim, () => rng.uniform(), () => rng.normal());
+    for (let b = 0; b < this.config.numBlocks; b++) initBlock(this.params, b, this.bounds, this.config.rMin, this.config.rMax, rng);
   }
 
   /** The item table E ((N+1)×D) for the current parameters (written into `out` if given). */
@@ -154,39 +142,38 @@ export class FmrlRec {
    * from itemTable() (pass it in to compute it once for many batches).
    */
   hiddenStates(batch: PackedBatch, itemTable: Float32Array): Float32Array {
+    return this.inferRows(batch, itemTable, null);
+  }
+
+  /**
+   * Hidden state at the last row of each sequence (B×D), dropout off: the
+   * inference forward (./inference.ts), whose last block computes only those rows.
+   */
+  lastHiddenStates(batch: PackedBatch, itemTable: Float32Array): Float32Array {
+    return this.inferRows(batch, itemTable, lastRows(batch.offsets));
+  }
+
+  /** The current parameters as the inference forward reads them. */
+  inferenceModel(): InferenceModel {
+    return readInferenceModel(this.params.read, this.config.numBlocks, this.width, this.config.layerNormEps);
+  }
+
+  private inferRows(batch: PackedBatch, itemTable: Float32Array, keep: Int32Array | null): Float32Array {
     const t = batch.offsets[batch.size];
     const x0 = gatherRows(itemTable, batch.inputs, this.width);
-    return this.forwardBlocks(x0, t, recurrenceSegments(batch), null).out;
+    const scan = scanSegments(this.kern, recurrenceSegments(batch));
+    return forwardRows(this.kern, this.inferenceModel(), this.bounds, x0, t, () => scan, keep);
   }
 
-  /** Hidden state at the last row of each sequence (B×D), dropout off. */
-  lastHiddenStates(batch: PackedBatch, itemTable: Float32Array): Float32Array {
-    const d = this.width;
-    const all = this.hiddenStates(batch, itemTable);
-    const last = new Float32Array(batch.size * d);
-    for (let b = 0; b < batch.size; b++) {
-      const r = batch.offsets[b + 1] - 1;
-      last.set(all.subarray(r * d, r * d + d), b * d);
-    }
-    return last;
-  }
-
+  /** Training forward through the blocks, with dropout when rng is given; keeps the caches of the backward. */
   private forwardBlocks(x: Float32Array, t: number, segments: Int32Array, rng: Rng | null) {
     const { kern, params, bounds, config, width: d } = this;
+    const shape = { bounds, ldw: d, eps: config.layerNormEps };
+    const scan = scanSegments(kern, segments);
     const caches: BlockCache[] = [];
     for (let b = 0; b < config.numBlocks; b++) {
-      const p = `blocks.${b}`;
-      const n1 = new Float32Array(t * d);
-      const ln1 = layerNormForward(kern, params, `${p}.ln1`, bounds, config.layerNormEps, x, t, n1);
-      const h = new Float32Array(t * d);
-      const lru = lruForward(kern, params, `${p}.lru`, bounds, n1, t, segments, h, config.dropout, rng);
-      for (let i = 0; i < h.length; i++) h[i] += x[i];
-      const n2 = new Float32Array(t * d);
-      const ln2 = layerNormForward(kern, params, `${p}.ln2`, bounds, config.layerNormEps, h, t, n2);
-      const out = new Float32Array(t * d);
-      const ffn = ffnForward(kern, params, `${p}.ffn`, bounds, n2, t, out, config.dropout, rng);
-      for (let i = 0; i < out.length; i++) out[i] += h[i];
-      caches.push({ ln1, lru, ln2, ffn });
+      const { out, cache } = blockForward(kern, readBlock(params.read, b, d), shape, x, t, scan, null, config.dropout, rng);
+      caches.push(cache);
       x = out;
     }
     return { out: x, caches };
@@ -197,21 +184,21 @@ export class FmrlRec {
     const { kern, params, bounds, width: d } = this;
     let dy = dOut;
     for (let b = caches.length - 1; b >= 0; b--) {
-      const p = `blocks.${b}`;
+      const p = blockPrefixes(b);
       const c = caches[b];
       // out = h + FFN(LN2(h))
       const dh = Float32Array.from(dy);
       const dn2 = new Float32Array(t * d);
-      ffnBackward(kern, params, `${p}.ffn`, bounds, c.ffn, t, dy, dn2);
+      ffnBackward(kern, params, p.ffn, bounds, c.ffn, t, dy, dn2);
       const dhLn = new Float32Array(t * d);
-      layerNormBackward(kern, params, `${p}.ln2`, bounds, c.ln2, t, dn2, dhLn);
+      layerNormBackward(kern, params, p.ln2, bounds, c.ln2, t, dn2, dhLn);
       for (let i = 0; i < dh.length; i++) dh[i] += dhLn[i];
       // h = x + LRU(LN1(x))
       const dx = Float32Array.from(dh);
       const dn1 = new Float32Array(t * d);
-      lruBackward(kern, params, `${p}.lru`, bounds, c.lru, t, segments, dh, dn1);
+      lruBackward(kern, params, p.lru, bounds, c.lru, t, segments, dh, dn1);
       const dxLn = new Float32Array(t * d);
-      layerNormBackward(kern, params, `${p}.ln1`, bounds, c.ln1, t, dn1, dxLn);
+      layerNormBackward(kern, params, p.ln1, bounds, c.ln1, t, dn1, dxLn);
       for (let i = 0; i < dx.length; i++) dx[i] += dxLn[i];
       dy = dx;
     }
@@ -222,7 +209,7 @@ export class FmrlRec {
 /**
  * Segments of the recurrence for a packed batch: a new segment starts at each
  * sequence start, at each padding input, and right after a padding input, so
- * that padding never feeds a real position (SPEC §4).
+ * that padding never feeds a real position (docs/method.md §4).
  */
 export function recurrenceSegments(batch: PackedBatch): Int32Array {
   const starts: number[] = [];
@@ -237,18 +224,3 @@ export function recurrenceSegments(batch: PackedBatch): Int32Array {
   return Int32Array.from(starts);
 }
 
-/** out[r] = table[ids[r]] for rows of width d. */
-function gatherRows(table: Float32Array, ids: Int32Array, d: number): Float32Array {
-  const out = new Float32Array(ids.length * d);
-  for (let r = 0; r < ids.length; r++) out.set(table.subarray(ids[r] * d, ids[r] * d + d), r * d);
-  return out;
-}
-
-/** table[ids[r]] += rows[r]. */
-function scatterAddRows(table: Float32Array, ids: Int32Array, rows: Float32Array, d: number): void {
-  for (let r = 0; r < ids.length; r++) {
-    const o = ids[r] * d;
-    const s = r * d;
-    for (let j = 0; j < d; j++) table[o + j] += rows[s + j];
-  }
-}

@@ -16,6 +16,14 @@ export interface ParamSpec {
   size: number;
 }
 
+/**
+ * Reads a parameter's values by name, given the shape the layer expects: from
+ * a ParamStore while training and evaluating, from an exported model's tensors
+ * in the engine (which checks the shape). Layers own their names and shapes
+ * and read themselves through one of these.
+ */
+export type ParamReader = (name: string, shape: number[]) => Float32Array;
+
 export class ParamStore {
   readonly specs: ParamSpec[] = [];
   private readonly byName = new Map<string, ParamSpec>();
@@ -71,6 +79,9 @@ export class ParamStore {
     const s = this.spec(name);
     return this.values.subarray(s.offset, s.offset + s.size);
   }
+
+  /** A {@link ParamReader} of this store's values (shapes as declared). */
+  readonly read: ParamReader = (name) => this.value(name);
 
   /** View of a parameter's gradient. */
   grad(name: string): Float32Array {

@@ -5,7 +5,9 @@
  * A model of width W serves every size m of its ladder up to W exactly: the
  * size-m model is the prefix of width m of every tensor (docs/method.md §6), so the
  * engine runs the forward on the top-left m×m blocks of the stored matrices,
- * at a cost that grows with m² rather than W².
+ * at a cost that grows with m² rather than W². The forward is the model's
+ * inference forward (src/model/inference.ts), the one evaluation runs, so the
+ * two agree to float rounding at every size.
  *
  * Two ways to get a user vector, with the same mathematics (docs/method.md §4):
  * - from a full history (`userVector`): layer by layer over all positions
@@ -16,7 +18,7 @@
  *   costs one position of work instead of re-reading the history. A stream
  *   never forgets (its window is unbounded); it equals `userVector` whenever the
  *   history is at most `maxLen` long, and `userVector(history, m, Infinity)`
- *   always.
+ *   always (both run the recurrence in float32 steps).
  * An empty history is the padding item alone (its output row), as in
  * evaluation. Scores of size m: user[0:m] · E[i, 0:m] for items 1..N.
  * Many users at once (`userVectors`, `scoreBatch`, `rankBatch`) share every
@@ -27,14 +29,19 @@
  * Shapes: W = stored width, m = the size served, T = positions, N1 = N + 1.
  */
 import type { ExportedConfig } from '../deploy/format';
-import { blockParamNames } from '../deploy/param-names';
+import { referenceKernels } from '../kernels/reference';
+import type { ForwardKernels } from '../model/block';
 import { chunkBounds } from '../model/config';
+import {
+  emptyStreamState, forwardRows, InferenceModel, lastRows, readInferenceModel, StreamState, streamStep,
+} from '../model/inference';
+import { stepSegments } from '../model/layers/lru';
+import type { ParamReader } from '../model/params';
 import { UserError } from '../util/errors';
 import type { Float32Tensor } from '../util/safetensors';
 import { RankedItem, topK } from './top-k';
 
-/** Row starts of a single packed sequence of one row. */
-const ONE_ROW = Int32Array.from([0, 1]);
+export { gatherRows } from '../model/rows';
 
 /**
  * C (m×n, row stride ldc) = alpha · A · Bᵀ + beta · C, with A m×k (stride lda)
@@ -85,15 +92,18 @@ export interface EngineModel {
   itemTable: Float32Tensor;
 }
 
-/** A user's streaming state at one size. */
-export interface UserStream {
+/**
+ * A user's streaming state at one size m, a plain object of numbers and
+ * Float32Arrays (copy it to save a stream, restore the copy to go on):
+ * - size: m; length: items pushed so far;
+ * - hRe[b], hIm[b] (Float32Array(m) each, one pair per block b): block b's
+ *   recurrent state h = hRe + i·hIm after the items pushed (zeros before any);
+ * - last: the user vector after the last item pushed (Float32Array(m)), null
+ *   before the first.
+ */
+export interface UserStream extends StreamState {
   readonly size: number;
-  /** Real items pushed so far. */
   length: number;
-  /** Per block: the recurrent state h (re, im), width `size`. */
-  readonly hRe: Float64Array[];
-  readonly hIm: Float64Array[];
-  /** Output of the last pushed item (null before the first). */
   last: Float32Array | null;
 }
 
@@ -107,14 +117,23 @@ export interface RankOptions {
   candidates?: ArrayLike<number>;
 }
 
-interface BlockWeights {
-  ln1Gain: Float32Array; ln1Bias: Float32Array; ln2Gain: Float32Array; ln2Bias: Float32Array;
-  inRe: Float32Array; inReB: Float32Array; inIm: Float32Array; inImB: Float32Array;
-  outRe: Float32Array; outReB: Float32Array; outIm: Float32Array;
-  lamRe: Float32Array; lamIm: Float32Array; gamma: Float32Array;
-  gate: Float32Array; gateB: Float32Array; w1: Float32Array; w1B: Float32Array; w2: Float32Array; w2B: Float32Array;
+/**
+ * The inference forward's kernels over an engine's products: its gemm for
+ * every matrix product (the forward multiplies A·Bᵀ only), the TypeScript
+ * twins for the bias add and LayerNorm.
+ */
+function forwardKernels(gemm: Gemm): ForwardKernels {
+  return {
+    sgemm: (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+      if (transA || !transB) throw new Error('the inference forward multiplies A·Bᵀ only');
+      gemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    },
+    addRowVector: referenceKernels.addRowVector,
+    layerNormForward: referenceKernels.layerNormForward,
+  };
 }
 
+/** The inference engine of one exported model: user vectors (from histories or streams), scores and rankings at every size it serves. */
 export class InferenceEngine {
   /** Stored width W (the largest size served). */
   readonly width: number;
@@ -125,8 +144,8 @@ export class InferenceEngine {
   /** Window L of `userVector`. */
   readonly maxLen: number;
   readonly config: ExportedConfig;
-  private readonly eps: number;
-  private readonly blocks: BlockWeights[];
+  private readonly model: InferenceModel;
+  private readonly forwardKernels: ForwardKernels;
   private readonly table: Float32Array;
   private readonly boundsBySize = new Map<number, Int32Array>();
   /** Contiguous item tables by size (see itemTable). */
@@ -141,6 +160,7 @@ export class InferenceEngine {
   constructor(model: EngineModel, kernels: EngineKernels = TYPESCRIPT_ENGINE_KERNELS) {
     this.gemm = kernels.gemm;
     this.topItems = kernels.topItems ?? null;
+    this.forwardKernels = forwardKernels(kernels.gemm);
     const { config } = model;
     const mc = config.model;
     this.config = config;
@@ -148,11 +168,10 @@ export class InferenceEngine {
     this.width = mc.dims[mc.dims.length - 1];
     this.numItems = mc.numItems;
     this.maxLen = config.maxLen;
-    this.eps = mc.layerNormEps;
     mc.dims.forEach((m, j) => this.boundsBySize.set(m, chunkBounds(mc.dims.slice(0, j + 1))));
     const w = this.width;
     const n1 = mc.numItems + 1;
-    const get = (name: string, shape: number[]): Float32Array => {
+    const read: ParamReader = (name, shape) => {
       const t = model.weights[name];
       if (!t) throw new UserError(`model weights: parameter ${name} is missing`);
       if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
@@ -166,35 +185,7 @@ export class InferenceEngine {
     }
     this.table = itemTable.data;
     this.tables.set(w, this.table);
-    this.blocks = [];
-    for (let b = 0; b < mc.numBlocks; b++) {
-      const n = blockParamNames(b);
-      const sq = [w, w];
-      const v = [w];
-      const nuLog = get(n.lru.nuLog, v);
-      const thetaLog = get(n.lru.thetaLog, v);
-      const gammaLog = get(n.lru.gammaLog, v);
-      const lamRe = new Float32Array(w);
-      const lamIm = new Float32Array(w);
-      const gamma = new Float32Array(w);
-      for (let j = 0; j < w; j++) {
-        const r = Math.exp(-Math.exp(nuLog[j]));
-        const phi = Math.exp(thetaLog[j]);
-        lamRe[j] = r * Math.cos(phi);
-        lamIm[j] = r * Math.sin(phi);
-        gamma[j] = Math.exp(gammaLog[j]);
-      }
-      this.blocks.push({
-        ln1Gain: get(n.ln1.weight, v), ln1Bias: get(n.ln1.bias, v),
-        ln2Gain: get(n.ln2.weight, v), ln2Bias: get(n.ln2.bias, v),
-        inRe: get(n.lru.inReW, sq), inReB: get(n.lru.inReB, v), inIm: get(n.lru.inImW, sq), inImB: get(n.lru.inImB, v),
-        outRe: get(n.lru.outReW, sq), outReB: get(n.lru.outReB, v), outIm: get(n.lru.outImW, sq),
-        lamRe, lamIm, gamma,
-        gate: get(n.ffn.gate.weight, sq), gateB: get(n.ffn.gate.bias, v),
-        w1: get(n.ffn.w1.weight, sq), w1B: get(n.ffn.w1.bias, v),
-        w2: get(n.ffn.w2.weight, sq), w2B: get(n.ffn.w2.bias, v),
-      });
-    }
+    this.model = readInferenceModel(read, mc.numBlocks, w, mc.layerNormEps);
   }
 
   /**
@@ -264,20 +255,13 @@ export class InferenceEngine {
         x.set(this.table.subarray(item * this.width, item * this.width + m), r * m);
       }
     });
-    // Every position feeds the next block's recurrence; of the last block only
-    // each sequence's last position is wanted, so it leaves the rest early.
-    let h: Float32Array = x;
-    this.blocks.forEach((block, i) => { h = this.blockForward(block, bounds, m, h, t, starts, null, i === this.blocks.length - 1); });
-    return h;
+    return forwardRows(this.forwardKernels, this.model, bounds, x, t, () => stepSegments(starts), lastRows(starts));
   }
 
   /** A new, empty stream at size m. */
   startStream(m: number = this.width): UserStream {
     this.bounds(m);
-    return {
-      size: m, length: 0, last: null,
-      hRe: this.blocks.map(() => new Float64Array(m)), hIm: this.blocks.map(() => new Float64Array(m)),
-    };
+    return { size: m, length: 0, last: null, ...emptyStreamState(this.model, m) };
   }
 
   /** Feed one interaction into a stream: one position of work per block. */
@@ -285,99 +269,19 @@ export class InferenceEngine {
     this.checkItem(item);
     const m = stream.size;
     const bounds = this.bounds(m);
-    let h: Float32Array = this.table.slice(item * this.width, item * this.width + m);
-    this.blocks.forEach((block, b) => {
-      const state = { re: stream.hRe[b], im: stream.hIm[b], fresh: stream.length === 0 };
-      h = this.blockForward(block, bounds, m, h, 1, ONE_ROW, state);
-    });
+    const blocks = this.model.blocks.length;
+    const states = [...stream.hRe, ...stream.hIm];
+    if (states.length !== 2 * blocks || states.some((h) => h.length !== m)) {
+      throw new RangeError(`a stream of size ${m} holds ${blocks} pairs of Float32Array(${m}) (hRe, hIm)`);
+    }
+    const x = this.table.slice(item * this.width, item * this.width + m);
+    stream.last = streamStep(this.forwardKernels, this.model, bounds, x, stream);
     stream.length++;
-    stream.last = h;
   }
 
   /** The user vector of a stream (the padding item's output while it is empty). */
   streamVector(stream: UserStream): Float32Array {
     return stream.last ?? this.userVector([], stream.size);
-  }
-
-  /**
-   * One block over T packed positions at width m; sequence b is rows
-   * [starts[b], starts[b+1]) and its recurrence starts from zero. With `carry`
-   * (one sequence), the recurrence continues from and updates the carried state.
-   * Returns every position's output (T×m), or with `lastOnly` each sequence's
-   * last position's (B×m): the recurrence reads every position, the rest of
-   * the block (five of its seven matrices) only the rows returned.
-   */
-  private blockForward(
-    p: BlockWeights, bounds: Int32Array, m: number, x: Float32Array, t: number, starts: Int32Array,
-    carry: { re: Float64Array; im: Float64Array; fresh: boolean } | null, lastOnly = false,
-  ): Float32Array {
-    const w = this.width;
-    let size = t * m;
-    const n1 = new Float32Array(size);
-    layerNorm(x, t, m, bounds, p.ln1Gain, p.ln1Bias, this.eps, n1);
-    const vRe = new Float32Array(size);
-    const vIm = new Float32Array(size);
-    let rows = t;
-    const linear = (weight: Float32Array, bias: Float32Array | null, input: Float32Array, y: Float32Array, alpha = 1, beta = 0) =>
-      mrlLinear(this.gemm, weight, w, bounds, bias, input, rows, m, y, alpha, beta);
-    linear(p.inRe, p.inReB, n1, vRe);
-    linear(p.inIm, p.inImB, n1, vIm);
-    // u = γ ⊙ v, then h_r = λ ⊙ h_{r−1} + u_r (h stored as float32 like the model's scan output).
-    let hRe: Float32Array = new Float32Array(size);
-    let hIm: Float32Array = new Float32Array(size);
-    const { lamRe, lamIm, gamma } = p;
-    const re = new Float64Array(m);
-    const im = new Float64Array(m);
-    for (let b = 0; b + 1 < starts.length; b++) {
-      if (carry && !carry.fresh) {
-        re.set(carry.re.subarray(0, m));
-        im.set(carry.im.subarray(0, m));
-      } else {
-        re.fill(0);
-        im.fill(0);
-      }
-      for (let r = starts[b]; r < starts[b + 1]; r++) {
-        const o = r * m;
-        for (let c = 0; c < m; c++) {
-          const uRe = Math.fround(gamma[c] * vRe[o + c]);
-          const uIm = Math.fround(gamma[c] * vIm[o + c]);
-          const nextRe = lamRe[c] * re[c] - lamIm[c] * im[c] + uRe;
-          const nextIm = lamRe[c] * im[c] + lamIm[c] * re[c] + uIm;
-          re[c] = nextRe; im[c] = nextIm;
-          hRe[o + c] = nextRe; hIm[o + c] = nextIm;
-        }
-      }
-      if (carry) {
-        carry.re.set(re);
-        carry.im.set(im);
-      }
-    }
-    if (lastOnly) {
-      const last = Int32Array.from({ length: starts.length - 1 }, (_, b) => starts[b + 1] - 1);
-      [x, hRe, hIm] = [x, hRe, hIm].map((a) => gatherRows(a, last, m));
-      rows = last.length;
-      size = rows * m;
-    }
-    // y = Re(C h) = out_re·h_re − out_im·h_im + b; residual.
-    const hidden = new Float32Array(size);
-    linear(p.outRe, p.outReB, hRe, hidden);
-    linear(p.outIm, null, hIm, hidden, -1, 1);
-    for (let i = 0; i < size; i++) hidden[i] += x[i];
-    // Gated feed-forward on LN2(hidden); residual.
-    const n2 = new Float32Array(size);
-    layerNorm(hidden, rows, m, bounds, p.ln2Gain, p.ln2Bias, this.eps, n2);
-    const a = new Float32Array(size);
-    const g = new Float32Array(size);
-    linear(p.w1, p.w1B, n2, a);
-    linear(p.gate, p.gateB, n2, g);
-    for (let i = 0; i < size; i++) {
-      const gi = g[i];
-      a[i] = (gi / (1 + Math.exp(-gi))) * a[i];
-    }
-    const out = new Float32Array(size);
-    linear(p.w2, p.w2B, a, out);
-    for (let i = 0; i < size; i++) out[i] += hidden[i];
-    return out;
   }
 
   /** Scores of every item at size m: out[i] = user[0:m]·E[i, 0:m]; out[0] (padding) = −∞. */
@@ -455,13 +359,6 @@ export class InferenceEngine {
   }
 }
 
-/** Rows `rows` of a matrix of width m, stacked. */
-export function gatherRows(matrix: Float32Array, rows: ArrayLike<number>, m: number): Float32Array {
-  const out = new Float32Array(rows.length * m);
-  for (let i = 0; i < rows.length; i++) out.set(matrix.subarray(rows[i] * m, (rows[i] + 1) * m), i * m);
-  return out;
-}
-
 /** Σ_{j<n} a[ao + j] · b[bo + j]. */
 function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -474,43 +371,4 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number
   }
   for (; j < n; j++) s0 += a[ao + j] * b[bo + j];
   return (s0 + s1) + (s2 + s3);
-}
-
-/**
- * y (T×m) = alpha · MRL(x) + bias + beta · y: for each chunk k inside m,
- * y[:, C(k)] = x[:, 0:m_k] · W[C(k), 0:m_k]ᵀ, W stored with row stride w.
- */
-function mrlLinear(
-  gemm: Gemm, weight: Float32Array, w: number, bounds: Int32Array, bias: Float32Array | null,
-  x: Float32Array, t: number, m: number, y: Float32Array, alpha: number, beta: number,
-): void {
-  for (let k = 0; k + 1 < bounds.length; k++) {
-    const c0 = bounds[k];
-    const c1 = bounds[k + 1];
-    gemm(t, c1 - c0, c1, alpha, x, m, weight.subarray(c0 * w), w, beta, y.subarray(c0), m);
-  }
-  if (bias) {
-    for (let r = 0; r < t; r++) for (let i = 0; i < m; i++) y[r * m + i] += bias[i];
-  }
-}
-
-/** Chunk-wise LayerNorm of T rows of width m (biased variance), like the model's kernel. */
-function layerNorm(
-  x: Float32Array, t: number, m: number, bounds: Int32Array,
-  gain: Float32Array, bias: Float32Array, eps: number, y: Float32Array,
-): void {
-  for (let r = 0; r < t; r++) {
-    const o = r * m;
-    for (let k = 0; k + 1 < bounds.length; k++) {
-      const lo = bounds[k];
-      const hi = bounds[k + 1];
-      let sum = 0;
-      for (let i = lo; i < hi; i++) sum += x[o + i];
-      const mu = sum / (hi - lo);
-      let squares = 0;
-      for (let i = lo; i < hi; i++) squares += (x[o + i] - mu) * (x[o + i] - mu);
-      const rstd = 1 / Math.sqrt(squares / (hi - lo) + eps);
-      for (let i = lo; i < hi; i++) y[o + i] = (x[o + i] - mu) * rstd * gain[i] + bias[i];
-    }
-  }
 }

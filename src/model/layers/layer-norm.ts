@@ -1,18 +1,38 @@
 /**
- * MRL LayerNorm (SPEC §4): an independent LayerNorm (own gain and bias) on each
- * chunk C(k) of every row. Shapes: x, y: T×D; gain, bias: D; mean, rstd: T×K.
+ * MRL LayerNorm (docs/method.md §4): an independent LayerNorm (own gain and bias) on each
+ * chunk C(k) of every row. Shapes: x, y: T×m (m = bounds[K], the model width D
+ * in training); gain, bias: D (the first m read); mean, rstd: T×K.
  */
 import type { Kernels } from '../../kernels/types';
-import type { ParamStore } from '../params';
+import type { ParamReader, ParamStore } from '../params';
+
+/** Parameter names of one LayerNorm under a prefix such as "blocks.0.ln1". */
+export function layerNormParamNames(prefix: string) {
+  return { weight: `${prefix}.weight`, bias: `${prefix}.bias` };
+}
 
 export function declareLayerNorm(store: ParamStore, prefix: string, d: number): void {
-  store.declare(`${prefix}.weight`, [d], true);
-  store.declare(`${prefix}.bias`, [d], false);
+  const n = layerNormParamNames(prefix);
+  store.declare(n.weight, [d], true);
+  store.declare(n.bias, [d], false);
 }
 
 export function initLayerNorm(store: ParamStore, prefix: string): void {
-  store.value(`${prefix}.weight`).fill(1);
-  store.value(`${prefix}.bias`).fill(0);
+  const n = layerNormParamNames(prefix);
+  store.value(n.weight).fill(1);
+  store.value(n.bias).fill(0);
+}
+
+/** The values of one LayerNorm's parameters. */
+export interface LayerNormWeights {
+  gain: Float32Array;
+  bias: Float32Array;
+}
+
+/** Read one LayerNorm's parameters of width d through `read` (name, shape → values). */
+export function readLayerNorm(read: ParamReader, prefix: string, d: number): LayerNormWeights {
+  const n = layerNormParamNames(prefix);
+  return { gain: read(n.weight, [d]), bias: read(n.bias, [d]) };
 }
 
 export interface LayerNormCache {
@@ -21,16 +41,25 @@ export interface LayerNormCache {
   rstd: Float32Array;
 }
 
+/** y = MRL LayerNorm of the T rows of x at width m = bounds[K]; returns each row's chunk means and 1/std (T×K). */
+export function layerNormRows(
+  kern: Pick<Kernels, 'layerNormForward'>, w: LayerNormWeights, bounds: Int32Array, eps: number,
+  x: Float32Array, t: number, y: Float32Array,
+): { mean: Float32Array; rstd: Float32Array } {
+  const m = bounds[bounds.length - 1];
+  const chunks = bounds.length - 1;
+  const mean = new Float32Array(t * chunks);
+  const rstd = new Float32Array(t * chunks);
+  kern.layerNormForward(x, t, m, bounds, w.gain, w.bias, eps, y, mean, rstd);
+  return { mean, rstd };
+}
+
 export function layerNormForward(
   kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array, eps: number,
   x: Float32Array, t: number, y: Float32Array,
 ): LayerNormCache {
-  const d = bounds[bounds.length - 1];
-  const chunks = bounds.length - 1;
-  const mean = new Float32Array(t * chunks);
-  const rstd = new Float32Array(t * chunks);
-  kern.layerNormForward(x, t, d, bounds, store.value(`${prefix}.weight`), store.value(`${prefix}.bias`), eps, y, mean, rstd);
-  return { x, mean, rstd };
+  const w = readLayerNorm(store.read, prefix, bounds[bounds.length - 1]);
+  return { x, ...layerNormRows(kern, w, bounds, eps, x, t, y) };
 }
 
 /** Backward: ADDS gain/bias gradients, writes dx. */
@@ -39,6 +68,7 @@ export function layerNormBackward(
   cache: LayerNormCache, t: number, dy: Float32Array, dx: Float32Array,
 ): void {
   const d = bounds[bounds.length - 1];
-  kern.layerNormBackward(dy, cache.x, t, d, bounds, store.value(`${prefix}.weight`), cache.mean, cache.rstd,
-    dx, store.grad(`${prefix}.weight`), store.grad(`${prefix}.bias`));
+  const n = layerNormParamNames(prefix);
+  kern.layerNormBackward(dy, cache.x, t, d, bounds, store.value(n.weight), cache.mean, cache.rstd,
+    dx, store.grad(n.weight), store.grad(n.bias));
 }

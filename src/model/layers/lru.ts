@@ -1,5 +1,5 @@
 /**
- * Linear Recurrent Unit layer, diagonal complex, MRL-shaped (SPEC §4):
+ * Linear Recurrent Unit layer, diagonal complex, MRL-shaped (docs/method.md §4):
  *   v_t = B x_t + b_B                 (complex MRL linear on a real input)
  *   u_t = γ ⊙ v_t,                    γ = exp(γ_log)
  *   h_t = λ ⊙ h_{t−1} + u_t           (reset at the start of each segment)
@@ -9,13 +9,16 @@
  * real and imaginary D×D MRL matrices: B = in_re + i·in_im, C = out_re + i·out_im,
  * so y = h_re·out_reᵀ − h_im·out_imᵀ + b_out_re.
  *
- * Shapes: x, out: T×D; every activation T×D; ν_log, θ_log, γ_log: D.
+ * Shapes: x, out: T×D; every activation T×D; ν_log, θ_log, γ_log: D. The
+ * inference pieces (lruInput, lruStep, lruOutput) work at any width m of the
+ * ladder (T×m activations), reading the width-D weights at row stride D.
  */
 import type { Kernels } from '../../kernels/types';
 import type { Rng } from '../../util/rng';
-import type { ParamStore } from '../params';
+import type { ParamReader, ParamStore } from '../params';
+import { gatherRows } from '../rows';
 import { applyMask, dropoutMask } from './dropout';
-import { mrlLinearBackward, mrlLinearForward, mrlLinearInit } from './mrl-linear';
+import { LinearKernels, mrlLinearBackward, mrlLinearForward, mrlLinearInit } from './mrl-linear';
 
 /** Parameter names of one LRU layer under a prefix such as "blocks.0.lru". */
 export function lruParamNames(prefix: string) {
@@ -42,7 +45,7 @@ export function declareLru(store: ParamStore, prefix: string, d: number): void {
   store.declare(n.outImW, [d, d], true);
 }
 
-/** SPEC §5 initialisation: ring-initialised λ, PyTorch-default real parts, imaginary parts 0. */
+/** docs/method.md §5 initialisation: ring-initialised λ, PyTorch-default real parts, imaginary parts 0. */
 export function initLru(store: ParamStore, prefix: string, bounds: Int32Array, rMin: number, rMax: number, rng: Rng): void {
   const n = lruParamNames(prefix);
   const nu = store.value(n.nuLog);
@@ -65,12 +68,8 @@ export function initLru(store: ParamStore, prefix: string, bounds: Int32Array, r
   store.value(n.outImW).fill(0);
 }
 
-/** λ (re, im) and γ from the log-parameters. */
-export function lruCoefficients(store: ParamStore, prefix: string) {
-  const n = lruParamNames(prefix);
-  const nuLog = store.value(n.nuLog);
-  const thetaLog = store.value(n.thetaLog);
-  const gammaLog = store.value(n.gammaLog);
+/** λ = exp(−exp(ν_log) + i·exp(θ_log)) (re, im) and γ = exp(γ_log), element by element. */
+export function lruCoefficients(nuLog: Float32Array, thetaLog: Float32Array, gammaLog: Float32Array) {
   const d = nuLog.length;
   const lamRe = new Float32Array(d);
   const lamIm = new Float32Array(d);
@@ -85,6 +84,121 @@ export function lruCoefficients(store: ParamStore, prefix: string) {
   return { lamRe, lamIm, gamma };
 }
 
+/**
+ * An LRU layer as its forward uses it: the MRL matrices and biases at the
+ * stored width D (row stride D), and λ, γ computed from their log-parameters.
+ */
+export interface LruWeights {
+  inRe: Float32Array; inReB: Float32Array; inIm: Float32Array; inImB: Float32Array;
+  outRe: Float32Array; outReB: Float32Array; outIm: Float32Array;
+  lamRe: Float32Array; lamIm: Float32Array; gamma: Float32Array;
+}
+
+/** Read one LRU layer of width d through `read` (name, shape → values). */
+export function readLru(read: ParamReader, prefix: string, d: number): LruWeights {
+  const n = lruParamNames(prefix);
+  const sq = [d, d];
+  return {
+    inRe: read(n.inReW, sq), inReB: read(n.inReB, [d]), inIm: read(n.inImW, sq), inImB: read(n.inImB, [d]),
+    outRe: read(n.outReW, sq), outReB: read(n.outReB, [d]), outIm: read(n.outImW, sq),
+    ...lruCoefficients(read(n.nuLog, [d]), read(n.thetaLog, [d]), read(n.gammaLog, [d])),
+  };
+}
+
+/**
+ * The recurrence's input for T rows of width m = bounds[K] (weights at row
+ * stride ldw): v = B x + b_B (complex, re and im T×m) and u = γ ⊙ v.
+ */
+export function lruInput(
+  kern: LinearKernels, w: LruWeights, bounds: Int32Array, ldw: number, x: Float32Array, t: number,
+): { vRe: Float32Array; vIm: Float32Array; uRe: Float32Array; uIm: Float32Array } {
+  const m = bounds[bounds.length - 1];
+  const size = t * m;
+  const vRe = new Float32Array(size);
+  const vIm = new Float32Array(size);
+  mrlLinearForward(kern, x, t, bounds, w.inRe, w.inReB, vRe, 1, 0, ldw);
+  mrlLinearForward(kern, x, t, bounds, w.inIm, w.inImB, vIm, 1, 0, ldw);
+  const uRe = new Float32Array(size);
+  const uIm = new Float32Array(size);
+  for (let r = 0; r < t; r++) {
+    const o = r * m;
+    for (let j = 0; j < m; j++) {
+      uRe[o + j] = w.gamma[j] * vRe[o + j];
+      uIm[o + j] = w.gamma[j] * vIm[o + j];
+    }
+  }
+  return { vRe, vIm, uRe, uIm };
+}
+
+/**
+ * One position of the recurrence at width m: h = λ ⊙ prev + u (prev = 0 at a
+ * segment's first row). h may be prev itself: a carried state updated in
+ * place. Values are float32 between positions, as the scan kernels store h.
+ */
+export function lruStep(
+  w: LruWeights, m: number, prevRe: Float32Array, prevIm: Float32Array,
+  uRe: Float32Array, uIm: Float32Array, hRe: Float32Array, hIm: Float32Array,
+): void {
+  const { lamRe, lamIm } = w;
+  for (let c = 0; c < m; c++) {
+    const re = lamRe[c] * prevRe[c] - lamIm[c] * prevIm[c] + uRe[c];
+    const im = lamRe[c] * prevIm[c] + lamIm[c] * prevRe[c] + uIm[c];
+    hRe[c] = re;
+    hIm[c] = im;
+  }
+}
+
+/** out (T×m) = Re(C h) + Re(b_C) = h_re·out_reᵀ − h_im·out_imᵀ + b (weights at row stride ldw). */
+export function lruOutput(
+  kern: LinearKernels, w: LruWeights, bounds: Int32Array, ldw: number,
+  hRe: Float32Array, hIm: Float32Array, t: number, out: Float32Array,
+): void {
+  mrlLinearForward(kern, hRe, t, bounds, w.outRe, w.outReB, out, 1, 0, ldw);
+  mrlLinearForward(kern, hIm, t, bounds, w.outIm, null, out, -1, 1, ldw);
+}
+
+/**
+ * How h_r = λ ⊙ h_{r−1} + u_r runs over T rows of width m: writes h (re, im,
+ * T×m) from u. Made by {@link scanSegments} (the kernel scan over packed
+ * sequences), {@link stepSegments} (the same with {@link lruStep}) or
+ * {@link stepFrom} (one row continuing a carried state: streaming).
+ */
+export type Recurrence = (
+  w: LruWeights, uRe: Float32Array, uIm: Float32Array, t: number, m: number, hRe: Float32Array, hIm: Float32Array,
+) => void;
+
+/** The kernel scan, restarting from zero at every segment start (segments as lruScanForward takes them). */
+export function scanSegments(kern: Pick<Kernels, 'lruScanForward'>, segments: Int32Array): Recurrence {
+  return (w, uRe, uIm, t, m, hRe, hIm) => kern.lruScanForward(uRe, uIm, w.lamRe, w.lamIm, segments, t, m, hRe, hIm);
+}
+
+/**
+ * The scan of {@link scanSegments} as a loop of {@link lruStep}s: float32
+ * between rows, so that it equals a stream fed the same rows one at a time.
+ */
+export function stepSegments(segments: Int32Array): Recurrence {
+  return (w, uRe, uIm, _t, m, hRe, hIm) => {
+    const zero = new Float32Array(m);
+    const row = (a: Float32Array, i: number) => a.subarray(i * m, (i + 1) * m);
+    for (let s = 0; s + 1 < segments.length; s++) {
+      for (let r = segments[s]; r < segments[s + 1]; r++) {
+        const first = r === segments[s];
+        lruStep(w, m, first ? zero : row(hRe, r - 1), first ? zero : row(hIm, r - 1), row(uRe, r), row(uIm, r), row(hRe, r), row(hIm, r));
+      }
+    }
+  };
+}
+
+/** One row from the carried state (stateRe, stateIm: width m), which it advances: a stream's step. */
+export function stepFrom(stateRe: Float32Array, stateIm: Float32Array): Recurrence {
+  return (w, uRe, uIm, t, m, hRe, hIm) => {
+    if (t !== 1) throw new RangeError(`a stream takes one row at a time (got ${t})`);
+    lruStep(w, m, stateRe, stateIm, uRe, uIm, stateRe, stateIm);
+    hRe.set(stateRe.subarray(0, m));
+    hIm.set(stateIm.subarray(0, m));
+  };
+}
+
 /** What the forward keeps for the backward. */
 export interface LruCache {
   x: Float32Array;
@@ -94,40 +208,40 @@ export interface LruCache {
   mask: Float32Array | null;
 }
 
-/** Forward; writes out (T×D) and returns the cache. dropoutRng = null disables dropout. */
+/**
+ * The layer over T rows of width m = bounds[K] (weights at row stride ldw):
+ * input, recurrence, output, dropout (dropoutRng = null: none). With `keep`,
+ * only those rows leave the layer (out: keep.length × m; the recurrence still
+ * reads every row, the output projection only the rows kept); without, all T
+ * (out: T×m). The cache serves the backward when keep is null.
+ */
+export function lruRows(
+  kern: LinearKernels, w: LruWeights, bounds: Int32Array, ldw: number, x: Float32Array, t: number,
+  recurrence: Recurrence, keep: Int32Array | null, out: Float32Array, dropout: number, dropoutRng: Rng | null,
+): LruCache {
+  const m = bounds[bounds.length - 1];
+  const { vRe, vIm, uRe, uIm } = lruInput(kern, w, bounds, ldw, x, t);
+  const hRe = new Float32Array(t * m);
+  const hIm = new Float32Array(t * m);
+  recurrence(w, uRe, uIm, t, m, hRe, hIm);
+  if (keep) lruOutput(kern, w, bounds, ldw, gatherRows(hRe, keep, m), gatherRows(hIm, keep, m), keep.length, out);
+  else lruOutput(kern, w, bounds, ldw, hRe, hIm, t, out);
+  let mask: Float32Array | null = null;
+  if (dropoutRng && dropout > 0) {
+    mask = dropoutMask((keep ? keep.length : t) * m, dropout, dropoutRng);
+    applyMask(out, mask);
+  }
+  return { x, vRe, vIm, hRe, hIm, lamRe: w.lamRe, lamIm: w.lamIm, gamma: w.gamma, mask };
+}
+
+/** Training forward at the model width D; writes out (T×D) and returns the cache. dropoutRng = null disables dropout. */
 export function lruForward(
   kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array,
   x: Float32Array, t: number, segments: Int32Array, out: Float32Array,
   dropout: number, dropoutRng: Rng | null,
 ): LruCache {
-  const n = lruParamNames(prefix);
   const d = bounds[bounds.length - 1];
-  const size = t * d;
-  const { lamRe, lamIm, gamma } = lruCoefficients(store, prefix);
-  const vRe = new Float32Array(size);
-  const vIm = new Float32Array(size);
-  mrlLinearForward(kern, x, t, bounds, store.value(n.inReW), store.value(n.inReB), vRe);
-  mrlLinearForward(kern, x, t, bounds, store.value(n.inImW), store.value(n.inImB), vIm);
-  const uRe = new Float32Array(size);
-  const uIm = new Float32Array(size);
-  for (let r = 0; r < t; r++) {
-    const o = r * d;
-    for (let j = 0; j < d; j++) {
-      uRe[o + j] = gamma[j] * vRe[o + j];
-      uIm[o + j] = gamma[j] * vIm[o + j];
-    }
-  }
-  const hRe = new Float32Array(size);
-  const hIm = new Float32Array(size);
-  kern.lruScanForward(uRe, uIm, lamRe, lamIm, segments, t, d, hRe, hIm);
-  mrlLinearForward(kern, hRe, t, bounds, store.value(n.outReW), store.value(n.outReB), out);
-  mrlLinearForward(kern, hIm, t, bounds, store.value(n.outImW), null, out, -1, 1);
-  let mask: Float32Array | null = null;
-  if (dropoutRng && dropout > 0) {
-    mask = dropoutMask(size, dropout, dropoutRng);
-    applyMask(out, mask);
-  }
-  return { x, vRe, vIm, hRe, hIm, lamRe, lamIm, gamma, mask };
+  return lruRows(kern, readLru(store.read, prefix, d), bounds, d, x, t, scanSegments(kern, segments), null, out, dropout, dropoutRng);
 }
 
 /** Backward: ADDS parameter gradients into the store, writes dx (T×D). dOut is modified. */

@@ -1,5 +1,5 @@
 /**
- * MRL linear layer (SPEC §4), square D→D: for each chunk k of the ladder,
+ * MRL linear layer (docs/method.md §4), square D→D: for each chunk k of the ladder,
  *   y[:, C(k)] = x[:, 0:m_k] · W[C(k), 0:m_k]ᵀ + b[C(k)].
  * W is stored as a dense D×D row-major matrix [out, in] whose blocks above the
  * block diagonal are zero and stay zero (they are never read or written), so
@@ -9,18 +9,27 @@
  */
 import type { Kernels } from '../../kernels/types';
 
-/** y = alpha · (x Wᵀ restricted to the block lower triangle) + bias + beta · y. */
+/** The kernels an MRL linear forward calls: sgemm (as A·Bᵀ only) and the bias add. */
+export type LinearKernels = Pick<Kernels, 'sgemm' | 'addRowVector'>;
+
+/**
+ * y = alpha · (x Wᵀ restricted to the block lower triangle) + bias + beta · y,
+ * at the width m = bounds[K] of x and y. W is read with row stride ldw ≥ m
+ * (default m): the top-left m×m block of a wider stored matrix is the size-m
+ * layer (docs/method.md §6), so one stored width serves every size of its ladder.
+ */
 export function mrlLinearForward(
-  kern: Kernels, x: Float32Array, t: number, bounds: Int32Array,
+  kern: LinearKernels, x: Float32Array, t: number, bounds: Int32Array,
   w: Float32Array, bias: Float32Array | null, y: Float32Array, alpha = 1, beta = 0,
+  ldw = bounds[bounds.length - 1],
 ): void {
-  const d = bounds[bounds.length - 1];
+  const m = bounds[bounds.length - 1];
   for (let k = 0; k + 1 < bounds.length; k++) {
     const c0 = bounds[k];
     const c1 = bounds[k + 1];
-    kern.sgemm(false, true, t, c1 - c0, c1, alpha, x, d, w.subarray(c0 * d), d, beta, y.subarray(c0), d);
+    kern.sgemm(false, true, t, c1 - c0, c1, alpha, x, m, w.subarray(c0 * ldw), ldw, beta, y.subarray(c0), m);
   }
-  if (bias) kern.addRowVector(y, t, d, bias);
+  if (bias) kern.addRowVector(y, t, m, bias);
 }
 
 /**
@@ -53,7 +62,7 @@ export function mrlLinearBackward(
 }
 
 /**
- * PyTorch nn.Linear default initialisation per chunk (SPEC §5): W[C(k), 0:m_k]
+ * PyTorch nn.Linear default initialisation per chunk (docs/method.md §5): W[C(k), 0:m_k]
  * and b[C(k)] uniform in ±1/sqrt(m_k). Entries above the block diagonal stay 0.
  */
 export function mrlLinearInit(w: Float32Array, bias: Float32Array | null, bounds: Int32Array, uniform: () => number): void {
