@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getKernels } from '../src/kernels';
 import { referenceKernels as kern } from '../src/kernels/reference';
 import { chunkBounds, ModelConfig } from '../src/model/config';
 import { FmrlRec, recurrenceSegments } from '../src/model/fmrlrec';
@@ -284,4 +285,24 @@ test('padding never changes a real position, and packing does not change a seque
     assert.ok(Math.abs(a[i] - k[i]) < 1e-6, 'packing changed a sequence');
   }
   assert.deepEqual(Array.from(recurrenceSegments(withPad)), [0, 1, 4]);
+});
+
+test('evaluation\'s last-position saving: lastHiddenStates is exactly the last row of each sequence in hiddenStates (TypeScript twin and selected kernels)', () => {
+  const twin = tinyModel();
+  const selected = new FmrlRec(twin.config, twin.features, getKernels(), twin.attributes);
+  selected.params.values.set(twin.params.values);
+  const batch: PackedBatch = {
+    size: 3, offsets: Int32Array.from([0, 4, 5, 8]), inputs: Int32Array.from([0, 3, 5, 2, 0, 7, 8, 1]),
+    targets: new Int32Array(8), users: Int32Array.from([0, 1, 2]),
+  };
+  for (const model of [twin, selected]) {
+    const e = model.itemTable();
+    const all = model.hiddenStates(batch, e);
+    const last = model.lastHiddenStates(batch, e);
+    assert.equal(last.length, batch.size * D);
+    for (let b = 0; b < batch.size; b++) {
+      const r = batch.offsets[b + 1] - 1;
+      assert.deepEqual(last.subarray(b * D, (b + 1) * D), all.subarray(r * D, (r + 1) * D), `${model.kern.name}, sequence ${b}`);
+    }
+  }
 });

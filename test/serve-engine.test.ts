@@ -5,7 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { evalBatches } from '../src/data/batches';
+import { leaveOneOut } from '../src/data/split';
 import { exportAllSizes } from '../src/deploy/export';
+import { referenceKernels } from '../src/kernels/reference';
+import { FmrlRec } from '../src/model/fmrlrec';
 import { Catalogue } from '../src/serve/catalogue';
 import { funnelRank } from '../src/serve/funnel';
 import { loadModelFolder } from '../src/serve/model-folder';
@@ -38,6 +42,43 @@ test('engine: streaming one interaction at a time agrees with scoring the full h
       assert.equal(stream.length, seq.length);
     }
   }
+});
+
+test('engine: user vectors agree with evaluation (FmrlRec.lastHiddenStates) to 1e-5 at every size, TypeScript twin and selected kernels', () => {
+  const split = leaveOneOut(tiny.dataset);
+  const d = tiny.model.width;
+  for (const kern of [referenceKernels, getKernels()]) {
+    const model = new FmrlRec(tiny.model.config, tiny.features, kern);
+    model.params.values.set(tiny.model.params.values);
+    const e = model.itemTable();
+    for (const which of ['valid', 'test'] as const) {
+      for (const batch of evalBatches(split, which, { batchSize: 16, maxLen: engine.maxLen })) {
+        const hidden = model.lastHiddenStates(batch, e);
+        const histories = Array.from({ length: batch.size }, (_, b) =>
+          Array.from(batch.inputs.subarray(batch.offsets[b], batch.offsets[b + 1])).filter((item) => item > 0));
+        for (const m of engine.sizes) {
+          const users = engine.userVectors(histories, m);
+          for (let b = 0; b < batch.size; b++) {
+            const diff = maxAbsDiff(users.subarray(b * m, (b + 1) * m), hidden.subarray(b * d, b * d + m));
+            assert.ok(diff <= 1e-5, `${kern.name}, ${which}, size ${m}, user ${batch.users[b]}: ${diff}`);
+          }
+        }
+      }
+    }
+  }
+});
+
+test('engine: a stream is plain data: a copy taken mid-way goes on exactly like the original', () => {
+  const seq = Array.from(tiny.dataset.sequences[5]);
+  const stream = engine.startStream(8);
+  for (const item of seq.slice(0, 3)) engine.push(stream, item);
+  const copy = structuredClone(stream);
+  for (const item of seq.slice(3)) {
+    engine.push(stream, item);
+    engine.push(copy, item);
+  }
+  assert.deepEqual(copy, stream);
+  assert.throws(() => engine.push({ ...engine.startStream(8), hRe: [] }, 1), /holds 2 pairs of Float32Array\(8\)/);
 });
 
 test('engine: a stream never forgets; the full-history reading keeps the last maxLen items like evaluation', () => {
