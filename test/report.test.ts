@@ -30,7 +30,7 @@ function tempDir(prefix: string): string {
 function fakeMetrics(dims: number[], seed: number, scale: number): MetricsBySize {
   const out: MetricsBySize = {};
   for (const m of dims) {
-    const base = scale * Math.log2(m) + seed * 1e-4;
+    const base = scale * Math.log2(m) + seed * 1e-3;
     const row: Record<string, number> = {};
     for (const cut of [5, 10, 20, 50]) {
       row[`NDCG@${cut}`] = base * (cut / 20);
@@ -126,7 +126,7 @@ test('report: tables with the paper rows, nested vs independent series, seeds, a
 
   // Summary: every series at its largest size, and the paper's rows.
   assert.match(written.summary, /beauty +text:use · independent \(one model per size\) +32 +2 /);
-  assert.match(written.summary, /beauty +paper: fMRLRec \(bge-large.*\) +1024 +— +0\.0520 +0\.0939/);
+  assert.match(written.summary, /beauty +paper: fMRLRec · bge-large text \+ SigLIP image \(frozen\), D=1024 +1024 +— +0\.0520 +0\.0939/);
 
   // The same runs give the same bytes (committed charts diff cleanly).
   const again = await writeResultsReport(runs, path.join(root, 'again'), 'fmrlrec report --runs ... --out report');

@@ -36,7 +36,7 @@ export interface ChartLibraries {
 }
 
 /** The one-line error when the libraries are missing. */
-export const MISSING_VEGA_MESSAGE = 'fmrlrec report needs vega and vega-lite: npm install vega vega-lite';
+export const MISSING_VEGA_MESSAGE = 'vega and vega-lite are not installed (the charts need them): npm install vega vega-lite';
 
 const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
 
