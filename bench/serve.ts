@@ -21,9 +21,9 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { readP5Dataset } from '../src/data/p5';
-import { exportAllSizes } from '../src/deploy/export';
+import { exportAllSizes, exportSourceOf } from '../src/deploy/export';
 import { INDEX_FILE, MANIFEST_FILE, SizeManifest } from '../src/deploy/format';
-import { loadTrainedRun } from '../src/deploy/trained-run';
+import { loadTrainedRun } from '../src/run/trained-run';
 import { getKernels } from '../src/kernels';
 import { loadRunConfig } from '../src/run/run-config';
 import { funnelRank } from '../src/serve/funnel';
@@ -80,11 +80,7 @@ async function modelFolder(opts: ReturnType<typeof options>): Promise<{ dir: str
   if (!fs.existsSync(run)) throw new UserError(`no run at ${run}: pass --run <run folder> or --model <every-size export>`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-bench-serve-'));
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const trained = await loadTrainedRun(run, getKernels(), false);
-  exportAllSizes({
-    model: trained.model, dataset: trained.dataset, features: trained.features, maxLen: trained.config.train.maxLen,
-    metrics: trained.metrics, run, bestEpoch: trained.bestEpoch,
-  }, dir, { force: true });
+  exportAllSizes(exportSourceOf(await loadTrainedRun(run, { kern: getKernels() })), dir, { force: true });
   return { dir, run };
 }
 

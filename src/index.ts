@@ -2,12 +2,15 @@
  * fmrlrec — fMRLRec (Matryoshka multimodal sequential recommendation) for
  * Node.js: train one model, slice out and deploy any size.
  *
- * The library surface, by layer (each folder has its own index or entry file):
- * data, features, kernels, model, training, evaluation, run folders.
+ * The library surface, by layer: data, features, kernels, model, training,
+ * evaluation, run folders, export and the PyTorch interchange, serving. The
+ * library reads no environment variable except FMRLREC_KERNELS (which native
+ * build getKernels() loads); everything else is an option. README.md, "Use it
+ * as a library", shows train → slice → recommend in a few lines.
  */
 export * from './data';
 export * from './features';
-export { getKernels } from './kernels';
+export { getKernels, loadNativeKernels, availableNativeVariants, referenceKernels, NATIVE_VARIANTS, type NativeVariant } from './kernels';
 export type { Kernels } from './kernels/types';
 export { type ModelConfig, doublingLadder, chunkBounds, modelWidth } from './model/config';
 export { FmrlRec, type BatchLoss } from './model/fmrlrec';
@@ -15,20 +18,38 @@ export { sliceModel, parameterCount } from './model/slice';
 export { ParamStore, type ParamSpec } from './model/params';
 export { AdamW, clipGradNorm, type AdamWConfig } from './train/adamw';
 export { warmupCosine } from './train/schedule';
-export { trainModel, REFERENCE_TRAIN_CONFIG, type TrainConfig, type TrainOptions, type TrainResult } from './train/trainer';
-export { saveParams, loadParams, type TrainState } from './train/checkpoint';
+export {
+  trainModel, evalOptions, REFERENCE_TRAIN_CONFIG, CHECKPOINT_FILE, BEST_FILE, TRAIN_LOG_FILE,
+  type TrainConfig, type TrainOptions, type TrainResult, type EpochReport,
+} from './train/trainer';
+export { saveParams, loadParams, paramTensors, type TrainState, type EpochRecord } from './train/checkpoint';
 export { evaluate, rankTargets, type EvalOptions, type MetricsBySize } from './eval/evaluate';
 export { metricsFromRanks, CUTOFFS, type Metrics } from './eval/metrics';
-export { metricsTable, type MetricsReport } from './eval/report';
-export { prepareRun, loadDataset, type PreparedRun } from './run/prepare';
-export { trainRun, evaluateRun } from './run/execute';
-export { type RunConfig, type DatasetSource, type FeatureConfig, loadRunConfig } from './run/run-config';
-export { DEFAULT_MODEL, DEFAULT_TRAIN } from './run/defaults';
-export { UserError, InputFileError } from './util/errors';
+export { metricsTable, readMetricsReport, type MetricsReport } from './eval/report';
+export { prepareRun, loadDataset, type PrepareOptions, type PreparedRun } from './run/prepare';
+export { trainRun, evaluateRun, type JobOptions, type TrainRunOptions, type EvaluateRunOptions, type EvaluateRunResult } from './run/execute';
+export { loadTrainedRun, type LoadTrainedRunOptions, type TrainedRun } from './run/trained-run';
+export {
+  type RunConfig, type DatasetSource, type FeatureConfig, type ModelSettings, loadRunConfig, saveRunConfig, featureLabel, RUN_CONFIG_FILE,
+} from './run/run-config';
+export { DEFAULT_MODEL, DEFAULT_TRAIN, DEFAULT_WIDTH, DEFAULT_CACHE_DIR, defaultFeatures } from './run/defaults';
+export { UserError, InputFileError, type UserErrorCode } from './util/errors';
 export { Rng } from './util/rng';
-export { exportSize, exportAllSizes, type ExportSource } from './deploy/export';
-export { importTorchRun, exportTorchRun } from './deploy/torch-run';
-export { loadTrainedRun, type TrainedRun } from './deploy/trained-run';
-export { InferenceEngine, typescriptGemm, type EngineModel, type UserStream, type RankOptions } from './serve/engine';
+export { encodeSafetensors, decodeSafetensors, type Tensor, type Float32Tensor } from './util/safetensors';
+export { readSafetensors, writeSafetensors } from './util/safetensors-file';
+export {
+  exportSize, exportAllSizes, exportSourceOf, servingModel, type ExportSource, type ExportOptions, type ServingSource,
+} from './deploy/export';
+export type { ExportedConfig, ItemEntry, SizeManifest, ExportIndex } from './deploy/format';
+export { importTorchRun, exportTorchRun, type ImportTorchOptions, type ImportSummary } from './deploy/torch-run';
+export { InferenceEngine, typescriptGemm, type EngineModel, type EngineKernels, type UserStream, type RankOptions } from './serve/engine';
+export { Catalogue, type ItemRef } from './serve/catalogue';
+export { funnelRank, type FunnelOptions } from './serve/funnel';
+export { type RankedItem } from './serve/top-k';
+export {
+  recommend, recommendBatch, parseRecommendRequest, RequestError,
+  type RecommendRequest, type RecommendResponse, type RecommendedItem,
+} from './serve/recommender';
+export { engineFromFiles, type ModelFiles, type LoadedEngine } from './serve/model-files';
 export { loadModelFolder, type LoadedModel } from './serve/model-folder';
 export { RecommendServer, DEFAULT_SERVER_OPTIONS, type ServerOptions } from './serve/http-server';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { writeP5Dataset } from '../src/data/p5';
 import { generateSyntheticDataset } from '../src/data/synthetic';
 import { exportSize } from '../src/deploy/export';
-import { loadTrainedRun } from '../src/deploy/trained-run';
+import { loadTrainedRun } from '../src/run/trained-run';
 import { exportTorchRun, importTorchRun } from '../src/deploy/torch-run';
 import { FeatureParts, fromTorchStateDict, toTorchStateDict } from '../src/deploy/torch-state-dict';
 import { referenceKernels } from '../src/kernels/reference';
@@ -76,13 +76,13 @@ test('import-torch then export-torch round-trips bit for bit; the imported run s
   const tiny = tinyModel({ dims: [4, 8, 16], numBlocks: 2 });
   const files = referenceFiles(tiny);
   const run = path.join(files.dir, 'run');
-  const summary = importTorchRun(files.weights, files.data, run, referenceKernels);
+  const summary = importTorchRun(files.weights, files.data, run, { kern: referenceKernels });
   assert.deepEqual(summary, { dims: [4, 8, 16], numBlocks: 2, numItems: tiny.dataset.numItems, langDim: 4, imgDim: 2 });
-  const loaded = await loadTrainedRun(run, referenceKernels, false, false);
+  const loaded = await loadTrainedRun(run, { kern: referenceKernels, metrics: false });
   for (const spec of tiny.model.params.specs) assert.deepEqual(loaded.model.params.value(spec.name), tiny.model.params.value(spec.name), spec.name);
 
   const back = path.join(files.dir, 'back.safetensors');
-  await exportTorchRun(run, back, referenceKernels, false);
+  await exportTorchRun(run, back, { kern: referenceKernels });
   const original = readSafetensors(files.weights).tensors;
   const roundTrip = readSafetensors(back).tensors;
   assert.deepEqual(Object.keys(roundTrip).sort(), Object.keys(original).sort());
@@ -91,9 +91,9 @@ test('import-torch then export-torch round-trips bit for bit; the imported run s
     assert.deepEqual(roundTrip[name].data, original[name].data, name);
   }
 
-  const withMetrics = await loadTrainedRun(run, referenceKernels, false);
+  const withMetrics = await loadTrainedRun(run, { kern: referenceKernels });
   assert.ok(withMetrics.metrics && withMetrics.metrics.valid['16']['Recall@10'] >= 0, 'an imported run gets validation metrics computed');
-  const evaluated = await evaluateRun(run, false, { kern: referenceKernels, progress: false, log: () => {}, command: 'test' });
+  const evaluated = await evaluateRun(run, { kern: referenceKernels });
   assert.deepEqual(evaluated.report.valid, withMetrics.metrics.valid, '`fmrlrec eval` works on an imported run');
   const exported = path.join(files.dir, 'size-8');
   exportSize({ ...tinySource(tiny), model: withMetrics.model, metrics: withMetrics.metrics }, 8, exported);
@@ -128,7 +128,7 @@ test('export-torch refuses a model with learned item-ID vectors; import-torch re
   const files = referenceFiles(tiny);
   const otherData = path.join(files.dir, 'other');
   writeP5Dataset(generateSyntheticDataset({ numUsers: 30, numItems: 20, seed: 3, minLen: 3, maxLen: 8 }), otherData);
-  assert.throws(() => importTorchRun(files.weights, otherData, path.join(files.dir, 'r2'), referenceKernels), /feature tables have \d+ rows, but .* has \d+ items/);
-  importTorchRun(files.weights, files.data, path.join(files.dir, 'r3'), referenceKernels);
-  assert.throws(() => importTorchRun(files.weights, files.data, path.join(files.dir, 'r3'), referenceKernels), /is not empty/);
+  assert.throws(() => importTorchRun(files.weights, otherData, path.join(files.dir, 'r2'), { kern: referenceKernels }), /feature tables have \d+ rows, but .* has \d+ items/);
+  importTorchRun(files.weights, files.data, path.join(files.dir, 'r3'), { kern: referenceKernels });
+  assert.throws(() => importTorchRun(files.weights, files.data, path.join(files.dir, 'r3'), { kern: referenceKernels }), /is not empty/);
 });

@@ -23,7 +23,7 @@ import { applyTorchModel, fromTorchStateDict } from '../src/deploy/torch-state-d
 import { getKernels, referenceKernels, type Kernels } from '../src/kernels';
 import { FmrlRec } from '../src/model/fmrlrec';
 import { ATTRIBUTE_EMBEDDING, ITEM_ID_EMBEDDING, type ItemAttributes } from '../src/model/layers/item-table';
-import { concatColumns } from '../src/run/reference-features';
+import { concatColumns } from '../src/deploy/reference-features';
 import { decodeSafetensors, type Tensor } from '../src/util/safetensors';
 
 const FIXTURE = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'reference-equivalence.safetensors');

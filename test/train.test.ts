@@ -56,6 +56,25 @@ test('a run interrupted after an epoch and resumed ends with the same weights as
   assert.deepEqual(resumed.params.values, straight.params.values);
 });
 
+test('in memory (no runDir): nothing is written, onEpoch sees every epoch, and the best parameters equal those of a run folder', () => {
+  const ds = generateSyntheticDataset({ numUsers: 150, numItems: 60, seed: 3 });
+  const split = leaveOneOut(ds);
+  const onDisk = smallModel(ds.numItems);
+  const dir = tempDir('fmrlrec-ondisk-');
+  const saved = trainModel(onDisk, split, SMALL_TRAIN, { runDir: dir });
+  const inMemory = smallModel(ds.numItems);
+  const cwd = fs.readdirSync(process.cwd());
+  const epochs: { epoch: number; best: boolean; ndcg: number }[] = [];
+  const result = trainModel(inMemory, split, SMALL_TRAIN, { onEpoch: (e) => epochs.push({ epoch: e.epoch, best: e.best, ndcg: e.valid['16']['NDCG@10'] }) });
+  assert.deepEqual(fs.readdirSync(process.cwd()), cwd);
+  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+  assert.deepEqual(epochs.map((e) => e.ndcg), saved.state.history.map((h) => h.validNdcg10));
+  assert.equal(epochs.filter((e) => e.best).at(-1)?.epoch, saved.state.bestEpoch);
+  assert.deepEqual(result.bestValid, saved.bestValid);
+  assert.deepEqual(inMemory.params.values, onDisk.params.values);
+  assert.throws(() => trainModel(smallModel(ds.numItems), split, SMALL_TRAIN, { resume: true }), /runDir/);
+});
+
 function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -131,7 +150,7 @@ test('--features: any combination of text, attr, words and id; attr gives the mo
     version: 1, dataset: { kind: 'synthetic', users: 60, items: 40, seed: 3, name: 'tiny' }, features,
     model: { ...DEFAULT_MODEL, dims: doublingLadder(16) }, train: DEFAULT_TRAIN,
   };
-  const prepared = await prepareRun(config, getKernels(), false);
+  const prepared = await prepareRun(config, { kern: getKernels() });
   const expected = attributeFeatures(prepared.dataset.items);
   assert.ok(expected.dim > 0);
   assert.equal(prepared.featureDim, 0);
@@ -145,7 +164,7 @@ test('--features: any combination of text, attr, words and id; attr gives the mo
   writeP5Dataset({ ...synthetic, items: synthetic.items.map(() => null) }, bare);
   const withoutMeta = await prepareRun({
     ...config, dataset: { kind: 'p5', path: bare, name: 'bare' }, features: parseFeatures('attr+words+id', undefined, cache),
-  }, getKernels(), false);
+  }, { kern: getKernels() });
   assert.equal(withoutMeta.model.attributes, null);
   assert.ok(!withoutMeta.model.params.has(ATTRIBUTE_EMBEDDING));
 });
@@ -159,7 +178,7 @@ test('a dataset whose items all have the same text trains without the text part,
   const prepared = await prepareRun({
     version: 1, dataset: { kind: 'p5', path: bare, name: 'untitled' }, features: parseFeatures('text+id', undefined, tempDir('fmrlrec-cache-')),
     model: { ...DEFAULT_MODEL, dims: doublingLadder(16) }, train: DEFAULT_TRAIN,
-  }, getKernels(), false);
+  }, { kern: getKernels() });
   assert.equal(prepared.featureDim, 0, 'no constant text feature');
   assert.equal(prepared.usedFeatures.text, null);
   assert.equal(featureLabel(prepared.usedFeatures), 'id');

@@ -4,11 +4,17 @@ import { getKernels } from '../kernels';
 import type { Kernels } from '../kernels/types';
 import type { JobOptions } from '../run/execute';
 import { UserError } from '../util/errors';
+import { CliEnvironment, readEnvironment } from './environment';
 
+/** A command's surroundings: its arguments, the environment (read once), output streams and kernels. */
 export class CliContext {
   private kern: Kernels | null = null;
 
-  constructor(readonly argv: string[]) {}
+  /**
+   * @param argv the command line after "fmrlrec"
+   * @param env  the environment's settings (default: read from process.env now)
+   */
+  constructor(readonly argv: string[], readonly env: CliEnvironment = readEnvironment(process.env)) {}
 
   /** Print to stdout. */
   out(text: string): void {
@@ -32,13 +38,20 @@ export class CliContext {
     return kern;
   }
 
-  jobOptions(progress: boolean): JobOptions {
+  /** The options of a library job: kernels, progress, log lines to stderr, and the environment's download settings. */
+  jobOptions(progress: boolean): Required<Omit<JobOptions, 'modelsDir'>> & Pick<JobOptions, 'modelsDir'> {
     return {
       kern: this.kern ?? this.configureKernels(undefined),
       progress,
       log: (line) => this.log(line),
-      command: ['fmrlrec', ...this.argv].join(' '),
+      allowDownload: this.env.allowDownload,
+      modelsDir: this.env.modelsDir,
     };
+  }
+
+  /** The command line as typed, for reports ("fmrlrec train --data ..."). */
+  get command(): string {
+    return ['fmrlrec', ...this.argv].join(' ');
   }
 }
 

@@ -4,6 +4,7 @@ import { evaluateRun } from '../run/execute';
 import { OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
 
+/** `fmrlrec eval --help`. */
 export const EVAL_HELP = `Usage: fmrlrec eval --run <dir> [--exclude-history] [--json] [--threads n]
 
 Reloads <run>/best.safetensors, rebuilds the run's data and features, and ranks
@@ -24,12 +25,13 @@ const OPTIONS: OptionSpec = {
   threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
 };
 
+/** Run `fmrlrec eval`. */
 export async function evalCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('eval', argv, OPTIONS);
   if (v.help) { ctx.out(EVAL_HELP); return 0; }
   const runDir = requireString(v, 'run', 'eval');
   ctx.configureKernels(v.threads as string | undefined);
-  const { report, differenceToSaved } = await evaluateRun(runDir, Boolean(v['exclude-history']), ctx.jobOptions(!v['no-progress']));
+  const { report, differenceToSaved } = await evaluateRun(runDir, { ...ctx.jobOptions(!v['no-progress']), excludeHistory: Boolean(v['exclude-history']) });
   if (v.json) {
     ctx.out(JSON.stringify(report, null, 2));
   } else {

@@ -3,6 +3,7 @@ import { exportTorchRun } from '../deploy/torch-run';
 import { OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
 
+/** `fmrlrec export-torch --help`. */
 export const EXPORT_TORCH_HELP = `Usage: fmrlrec export-torch --run <dir> --out <ref.safetensors>
 
 Writes a run's best model as a state_dict of the authors' PyTorch model
@@ -20,13 +21,14 @@ refused.
 
 const OPTIONS: OptionSpec = { run: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' }, 'no-progress': { type: 'boolean' } };
 
+/** Run `fmrlrec export-torch`. */
 export async function exportTorchCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('export-torch', argv, OPTIONS);
   if (v.help) { ctx.out(EXPORT_TORCH_HELP); return 0; }
   const runDir = requireString(v, 'run', 'export-torch');
   const out = requireString(v, 'out', 'export-torch');
-  const kern = ctx.configureKernels(v.threads as string | undefined);
-  const count = await exportTorchRun(runDir, out, kern, !v['no-progress']);
+  ctx.configureKernels(v.threads as string | undefined);
+  const count = await exportTorchRun(runDir, out, ctx.jobOptions(!v['no-progress']));
   ctx.out(`Wrote ${count} tensors with the reference's names to ${out}`);
   return 0;
 }

@@ -1,12 +1,13 @@
 /** `fmrlrec export`: write a trained run's size-m model (or every size) as a self-contained folder. */
-import { checkExportSize, exportAllSizes, ExportSource, exportSize } from '../deploy/export';
+import { checkExportSize, exportAllSizes, exportSize, exportSourceOf } from '../deploy/export';
 import type { SizeManifest } from '../deploy/format';
-import { loadTrainedRun } from '../deploy/trained-run';
+import { loadTrainedRun } from '../run/trained-run';
 import { loadRunConfig } from '../run/run-config';
 import { UserError } from '../util/errors';
 import { OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
 
+/** `fmrlrec export --help`. */
 export const EXPORT_HELP = `Usage: fmrlrec export --run <dir> --size <m|all> --out <dir> [--force]
 
 Slices a trained run's best model to size m and writes a folder that needs
@@ -37,6 +38,7 @@ function describe(manifest: SizeManifest, dir: string): string {
     `${(manifest.bytes.total / 1e6).toFixed(2)} MB, ${recall} -> ${dir}`;
 }
 
+/** Run `fmrlrec export`. */
 export async function exportCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('export', argv, OPTIONS);
   if (v.help) { ctx.out(EXPORT_HELP); return 0; }
@@ -46,12 +48,8 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
   const size = sizeFlag === 'all' ? 'all' : Number(sizeFlag);
   if (size !== 'all' && !(Number.isInteger(size) && size > 0)) throw new UserError(`--size must be a size of the model's ladder or "all" (got "${sizeFlag}")`);
   if (size !== 'all') checkExportSize(loadRunConfig(runDir).model.dims, size);
-  const kern = ctx.configureKernels(v.threads as string | undefined);
-  const run = await loadTrainedRun(runDir, kern, !v['no-progress']);
-  const source: ExportSource = {
-    model: run.model, dataset: run.dataset, features: run.features, maxLen: run.config.train.maxLen,
-    metrics: run.metrics, run: runDir, bestEpoch: run.bestEpoch,
-  };
+  ctx.configureKernels(v.threads as string | undefined);
+  const source = exportSourceOf(await loadTrainedRun(runDir, ctx.jobOptions(!v['no-progress'])));
   const force = Boolean(v.force);
   if (size === 'all') {
     exportAllSizes(source, out, { force, onSize: (manifest) => ctx.out(describe(manifest, `${out}/size-${manifest.size}`)) });

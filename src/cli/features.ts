@@ -4,11 +4,11 @@ import { loadItemFeatures } from '../features/cache';
 import { textEncoderSource } from '../features/encoders';
 import { HF_PREFIX, huggingFaceImageSource, type HuggingFaceOptions } from '../features/huggingface';
 import { loadItemImageFeatures } from '../features/image-cache';
-import { defaultFeatures } from '../run/defaults';
 import { UserError } from '../util/errors';
 import { numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import { CliContext } from './context';
 
+/** `fmrlrec features --help`. */
 export const FEATURES_HELP = `Usage: fmrlrec features --data <dir> [--text-model <m>] [--image-model <m>] [options]
 
 Encodes every item of a dataset (P5 layout) once and caches the matrices as
@@ -46,6 +46,7 @@ export function textModelName(model: string): string {
   return HF_PREFIX + model;
 }
 
+/** Run `fmrlrec features`. */
 export async function featuresCommand(argv: string[], ctx: CliContext): Promise<number> {
   const values = parseCommandArgs('features', argv, OPTIONS);
   if (values.help) {
@@ -59,12 +60,12 @@ export async function featuresCommand(argv: string[], ctx: CliContext): Promise<
   const pooling = values.pooling as string | undefined;
   if (pooling !== undefined && pooling !== 'cls' && pooling !== 'mean') throw new UserError(`--pooling must be cls or mean (got "${pooling}")`);
   const hf: HuggingFaceOptions = {
-    allowDownload: values['allow-download'] === true ? true : undefined,
-    modelsDir: values['models-dir'] as string | undefined,
+    allowDownload: values['allow-download'] === true || ctx.env.allowDownload,
+    modelsDir: (values['models-dir'] as string | undefined) ?? ctx.env.modelsDir,
     pooling: pooling as HuggingFaceOptions['pooling'],
     batchSize: values['batch-size'] === undefined ? undefined : numberFlag(values, 'batch-size', 16, { min: 1, integer: true }),
   };
-  const cacheDir = (values['cache-dir'] as string | undefined) ?? defaultFeatures().cacheDir;
+  const cacheDir = (values['cache-dir'] as string | undefined) ?? ctx.env.cacheDir;
   const dataset = readP5Dataset(data, values.name as string | undefined);
   const progress = values['no-progress'] !== true;
   const rebuild = values.rebuild === true;
@@ -78,7 +79,7 @@ export async function featuresCommand(argv: string[], ctx: CliContext): Promise<
   if (imageModel) {
     const image = await loadItemImageFeatures({
       dataset, cacheDir, encoder: huggingFaceImageSource(imageModel, hf), rebuild, progress,
-      folder: values.images as string | undefined, download: hf.allowDownload ?? process.env.FMRLREC_HF_DOWNLOAD === '1',
+      folder: values.images as string | undefined, download: hf.allowDownload,
     });
     ctx.out(`image features: ${image.path} (${image.numRows} × ${image.dim}, ${image.fromCache ? 'from the cache' : 'encoded'}); ` +
       `${image.missing.length} item(s) without a usable image have zero rows (listed in the sidecar .json)`);

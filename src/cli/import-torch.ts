@@ -3,6 +3,7 @@ import { importTorchRun } from '../deploy/torch-run';
 import { OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
 
+/** `fmrlrec import-torch --help`. */
 export const IMPORT_TORCH_HELP = `Usage: fmrlrec import-torch --weights <ref.safetensors> --data <dir> --out <run>
 
 Builds a run folder from a state_dict of the authors' PyTorch model
@@ -20,6 +21,7 @@ be exported ("fmrlrec export"), queried and exported back ("fmrlrec export-torch
 
 const OPTIONS: OptionSpec = { weights: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' } };
 
+/** Run `fmrlrec import-torch`. */
 export async function importTorchCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('import-torch', argv, OPTIONS);
   if (v.help) { ctx.out(IMPORT_TORCH_HELP); return 0; }
@@ -27,7 +29,7 @@ export async function importTorchCommand(argv: string[], ctx: CliContext): Promi
   const data = requireString(v, 'data', 'import-torch');
   const out = requireString(v, 'out', 'import-torch');
   const kern = ctx.configureKernels(v.threads as string | undefined);
-  const s = importTorchRun(weights, data, out, kern);
+  const s = importTorchRun(weights, data, out, { kern, cacheDir: ctx.env.cacheDir });
   ctx.out(`Imported ${s.numBlocks} block(s), sizes ${s.dims.join(', ')}, ${s.numItems} items, features ${s.langDim} text + ${s.imgDim} image -> ${out}`);
   return 0;
 }

@@ -9,6 +9,7 @@ import { UserError } from '../util/errors';
 import { numberFlag, OptionSpec, parseCommandArgs } from './args';
 import { CliContext, printReport } from './context';
 
+/** `fmrlrec quickstart --help`. */
 export const QUICKSTART_HELP = `Usage: fmrlrec quickstart [--out runs/quickstart] [--threads n]
 
 Generates a synthetic dataset with item text (2,000 users, 400 items, learnable
@@ -28,6 +29,7 @@ const OPTIONS: OptionSpec = {
   threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
 };
 
+/** Run `fmrlrec quickstart`. */
 export async function quickstartCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('quickstart', argv, OPTIONS);
   if (v.help) { ctx.out(QUICKSTART_HELP); return 0; }
@@ -41,12 +43,12 @@ export async function quickstartCommand(argv: string[], ctx: CliContext): Promis
       items: numberFlag(v, 'items', 400, { min: 20, integer: true }),
       seed: 1,
     },
-    features: defaultFeatures(),
+    features: defaultFeatures(ctx.env.cacheDir),
     model: { ...DEFAULT_MODEL, dims: doublingLadder(64), dropout: 0.2 },
     train: { ...DEFAULT_TRAIN, epochs: 40, batchSize: 64, lr: 3e-3, warmupSteps: 20, patience: 5 },
   };
   ctx.configureKernels(v.threads as string | undefined);
-  const report = await trainRun(config, out, false, ctx.jobOptions(!v['no-progress']));
+  const report = await trainRun(config, out, { ...ctx.jobOptions(!v['no-progress']), command: ctx.command });
   printReport(ctx, report, out);
   return 0;
 }

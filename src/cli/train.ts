@@ -9,6 +9,7 @@ import { intListFlag, numberFlag, OptionSpec, parseCommandArgs, requireString } 
 import { CliContext, printReport } from './context';
 import { textModelName } from './features';
 
+/** `fmrlrec train --help`. */
 export const TRAIN_HELP = `Usage: fmrlrec train --data <dir> --out <run> [options]
 
 Trains one fMRLRec model on a dataset in the P5 layout (sequential_data.txt,
@@ -69,6 +70,7 @@ const FEATURE_PARTS = ['text', 'attr', 'words', 'id'] as const;
 /**
  * Parse --features, "+"-joined parts among text, attr, words and id (e.g. text+id,
  * text+attr+id, id), plus an optional image encoder and image folder.
+ * @param cacheDir the feature cache (default: the library's, ~/.cache/fmrlrec)
  */
 export function parseFeatures(
   value: string | undefined, textEncoder: string | undefined, cacheDir: string | undefined,
@@ -96,6 +98,7 @@ export function parseFeatures(
   return features;
 }
 
+/** Run `fmrlrec train`. */
 export async function trainCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('train', argv, OPTIONS);
   if (v.help) { ctx.out(TRAIN_HELP); return 0; }
@@ -106,7 +109,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
   const config: RunConfig = {
     version: 1,
     dataset: { kind: 'p5', path: path.resolve(dataDir), name: (v.name as string | undefined) ?? path.basename(path.resolve(dataDir)) },
-    features: parseFeatures(v.features as string | undefined, v['text-encoder'] as string | undefined, v['cache-dir'] as string | undefined,
+    features: parseFeatures(v.features as string | undefined, v['text-encoder'] as string | undefined, (v['cache-dir'] as string | undefined) ?? ctx.env.cacheDir,
       { model: v['image-model'] as string | undefined, folder: v.images as string | undefined }),
     model: {
       ...DEFAULT_MODEL,
@@ -128,7 +131,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
   };
   const timeLimit = v['time-limit'] === undefined ? undefined : numberFlag(v, 'time-limit', 0, { min: 0 }) * 60;
   ctx.configureKernels(v.threads as string | undefined);
-  const report = await trainRun(config, out, resume, { ...ctx.jobOptions(!v['no-progress']), timeLimitSeconds: timeLimit });
+  const report = await trainRun(config, out, { ...ctx.jobOptions(!v['no-progress']), resume, timeLimitSeconds: timeLimit, command: ctx.command });
   printReport(ctx, report, out);
   return 0;
 }

@@ -1,7 +1,8 @@
 /**
- * Write exported model folders (layout in ./format.ts): slice the trained model
- * to size m, precompute its item table E[:, 0:m], and write weights, config,
- * items and a manifest with the size's parameters, bytes and metrics.
+ * Exported models (layout in ./format.ts): slice the trained model to size m,
+ * precompute its item table E[:, 0:m], and write weights, config, items and a
+ * manifest with the size's parameters, bytes and metrics; or hand the same
+ * model to the engine in memory ({@link servingModel}).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,9 +10,15 @@ import type { Dataset } from '../data/types';
 import type { MetricsBySize } from '../eval/evaluate';
 import type { FmrlRec } from '../model/fmrlrec';
 import { parameterCount, sliceModel } from '../model/slice';
-import { saveParams } from '../train/checkpoint';
+import type { TrainedRun } from '../run/trained-run';
+import { DEFAULT_MAX_LEN } from '../data/batches';
+import { Catalogue } from '../serve/catalogue';
+import { EngineKernels, InferenceEngine, TYPESCRIPT_ENGINE_KERNELS } from '../serve/engine';
+import type { LoadedEngine } from '../serve/model-files';
+import { paramTensors, saveParams } from '../train/checkpoint';
 import { UserError } from '../util/errors';
 import { writeJsonAtomic } from '../util/files';
+import type { Float32Tensor } from '../util/safetensors';
 import { writeSafetensors } from '../util/safetensors-file';
 import {
   CONFIG_FILE, ExportedConfig, ExportIndex, INDEX_FILE, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ITEMS_FILE, MANIFEST_FILE,
@@ -30,9 +37,18 @@ export interface ExportSource {
   maxLen: number;
   /** Metrics per size (valid, and test when known), or null. */
   metrics: { valid: MetricsBySize; test: MetricsBySize | null } | null;
-  /** Run folder and best epoch, recorded in the manifest. */
+  /** Run folder, recorded in the manifest. */
   run: string;
+  /** Best epoch, recorded in the manifest (null when unknown). */
   bestEpoch: number | null;
+}
+
+/** What a loaded run folder exports as (its model, dataset, features, window, metrics and best epoch). */
+export function exportSourceOf(run: TrainedRun): ExportSource {
+  return {
+    model: run.model, dataset: run.dataset, features: run.features, maxLen: run.config.train.maxLen,
+    metrics: run.metrics, run: run.runDir, bestEpoch: run.bestEpoch,
+  };
 }
 
 /** items.json entries for ids 1..N. */
@@ -68,23 +84,75 @@ function prepareOutDir(outDir: string, force: boolean): void {
   fs.mkdirSync(outDir, { recursive: true });
 }
 
+/** The size-m model as an export holds it, in memory (see ./format.ts). */
+export interface ExportedModel {
+  /** The sliced model. */
+  small: FmrlRec;
+  /** config.json. */
+  config: ExportedConfig;
+  /** model.safetensors: the sliced model's parameters by name. */
+  weights: Record<string, Float32Tensor>;
+  /** item_table.safetensors: E[:, 0:m]. */
+  itemTable: Float32Tensor;
+  /** items.json. */
+  items: ItemEntry[];
+}
+
 /**
- * Write the folder of size m. `itemTable` is the full model's E ((N+1)×D),
- * computed once by the caller for all sizes.
+ * The size-m model with its item table and catalogue. `itemTable` is the full
+ * model's E ((N+1)×D) when the caller computed it once for all sizes.
  */
-function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: number, outDir: string): SizeManifest {
+function exportedModel(source: Pick<ExportSource, 'model' | 'dataset' | 'features' | 'maxLen'>, m: number, itemTable = source.model.itemTable()): ExportedModel {
   const { model, dataset } = source;
   const small = sliceModel(model, m);
   const rows = model.numRows;
-  const weightsFile = path.join(outDir, WEIGHTS_FILE);
-  saveParams(weightsFile, small, { format: MODEL_FORMAT, size: String(m) });
-  writeSafetensors(path.join(outDir, ITEM_TABLE_FILE), { [ITEM_TABLE_TENSOR]: { data: leadingColumns(itemTable, rows, model.width, m), shape: [rows, m] } });
   const config: ExportedConfig = {
     format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, dataset: dataset.name, features: source.features,
     model: small.config, maxLen: source.maxLen,
   };
+  return {
+    small, config, weights: paramTensors(small), items: catalogueEntries(dataset),
+    itemTable: { data: leadingColumns(itemTable, rows, model.width, m), shape: [rows, m] },
+  };
+}
+
+/** What {@link servingModel} needs: a trained model and its dataset; the label and window have defaults. */
+export interface ServingSource {
+  /** The trained model (full, or already sliced). */
+  model: FmrlRec;
+  /** The dataset (name, item ids, item titles). */
+  dataset: ExportSource['dataset'];
+  /** Feature label reported in the engine's config (default ""). */
+  features?: string;
+  /** Input window L: the last maxLen history items are read (default {@link DEFAULT_MAX_LEN}). */
+  maxLen?: number;
+}
+
+/**
+ * The size-m model ready to answer, in memory: the engine and catalogue that
+ * the folder written by {@link exportSize} would load (the same weights and
+ * item table), for `recommend` without any file.
+ * @param m a size of the model's ladder (default its width)
+ * @throws UserError (code "size-not-in-ladder") when m is not in the ladder
+ */
+export function servingModel(source: ServingSource, m = source.model.width, kernels: EngineKernels = TYPESCRIPT_ENGINE_KERNELS): LoadedEngine {
+  checkExportSize(source.model.config.dims, m);
+  const exported = exportedModel({ features: '', maxLen: DEFAULT_MAX_LEN, ...source }, m);
+  return {
+    engine: new InferenceEngine({ config: exported.config, weights: exported.weights, itemTable: exported.itemTable }, kernels),
+    catalogue: new Catalogue(exported.items, source.model.config.numItems),
+    config: exported.config,
+  };
+}
+
+/** Write the folder of size m; `itemTable` as in {@link exportedModel}. */
+function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: number, outDir: string): SizeManifest {
+  const { dataset } = source;
+  const { small, config, itemTable: table, items } = exportedModel(source, m, itemTable);
+  saveParams(path.join(outDir, WEIGHTS_FILE), small, { format: MODEL_FORMAT, size: String(m) });
+  writeSafetensors(path.join(outDir, ITEM_TABLE_FILE), { [ITEM_TABLE_TENSOR]: table });
   writeJsonAtomic(path.join(outDir, CONFIG_FILE), config);
-  writeJsonAtomic(path.join(outDir, ITEMS_FILE), catalogueEntries(dataset));
+  writeJsonAtomic(path.join(outDir, ITEMS_FILE), items);
   const files = Object.fromEntries([WEIGHTS_FILE, ITEM_TABLE_FILE, CONFIG_FILE, ITEMS_FILE].map((f) => [f, fs.statSync(path.join(outDir, f)).size]));
   const bytes: SizeManifest['bytes'] = { ...files, total: Object.values(files).reduce((a, b) => a + b, 0) };
   const key = String(m);

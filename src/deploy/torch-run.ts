@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Kernels } from '../kernels/types';
 import { FmrlRec } from '../model/fmrlrec';
-import { DEFAULT_MODEL, defaultCacheDir } from '../run/defaults';
+import { DEFAULT_CACHE_DIR, DEFAULT_MODEL } from '../run/defaults';
 import { loadDataset } from '../run/prepare';
 import { loadRunConfig, RunConfig, saveRunConfig } from '../run/run-config';
 import { saveParams } from '../train/checkpoint';
@@ -20,8 +20,8 @@ import { BEST_FILE, REFERENCE_TRAIN_CONFIG } from '../train/trainer';
 import { UserError } from '../util/errors';
 import { readSafetensors, writeSafetensors } from '../util/safetensors-file';
 import { applyTorchModel, fromTorchStateDict, itemIdEmbeddingError, toTorchStateDict } from './torch-state-dict';
-import { loadTrainedRun } from './trained-run';
-import { concatColumns, REFERENCE_FEATURES_FILE, REFERENCE_FEATURES_NAME, TOKEN_IMG, TOKEN_LANG } from '../run/reference-features';
+import { loadTrainedRun, type LoadTrainedRunOptions } from '../run/trained-run';
+import { concatColumns, REFERENCE_FEATURES_FILE, REFERENCE_FEATURES_NAME, TOKEN_IMG, TOKEN_LANG } from './reference-features';
 
 /** What an import made. */
 export interface ImportSummary {
@@ -32,11 +32,20 @@ export interface ImportSummary {
   imgDim: number;
 }
 
+/** Options of {@link importTorchRun}. */
+export interface ImportTorchOptions {
+  /** Kernels of the model built to check the import. */
+  kern: Kernels;
+  /** Feature cache recorded in the run's recipe (default ~/.cache/fmrlrec; the imported features travel in the run folder). */
+  cacheDir?: string;
+}
+
 /**
  * Build a run folder from a reference state_dict saved as safetensors and the
  * P5 dataset folder it was trained on.
+ * @throws UserError (code "folder-not-empty") when outDir holds files; UserError when the tensors or the data do not fit
  */
-export function importTorchRun(weightsFile: string, dataDir: string, outDir: string, kern: Kernels): ImportSummary {
+export function importTorchRun(weightsFile: string, dataDir: string, outDir: string, options: ImportTorchOptions): ImportSummary {
   if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) throw new UserError(`${outDir} is not empty`, 'folder-not-empty');
   const { tensors } = readSafetensors(weightsFile);
   const imported = fromTorchStateDict(tensors, weightsFile);
@@ -50,13 +59,13 @@ export function importTorchRun(weightsFile: string, dataDir: string, outDir: str
   const config: RunConfig = {
     version: 1,
     dataset: source,
-    features: { text: REFERENCE_FEATURES_NAME, itemIds: false, cacheDir: defaultCacheDir() },
+    features: { text: REFERENCE_FEATURES_NAME, itemIds: false, cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR },
     model: { ...DEFAULT_MODEL, dims: imported.dims, numBlocks: imported.numBlocks },
     train: REFERENCE_TRAIN_CONFIG,
   };
   const model = new FmrlRec({
     ...config.model, numItems: dataset.numItems, featureDim: features.langDim + features.imgDim, itemIdEmbedding: false,
-  }, concatColumns(features.lang, features.langDim, features.img, features.imgDim, rows), kern);
+  }, concatColumns(features.lang, features.langDim, features.img, features.imgDim, rows), options.kern);
   applyTorchModel(model, imported);
   fs.mkdirSync(outDir, { recursive: true });
   writeSafetensors(path.join(outDir, REFERENCE_FEATURES_FILE), {
@@ -68,11 +77,14 @@ export function importTorchRun(weightsFile: string, dataDir: string, outDir: str
   return { dims: imported.dims, numBlocks: imported.numBlocks, numItems: dataset.numItems, langDim: features.langDim, imgDim: features.imgDim };
 }
 
-/** Write a run's best model as a reference state_dict; returns the number of tensors. */
-export async function exportTorchRun(runDir: string, outFile: string, kern: Kernels, progress: boolean): Promise<number> {
+/**
+ * Write a run's best model as a reference state_dict; returns the number of tensors.
+ * @throws UserError (code "no-reference-features") for a model with learned item-ID or attribute vectors
+ */
+export async function exportTorchRun(runDir: string, outFile: string, options: Omit<LoadTrainedRunOptions, 'metrics'>): Promise<number> {
   const { features } = loadRunConfig(runDir);
   if (features.itemIds || features.attributes || features.titleWords) throw itemIdEmbeddingError(runDir);
-  const run = await loadTrainedRun(runDir, kern, progress, false);
+  const run = await loadTrainedRun(runDir, { ...options, metrics: false });
   const stateDict = toTorchStateDict(run.model, run.featureParts, runDir);
   writeSafetensors(outFile, stateDict, { format: 'pt', source: 'fmrlrec export-torch' });
   return Object.keys(stateDict).length;

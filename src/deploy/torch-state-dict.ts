@@ -1,5 +1,5 @@
 /**
- * Interchange with the authors' PyTorch code (SPEC §6): our parameters ↔ the
+ * Interchange with the authors' PyTorch code (docs/method.md §6): our parameters ↔ the
  * reference state_dict's names and shapes, complex tensors as float32 with a
  * trailing dimension of 2 (real, imaginary), as torch.view_as_real gives.
  *
@@ -39,8 +39,8 @@ export const TORCH_PROJECTION_BIAS = 'embedding.projector.bias';
 export const TORCH_TOKEN_LANG = 'embedding.token_lang.weight';
 export const TORCH_TOKEN_IMG = 'embedding.token_img.weight';
 
-import type { FeatureParts } from '../run/reference-features';
-export type { FeatureParts } from '../run/reference-features';
+import type { FeatureParts } from './reference-features';
+export type { FeatureParts } from './reference-features';
 
 /** Reference prefix of block b's parts. */
 function torchBlock(b: number) {

@@ -7,7 +7,7 @@ import { HF_PREFIX } from '../features/huggingface';
 import { USE_ID } from '../features/universal-sentence-encoder';
 import { defaultFeatures } from '../run/defaults';
 import { featureLabel } from '../run/run-config';
-import { REFERENCE_FEATURES_NAME } from '../run/reference-features';
+import { REFERENCE_FEATURES_NAME } from '../deploy/reference-features';
 
 /** An encoder name as readers know it ("use" → "USE", "hf:BAAI/bge-large-en-v1.5" → the hub id). */
 function encoderName(name: string): string {

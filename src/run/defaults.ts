@@ -11,8 +11,10 @@ import type { FeatureConfig, ModelSettings } from './run-config';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+/** Default model width D (sizes 8, 16, ..., D). */
 export const DEFAULT_WIDTH = 256;
 
+/** Default model settings: width D = 256, one block, dropout 0.5. */
 export const DEFAULT_MODEL: ModelSettings = {
   dims: doublingLadder(DEFAULT_WIDTH),
   numBlocks: 1,
@@ -33,17 +35,17 @@ export const DEFAULT_TRAIN: TrainConfig = {
   lr: 2e-3,
 };
 
-/** Feature cache folder: $FMRLREC_CACHE_DIR, else $XDG_CACHE_HOME/fmrlrec, else ~/.cache/fmrlrec. */
-export function defaultCacheDir(): string {
-  if (process.env.FMRLREC_CACHE_DIR) return process.env.FMRLREC_CACHE_DIR;
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'fmrlrec');
-}
+/**
+ * The library's feature cache folder, ~/.cache/fmrlrec. (The CLI lets
+ * FMRLREC_CACHE_DIR or XDG_CACHE_HOME move it: src/cli/environment.ts.)
+ */
+export const DEFAULT_CACHE_DIR = path.join(os.homedir(), '.cache', 'fmrlrec');
 
 /**
  * Text, brand/category and title-word vectors, and item IDs: the features with
  * the best validation NDCG@10 on Beauty (docs/results.md, "Variants").
+ * @param cacheDir the feature cache folder
  */
-export function defaultFeatures(): FeatureConfig {
-  return { text: 'use', attributes: true, titleWords: true, itemIds: true, cacheDir: defaultCacheDir() };
+export function defaultFeatures(cacheDir: string = DEFAULT_CACHE_DIR): FeatureConfig {
+  return { text: 'use', attributes: true, titleWords: true, itemIds: true, cacheDir };
 }

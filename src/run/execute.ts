@@ -6,49 +6,58 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { evaluate, MetricsBySize } from '../eval/evaluate';
 import { maxMetricDifference, MetricsReport, readMetricsReport, writeMetricsReport } from '../eval/report';
-import type { Kernels } from '../kernels/types';
 import type { FmrlRec } from '../model/fmrlrec';
-import { loadParams } from '../train/checkpoint';
-import { BEST_FILE, CHECKPOINT_FILE, trainModel } from '../train/trainer';
+import { CHECKPOINT_FILE, evalOptions, trainModel, type TrainOptions } from '../train/trainer';
 import { UserError } from '../util/errors';
 import { writeJsonAtomic } from '../util/files';
-import { prepareRun } from './prepare';
+import { prepareRun, type PrepareOptions } from './prepare';
 import { featureLabel, loadRunConfig, RunConfig, saveRunConfig } from './run-config';
+import { loadTrainedRun } from './trained-run';
 
-export interface JobOptions {
-  kern: Kernels;
-  progress: boolean;
-  log: (line: string) => void;
-  /** The command line, recorded in the Markdown report. */
-  command: string;
+/** What every job needs besides its run folder. */
+export interface JobOptions extends Omit<PrepareOptions, 'runDir'> {
+  /** Where one-line progress reports go (default: nowhere). */
+  log?: (line: string) => void;
+}
+
+/** Options of {@link trainRun}. */
+export interface TrainRunOptions extends JobOptions, Pick<TrainOptions, 'timeLimitSeconds' | 'onEpoch'> {
+  /**
+   * Continue the training run in the folder from its last completed epoch,
+   * with the folder's own recipe (default false: the folder must not hold a run).
+   */
+  resume?: boolean;
+  /** How the run was started, recorded in metrics.md (default "trainRun()"). */
+  command?: string;
 }
 
 /**
  * Train a run from its recipe (or resume it), then evaluate the best checkpoint
- * on validation and test and write metrics.json / metrics.md.
+ * on validation and test and write metrics.json / metrics.md into runDir.
+ * @throws UserError (code "run-exists") when runDir holds a run and resume is off
  */
-export async function trainRun(config: RunConfig, runDir: string, resume: boolean, options: JobOptions & { timeLimitSeconds?: number }): Promise<MetricsReport> {
+export async function trainRun(config: RunConfig, runDir: string, options: TrainRunOptions): Promise<MetricsReport> {
+  const resume = options.resume ?? false;
+  const log = options.log ?? (() => {});
   const hasCheckpoint = fs.existsSync(path.join(runDir, CHECKPOINT_FILE));
-  if (hasCheckpoint && !resume) {
-    throw new UserError(`${runDir} already holds a training run; continue it with --resume, or choose another --out`);
-  }
+  if (hasCheckpoint && !resume) throw new UserError(`${runDir} already holds a training run`, 'run-exists');
   if (resume && hasCheckpoint) config = loadRunConfig(runDir);
   else saveRunConfig(runDir, config);
-  const prepared = await prepareRun(config, options.kern, options.progress, runDir);
+  const prepared = await prepareRun(config, { ...options, runDir });
   const { model, split, dataset } = prepared;
-  for (const note of prepared.notes) options.log(`${dataset.name}: ${note}`);
-  options.log(`${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
+  for (const note of prepared.notes) log(`${dataset.name}: ${note}`);
+  log(`${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
     `features ${featureLabel(prepared.usedFeatures)}${attributeNote(config, model)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`);
   const { state, bestValid } = trainModel(model, split, config.train, {
-    runDir, resume, progress: options.progress, log: options.log, timeLimitSeconds: options.timeLimitSeconds,
+    runDir, resume, progress: options.progress, log, timeLimitSeconds: options.timeLimitSeconds, onEpoch: options.onEpoch,
   });
   if (state.bestEpoch === 0 || !bestValid) throw new UserError('training finished without a completed epoch; nothing to evaluate');
-  const test = evaluateModel(model, prepared.split, config, 'test', false, options.progress);
+  const test = evaluate(model, split, 'test', evalOptions(config.train, { progress: options.progress }));
   const report: MetricsReport = {
     dataset: dataset.name, dims: config.model.dims, features: featureLabel(prepared.usedFeatures),
     best_epoch: state.bestEpoch, train_seconds: state.trainSeconds, valid: bestValid, test,
   };
-  writeMetricsReport(runDir, report, options.command);
+  writeMetricsReport(runDir, report, options.command ?? 'trainRun()');
   return report;
 }
 
@@ -58,29 +67,36 @@ function attributeNote(config: RunConfig, model: FmrlRec): string {
   return model.attributes ? ` (${model.attributes.dim} attribute values)` : ' (no attribute is shared by two items: none used)';
 }
 
-function evaluateModel(model: FmrlRec, split: Parameters<typeof evaluate>[1], config: RunConfig, which: 'valid' | 'test', excludeHistory: boolean, progress: boolean): MetricsBySize {
-  return evaluate(model, split, which, { batchSize: config.train.evalBatchSize, maxLen: config.train.maxLen, excludeHistory, progress });
+/** Options of {@link evaluateRun}. */
+export interface EvaluateRunOptions extends JobOptions {
+  /**
+   * Remove each user's history items from the ranking (not the paper's
+   * protocol; default false). The result goes to metrics-exclude-history.json.
+   */
+  excludeHistory?: boolean;
 }
 
+/** What {@link evaluateRun} measured. */
 export interface EvaluateRunResult {
   report: MetricsReport;
   /** Largest difference to the saved metrics.json (null when there is none or history was excluded). */
   differenceToSaved: number | null;
 }
 
-/** Reload a run's best checkpoint and evaluate every size on validation and test. */
-export async function evaluateRun(runDir: string, excludeHistory: boolean, options: JobOptions): Promise<EvaluateRunResult> {
-  const config = loadRunConfig(runDir);
-  const bestFile = path.join(runDir, BEST_FILE);
-  if (!fs.existsSync(bestFile)) throw new UserError(`${runDir} has no ${BEST_FILE} yet (training has not finished an epoch)`);
-  const prepared = await prepareRun(config, options.kern, options.progress, runDir);
-  const metadata = loadParams(bestFile, prepared.model);
-  const valid = evaluateModel(prepared.model, prepared.split, config, 'valid', excludeHistory, options.progress);
-  const test = evaluateModel(prepared.model, prepared.split, config, 'test', excludeHistory, options.progress);
+/**
+ * Reload a run's best checkpoint and evaluate every size on validation and test.
+ * @throws UserError when runDir is not a run folder or has no finished epoch
+ */
+export async function evaluateRun(runDir: string, options: EvaluateRunOptions): Promise<EvaluateRunResult> {
+  const excludeHistory = options.excludeHistory ?? false;
+  const run = await loadTrainedRun(runDir, { ...options, metrics: false });
+  const settings = evalOptions(run.config.train, { progress: options.progress, excludeHistory });
+  const valid: MetricsBySize = evaluate(run.model, run.split, 'valid', settings);
+  const test: MetricsBySize = evaluate(run.model, run.split, 'test', settings);
   const saved = readMetricsReport(runDir);
   const report: MetricsReport = {
-    dataset: prepared.dataset.name, dims: config.model.dims, features: featureLabel(prepared.usedFeatures),
-    best_epoch: Number(metadata.epoch ?? saved?.best_epoch ?? 0), train_seconds: saved?.train_seconds ?? 0, valid, test,
+    dataset: run.dataset.name, dims: run.config.model.dims, features: run.features,
+    best_epoch: run.bestEpoch ?? 0, train_seconds: saved?.train_seconds ?? 0, valid, test,
   };
   let differenceToSaved: number | null = null;
   if (excludeHistory) {

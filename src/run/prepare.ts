@@ -16,9 +16,24 @@ import { loadItemImageFeatures } from '../features/image-cache';
 import type { Kernels } from '../kernels/types';
 import { FmrlRec } from '../model/fmrlrec';
 import { UserError } from '../util/errors';
-import { concatColumns, FeatureParts, readReferenceFeatures, REFERENCE_FEATURES_NAME } from './reference-features';
+import { concatColumns, FeatureParts, readReferenceFeatures, REFERENCE_FEATURES_NAME } from '../deploy/reference-features';
 import type { DatasetSource, FeatureConfig, RunConfig } from './run-config';
 
+/** What {@link prepareRun} needs besides the recipe. */
+export interface PrepareOptions {
+  /** Kernels the model computes with. */
+  kern: Kernels;
+  /** Draw progress bars while encoding features (default false). */
+  progress?: boolean;
+  /** The run folder: needed for a run imported from the reference code (its features travel in it). */
+  runDir?: string;
+  /** Hugging Face encoders and item images may be downloaded (default false: local files only). */
+  allowDownload?: boolean;
+  /** Folder of local Hugging Face models (default: the encoders' own default). */
+  modelsDir?: string;
+}
+
+/** A run's inputs, ready to train or to load a checkpoint into. */
 export interface PreparedRun {
   dataset: Dataset;
   split: Split;
@@ -49,16 +64,20 @@ export function hasConstantItemText(dataset: Dataset): boolean {
   return true;
 }
 
+/** The dataset a recipe names (a P5 folder, or generated synthetic data). */
 export function loadDataset(source: DatasetSource): Dataset {
   if (source.kind === 'p5') return readP5Dataset(source.path, source.name);
   return { ...generateSyntheticDataset({ numUsers: source.users, numItems: source.items, seed: source.seed }), name: source.name };
 }
 
 /**
- * Load data and features and build the (untrained) model of a run.
- * @param runDir the run folder (needed for runs imported from the reference code)
+ * Load data and features and build the (untrained, initialised) model of a run.
+ * @throws UserError when the data is unusable or a feature source is missing
  */
-export async function prepareRun(config: RunConfig, kern: Kernels, progress: boolean, runDir?: string): Promise<PreparedRun> {
+export async function prepareRun(config: RunConfig, options: PrepareOptions): Promise<PreparedRun> {
+  const { kern, runDir } = options;
+  const progress = options.progress ?? false;
+  const hf = { allowDownload: options.allowDownload ?? false, modelsDir: options.modelsDir };
   const notes: string[] = [];
   const { dataset, dropped } = dropShortUsers(loadDataset(config.dataset));
   if (dropped > 0) notes.push(`dropped ${dropped} user${dropped === 1 ? '' : 's'} with fewer than ${MIN_USER_ITEMS} items (leave-one-out needs ${MIN_USER_ITEMS})`);
@@ -72,18 +91,18 @@ export async function prepareRun(config: RunConfig, kern: Kernels, progress: boo
   }
   let featureParts: FeatureParts | null = null;
   if (usedFeatures.text === REFERENCE_FEATURES_NAME) {
-    if (!runDir) throw new UserError('features "reference" belong to a run imported with import-torch; give its run folder');
+    if (!runDir) throw new UserError('features "reference" belong to a run imported from the reference code; give its run folder (runDir)');
     featureParts = readReferenceFeatures(runDir, rows);
   } else if (usedFeatures.text) {
     const loaded = await loadItemFeatures({
-      dataset, cacheDir: config.features.cacheDir, encoder: textEncoderSource(usedFeatures.text), progress,
+      dataset, cacheDir: config.features.cacheDir, encoder: textEncoderSource(usedFeatures.text, hf), progress,
     });
     featureParts = { lang: loaded.matrix, langDim: loaded.dim, img: new Float32Array(0), imgDim: 0 };
   }
   if (config.features.image && config.features.text !== REFERENCE_FEATURES_NAME) {
     const image = await loadItemImageFeatures({
-      dataset, cacheDir: config.features.cacheDir, encoder: huggingFaceImageSource(config.features.image), progress,
-      folder: config.features.images ?? undefined, download: process.env.FMRLREC_HF_DOWNLOAD === '1',
+      dataset, cacheDir: config.features.cacheDir, encoder: huggingFaceImageSource(config.features.image, hf), progress,
+      folder: config.features.images ?? undefined, download: hf.allowDownload,
     });
     featureParts = { ...(featureParts ?? { lang: new Float32Array(0), langDim: 0 }), img: image.matrix, imgDim: image.dim };
   }

@@ -8,7 +8,7 @@
  */
 import type { FmrlRec } from '../model/fmrlrec';
 import { UserError } from '../util/errors';
-import type { Tensor } from '../util/safetensors';
+import type { Float32Tensor, Tensor } from '../util/safetensors';
 import { readSafetensors, writeSafetensors } from '../util/safetensors-file';
 import type { AdamW } from './adamw';
 
@@ -30,7 +30,9 @@ export interface TrainState {
   history: EpochRecord[];
 }
 
+/** What one epoch did, kept in the trainer state's history. */
 export interface EpochRecord {
+  /** The epoch (1-based). */
   epoch: number;
   /** Mean training loss over the epoch. */
   loss: number;
@@ -40,8 +42,9 @@ export interface EpochRecord {
   seconds: number;
 }
 
-function paramTensors(model: FmrlRec): Record<string, Tensor> {
-  const tensors: Record<string, Tensor> = {};
+/** The model's parameters as named tensors (views of its values, no copy). */
+export function paramTensors(model: FmrlRec): Record<string, Float32Tensor> {
+  const tensors: Record<string, Float32Tensor> = {};
   for (const spec of model.params.specs) tensors[spec.name] = { data: model.params.value(spec.name), shape: spec.shape };
   return tensors;
 }

@@ -11,24 +11,32 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { trainingBatches } from '../data/batches';
 import type { Split } from '../data/types';
-import { evaluate, MetricsBySize } from '../eval/evaluate';
+import { evaluate, type EvalOptions, type MetricsBySize } from '../eval/evaluate';
 import type { FmrlRec } from '../model/fmrlrec';
+import { UserError } from '../util/errors';
 import { formatDuration, ProgressBar } from '../util/progress';
 import { deriveSeed, Rng } from '../util/rng';
 import { AdamW, clipGradNorm } from './adamw';
-import { loadParams, loadTrainingCheckpoint, saveParams, saveTrainingCheckpoint, TrainState } from './checkpoint';
+import { EpochRecord, loadParams, loadTrainingCheckpoint, saveParams, saveTrainingCheckpoint, TrainState } from './checkpoint';
 import { warmupCosine } from './schedule';
 
+/** The training settings of a run (the recipe's "train" part). */
 export interface TrainConfig {
   /** Planned epochs: the length of the cosine schedule and the epoch limit. */
   epochs: number;
   /** Users per batch. */
   batchSize: number;
+  /** Peak learning rate (after warm-up, before the cosine decay). */
   lr: number;
+  /** AdamW's decoupled weight decay. */
   weightDecay: number;
+  /** AdamW's first-moment decay. */
   beta1: number;
+  /** AdamW's second-moment decay. */
   beta2: number;
+  /** AdamW's epsilon. */
   adamEps: number;
+  /** Steps of linear warm-up. */
   warmupSteps: number;
   /** Global gradient-norm clip. */
   clipNorm: number;
@@ -38,6 +46,7 @@ export interface TrainConfig {
   maxLen: number;
   /** Users per evaluation batch. */
   evalBatchSize: number;
+  /** Seed of initialisation, shuffling and dropout. */
   seed: number;
 }
 
@@ -47,53 +56,83 @@ export const REFERENCE_TRAIN_CONFIG: TrainConfig = {
   warmupSteps: 100, clipNorm: 5, patience: 10, maxLen: 50, evalBatchSize: 512, seed: 42,
 };
 
-export interface TrainOptions {
-  /** Run folder: checkpoint.safetensors, best.safetensors, train-log.jsonl. */
-  runDir: string;
-  /** Continue from runDir/checkpoint.safetensors when it exists. */
-  resume: boolean;
-  /** Draw progress bars. */
-  progress: boolean;
-  /** Stop (after the current epoch) once this much training time has passed. */
-  timeLimitSeconds?: number;
-  /** Where one-line epoch summaries go. */
-  log: (line: string) => void;
+/** One finished epoch, as {@link TrainOptions.onEpoch} reports it. */
+export interface EpochReport extends EpochRecord {
+  /** Validation metrics of every size. */
+  valid: MetricsBySize;
+  /** Whether this epoch is the best so far (its parameters are kept). */
+  best: boolean;
 }
 
+/** How {@link trainModel} runs; every field is optional. */
+export interface TrainOptions {
+  /**
+   * Run folder for checkpoint.safetensors, best.safetensors and
+   * train-log.jsonl. Without one, training stays in memory: nothing is
+   * written and the best epoch's parameters are kept as a copy.
+   */
+  runDir?: string;
+  /** Continue from runDir/checkpoint.safetensors when it exists (needs runDir; default false). */
+  resume?: boolean;
+  /** Draw progress bars on stderr (default false). */
+  progress?: boolean;
+  /** Stop (after the current epoch) once this much training time has passed. */
+  timeLimitSeconds?: number;
+  /** Where one-line epoch summaries go (default: nowhere). */
+  log?: (line: string) => void;
+  /** Called after each epoch's validation. */
+  onEpoch?: (epoch: EpochReport) => void;
+}
+
+/** The training checkpoint in a run folder (parameters, optimizer moments, trainer state). */
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+/** The parameters of the best epoch in a run folder. */
 export const BEST_FILE = 'best.safetensors';
+/** One JSON line per epoch in a run folder. */
 export const TRAIN_LOG_FILE = 'train-log.jsonl';
 
+/** The evaluation settings a training configuration implies (batch size and window), with overrides. */
+export function evalOptions(config: TrainConfig, options: { progress?: boolean; excludeHistory?: boolean } = {}): EvalOptions {
+  return { batchSize: config.evalBatchSize, maxLen: config.maxLen, excludeHistory: options.excludeHistory ?? false, progress: options.progress ?? false };
+}
+
+/** What {@link trainModel} ends with. */
 export interface TrainResult {
   state: TrainState;
   /** Validation metrics of the best epoch. */
   bestValid: MetricsBySize | null;
 }
 
-/** Train until early stop, the epoch limit or the time limit. Leaves the best parameters in the model. */
-export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, options: TrainOptions): TrainResult {
+/**
+ * Train until early stop, the epoch limit or the time limit. Leaves the best
+ * parameters in the model.
+ * @throws UserError when asked to resume without a run folder, or the checkpoint does not fit the model
+ */
+export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, options: TrainOptions = {}): TrainResult {
   const { runDir } = options;
-  fs.mkdirSync(runDir, { recursive: true });
-  const checkpointFile = path.join(runDir, CHECKPOINT_FILE);
-  const bestFile = path.join(runDir, BEST_FILE);
+  const log = options.log ?? (() => {});
+  if (options.resume && runDir === undefined) throw new UserError('resuming needs the run folder (runDir) that holds the checkpoint');
+  if (runDir !== undefined) fs.mkdirSync(runDir, { recursive: true });
+  const checkpointFile = runDir === undefined ? null : path.join(runDir, CHECKPOINT_FILE);
+  const bestFile = runDir === undefined ? null : path.join(runDir, BEST_FILE);
+  let bestValues: Float32Array | null = null;
   const optimizer = new AdamW(model.params.length, model.params.specs, {
     beta1: config.beta1, beta2: config.beta2, eps: config.adamEps, weightDecay: config.weightDecay,
   }, model.kern);
   let state: TrainState = { epoch: 0, step: 0, bestEpoch: 0, bestScore: -1, badEpochs: 0, trainSeconds: 0, history: [] };
-  if (options.resume && fs.existsSync(checkpointFile)) {
+  if (options.resume && checkpointFile !== null && fs.existsSync(checkpointFile)) {
     state = loadTrainingCheckpoint(checkpointFile, model, optimizer);
-    options.log(`resuming after epoch ${state.epoch} (best NDCG@10 ${state.bestScore.toFixed(4)} at epoch ${state.bestEpoch})`);
+    log(`resuming after epoch ${state.epoch} (best NDCG@10 ${state.bestScore.toFixed(4)} at epoch ${state.bestEpoch})`);
   }
   const numUsers = split.train.length;
   const stepsPerEpoch = Math.ceil(numUsers / config.batchSize);
   const totalSteps = config.epochs * stepsPerEpoch;
   const largest = String(model.width);
-  const evalOptions = { batchSize: config.evalBatchSize, maxLen: config.maxLen, excludeHistory: false, progress: false };
   let bestValid: MetricsBySize | null = null;
 
   while (state.epoch < config.epochs && state.badEpochs < config.patience) {
     if (options.timeLimitSeconds !== undefined && state.trainSeconds >= options.timeLimitSeconds) {
-      options.log(`time limit of ${formatDuration(options.timeLimitSeconds)} reached`);
+      log(`time limit of ${formatDuration(options.timeLimitSeconds)} reached`);
       break;
     }
     const epoch = state.epoch + 1;
@@ -115,31 +154,37 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
       bar?.tick(batch.offsets[batch.size], `loss ${(lossSum / Math.max(1, targetSum)).toFixed(4)}`);
     }
     bar?.finish(`loss ${(lossSum / Math.max(1, targetSum)).toFixed(4)}`);
-    const valid = evaluate(model, split, 'valid', evalOptions);
+    const valid = evaluate(model, split, 'valid', evalOptions(config));
     const score = valid[largest]['NDCG@10'];
     const seconds = (Date.now() - started) / 1000;
     state.epoch = epoch;
     state.trainSeconds += seconds;
     const loss = lossSum / Math.max(1, targetSum);
-    state.history.push({ epoch, loss, validNdcg10: score, seconds });
-    let mark = '';
-    if (score > state.bestScore) {
+    const record: EpochRecord = { epoch, loss, validNdcg10: score, seconds };
+    state.history.push(record);
+    const best = score > state.bestScore;
+    if (best) {
       state.bestScore = score;
       state.bestEpoch = epoch;
       state.badEpochs = 0;
       bestValid = valid;
-      saveParams(bestFile, model, { epoch: String(epoch), valid: JSON.stringify(valid) });
-      mark = ' *best*';
+      if (bestFile !== null) saveParams(bestFile, model, { epoch: String(epoch), valid: JSON.stringify(valid) });
+      else bestValues = model.params.values.slice();
     } else {
       state.badEpochs++;
     }
-    saveTrainingCheckpoint(checkpointFile, model, optimizer, state);
-    fs.appendFileSync(path.join(runDir, TRAIN_LOG_FILE), JSON.stringify({ epoch, loss, seconds, valid }) + '\n');
-    options.log(`epoch ${epoch}: loss ${loss.toFixed(4)}, valid NDCG@10 (size ${largest}) ${score.toFixed(4)}, ` +
-      `${seconds.toFixed(1)}s, ${(positions / seconds).toFixed(0)} pos/s${mark}`);
+    if (runDir !== undefined && checkpointFile !== null) {
+      saveTrainingCheckpoint(checkpointFile, model, optimizer, state);
+      fs.appendFileSync(path.join(runDir, TRAIN_LOG_FILE), JSON.stringify({ epoch, loss, seconds, valid }) + '\n');
+    }
+    log(`epoch ${epoch}: loss ${loss.toFixed(4)}, valid NDCG@10 (size ${largest}) ${score.toFixed(4)}, ` +
+      `${seconds.toFixed(1)}s, ${(positions / seconds).toFixed(0)} pos/s${best ? ' *best*' : ''}`);
+    options.onEpoch?.({ ...record, valid, best });
   }
-  if (state.badEpochs >= config.patience) options.log(`early stop: no improvement for ${config.patience} epochs; best epoch ${state.bestEpoch}`);
-  if (state.bestEpoch > 0) {
+  if (state.badEpochs >= config.patience) log(`early stop: no improvement for ${config.patience} epochs; best epoch ${state.bestEpoch}`);
+  if (bestValues !== null) {
+    model.params.values.set(bestValues);
+  } else if (state.bestEpoch > 0 && bestFile !== null) {
     const metadata = loadParams(bestFile, model);
     bestValid ??= JSON.parse(metadata.valid) as MetricsBySize;
   }

@@ -9,8 +9,11 @@ import * as path from 'node:path';
 import { UserError } from '../util/errors';
 import { readSafetensors } from '../util/safetensors-file';
 
+/** The file of an imported run's feature tables. */
 export const REFERENCE_FEATURES_FILE = 'reference_features.safetensors';
+/** Tensor name of the text features, (N+1)×F_text. */
 export const TOKEN_LANG = 'token_lang';
+/** Tensor name of the image features, (N+1)×F_image. */
 export const TOKEN_IMG = 'token_img';
 /** Text encoder name recorded in an imported run's run.json. */
 export const REFERENCE_FEATURES_NAME = 'reference';
