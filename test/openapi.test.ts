@@ -210,6 +210,7 @@ function cases(): Case[] {
     { op: 'POST /v1/recommend', path: '/v1/recommend', body: { history, k: 5 }, status: 200 },
     { op: 'POST /v1/recommend', path: '/v1/recommend', body: { history: [...history, 'B000NOPE'], k: 3, size: 8, exclude_history: true, candidates: [1, 2, 3, 4, 5, 'B000NONE'], funnel: { size: 4, shortlist: 4 } }, status: 200 },
     { op: 'POST /v1/recommend', path: '/v1/recommend', body: { history: [], k: 2 }, status: 200 },
+    { op: 'POST /v1/recommend', path: '/v1/recommend', body: { history: ['B000NOPE', 9999] }, status: 200 },
     { op: 'POST /v1/recommend', path: '/v1/recommend', body: { history, k: 0 }, status: 400, refusedBySchema: true },
     { op: 'POST /v1/recommend', path: '/v1/recommend', body: { history, size: 5 }, status: 400, refusedBySchema: true },
     { op: 'POST /v1/recommend', path: '/v1/recommend', body: { history, colour: 'red' }, status: 400, refusedBySchema: true },

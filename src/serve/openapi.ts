@@ -172,10 +172,11 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         },
         RecommendResponse: {
           type: 'object',
-          required: ['size', 'items'],
+          required: ['size', 'history_used', 'items'],
           additionalProperties: false,
           properties: {
             size,
+            history_used: { type: 'integer', minimum: 0, description: 'History items the model read (known ones, its window at most); 0: the answer for a user with no history.' },
             items: { type: 'array', items: ref('RecommendedItem'), description: 'Best first.' },
             unknown: {
               type: 'object',
