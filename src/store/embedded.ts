@@ -1,0 +1,146 @@
+/**
+ * The embedded store: PGlite (PostgreSQL compiled to WebAssembly) persisted to
+ * a folder, with the server store's SQL and migrations; nothing else to run.
+ * One process per folder (a lock file says which). PGlite runs one statement
+ * at a time, so users' rows are also kept in memory (the most recently used
+ * ones, written through at every commit): a recommendation reads no database.
+ *
+ * Durability: a batch is acknowledged after PGlite's COMMIT has written the
+ * write-ahead log to the folder's files, so a killed process loses nothing
+ * acknowledged; PGlite does not fsync, so an operating-system crash or a
+ * power cut may lose the last commits (the PostgreSQL store does not).
+ *
+ * Layout: <dir>/pgdata (the database), <dir>/fmrlrec.lock.
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../util/errors';
+import { lockFolder } from './folder-lock';
+import type { SqlClient, SqlDatabase, SqlResult } from './sql-client';
+import { SqlStore } from './sql-store';
+import type { AddedItem, AdvanceStates, ApplyResult, LiveEvent, LiveStore, NewItem, StoredUser } from './types';
+
+/** Default folder of the embedded store (relative to the working directory). */
+export const DEFAULT_STATE_DIR = 'fmrlrec-state';
+
+/** How to open the embedded store. */
+export interface EmbeddedStoreOptions {
+  /** See SqlStoreOptions.modelFingerprint. */
+  modelFingerprint: string;
+  /** Users kept in memory (most recently used). */
+  cachedUsers?: number;
+  /** Progress lines (the first start creates the database, which takes a few seconds). */
+  log?: (line: string) => void;
+}
+
+/** Open (creating on first use) the embedded store in `dir`. */
+export async function openEmbeddedStore(dir: string, options: EmbeddedStoreOptions): Promise<LiveStore> {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new UserError(`${dir}: cannot create the state folder (${(err as Error).message})`);
+  }
+  const unlock = lockFolder(dir, 'the embedded store');
+  const pgdata = path.join(dir, 'pgdata');
+  let db: PgliteDatabase | null = null;
+  try {
+    if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) options.log?.(`creating the embedded store in ${dir} (first start only: a few seconds)`);
+    // PGlite is loaded only when the embedded store is used.
+    const { PGlite } = await import('@electric-sql/pglite');
+    db = new PgliteDatabase(await PGlite.create(pgdata));
+    const sql = await SqlStore.open(db, `embedded store in ${dir}`, { lockKey: 'embedded', modelFingerprint: options.modelFingerprint });
+    return new EmbeddedStore(sql, unlock, options.cachedUsers ?? 10_000);
+  } catch (err) {
+    await db?.close().catch(() => undefined);
+    unlock();
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${dir}: cannot open the embedded store (${(err as Error).message})`);
+  }
+}
+
+/** The SQL store plus the in-memory users and the folder lock. */
+class EmbeddedStore implements LiveStore {
+  private readonly users = new Map<string, StoredUser>();
+
+  constructor(private readonly sql: SqlStore, private readonly unlock: () => void, private readonly capacity: number) {}
+
+  get description(): string {
+    return this.sql.description;
+  }
+
+  async applyEvents(events: readonly LiveEvent[], advance: AdvanceStates): Promise<ApplyResult> {
+    const result = await this.sql.applyEvents(events, advance);
+    for (const user of result.users) this.remember(user);
+    return result;
+  }
+
+  async readUser(id: string): Promise<StoredUser | null> {
+    const cached = this.users.get(id);
+    if (cached) {
+      this.users.delete(id);
+      this.users.set(id, cached);
+      return cached;
+    }
+    const user = await this.sql.readUser(id);
+    if (user) this.remember(user);
+    return user;
+  }
+
+  readHistory(user: string): Promise<LiveEvent[]> {
+    return this.sql.readHistory(user);
+  }
+
+  addItems(items: readonly NewItem[]): Promise<AddedItem[]> {
+    return this.sql.addItems(items);
+  }
+
+  itemsAfter(seq: number): Promise<AddedItem[]> {
+    return this.sql.itemsAfter(seq);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.sql.close();
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Keep a row unless a newer version of it is kept already (a read may finish after a later commit). */
+  private remember(user: StoredUser): void {
+    const kept = this.users.get(user.id);
+    if (kept && kept.version > user.version) return;
+    this.users.delete(user.id);
+    this.users.set(user.id, user);
+    if (this.users.size > this.capacity) this.users.delete(this.users.keys().next().value!);
+  }
+}
+
+/** PGlite as a SqlDatabase. */
+class PgliteDatabase implements SqlDatabase {
+  constructor(private readonly pg: PGlite) {}
+
+  async query<R>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
+    return asResult<R>(await this.pg.query<R>(text, params as unknown[]));
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.pg.exec(script);
+  }
+
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return this.pg.transaction((tx) => fn({
+      query: async <Q>(text: string, params: readonly unknown[] = []) => asResult<Q>(await tx.query<Q>(text, params as unknown[])),
+      exec: async (script: string) => { await tx.exec(script); },
+    }));
+  }
+
+  close(): Promise<void> {
+    return this.pg.close();
+  }
+}
+
+function asResult<R>(r: { rows: R[]; affectedRows?: number }): SqlResult<R> {
+  return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+}

@@ -1,0 +1,224 @@
+/**
+ * The store's SQL, one implementation for both stores (the embedded PGlite
+ * and a PostgreSQL server), over ./sql-client.ts.
+ *
+ * A batch of events is one transaction:
+ *   1. create the rows of new users (ON CONFLICT DO NOTHING) and lock every
+ *      user of the batch with SELECT ... ORDER BY id FOR UPDATE: a second batch
+ *      for one of these users, from any replica, waits here until this one
+ *      commits, then reads the committed row; locks are taken in id order, so
+ *      two batches never wait on each other in a cycle;
+ *   2. find which event ids are already recorded: those are duplicates;
+ *   3. advance each user's state over its new events (the caller's function);
+ *   4. insert the new events at the next positions of their users' histories
+ *      and write the users' rows back; commit.
+ * Step 4 inserts with ON CONFLICT (id) DO NOTHING: if an id was committed
+ * meanwhile by a batch of another user (a client reusing an id), the insert
+ * comes up short and the whole transaction is retried, then counting that id
+ * as a duplicate. Deadlocks and serialisation failures are retried as well.
+ */
+import { UserError } from '../util/errors';
+import { applyMigrations, MigrationOptions } from './migrations';
+import type { SqlClient, SqlDatabase } from './sql-client';
+import type { AddedItem, AdvanceStates, ApplyResult, LiveEvent, LiveStore, NewItem, StoredUser, UserUpdate } from './types';
+
+/** Tries of a batch that meets a deadlock, a serialisation failure or a concurrent insert of one of its ids. */
+const MAX_ATTEMPTS = 8;
+
+/** PostgreSQL error codes after which a transaction is simply run again. */
+const RETRYABLE_CODES = new Set(['40001', '40P01']);
+
+/** A concurrent batch committed one of this batch's event ids first. */
+class EventIdRace extends Error {}
+
+interface UserRow {
+  id: string;
+  length: number;
+  version: number;
+  state: Uint8Array | null;
+}
+
+interface ItemRow {
+  seq: number;
+  asin: string;
+  title: string;
+  vector: Uint8Array;
+}
+
+/** How to open a store on a database. */
+export interface SqlStoreOptions extends MigrationOptions {
+  /** Identifies the model whose user states the store holds (see {@link checkModel}). */
+  modelFingerprint: string;
+}
+
+export class SqlStore implements LiveStore {
+  private constructor(private readonly db: SqlDatabase, readonly description: string) {}
+
+  /** Apply the migrations, check the model, and return the store. */
+  static async open(db: SqlDatabase, description: string, options: SqlStoreOptions): Promise<SqlStore> {
+    await applyMigrations(db, {
+      ...options,
+      after: async (tx) => {
+        await options.after?.(tx);
+        await checkModel(tx, options.modelFingerprint, description);
+      },
+    });
+    return new SqlStore(db, description);
+  }
+
+  async applyEvents(events: readonly LiveEvent[], advance: AdvanceStates): Promise<ApplyResult> {
+    if (events.length === 0) return { applied: 0, duplicates: 0, users: [] };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => applyOnce(tx, events, advance));
+      } catch (err) {
+        const retryable = err instanceof EventIdRace || RETRYABLE_CODES.has((err as { code?: string }).code ?? '');
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
+    }
+  }
+
+  async readUser(id: string): Promise<StoredUser | null> {
+    const { rows } = await this.db.query<UserRow>('SELECT id, length, version, state FROM users WHERE id = $1 AND length > 0', [id]);
+    return rows.length > 0 ? storedUser(rows[0]) : null;
+  }
+
+  async readHistory(user: string): Promise<LiveEvent[]> {
+    const { rows } = await this.db.query<{ id: string; user_id: string; item: string; ts: number | null }>(
+      'SELECT id, user_id, item, ts FROM events WHERE user_id = $1 ORDER BY position', [user]);
+    return rows.map((r) => ({ id: r.id, user: r.user_id, item: r.item, ts: r.ts }));
+  }
+
+  async addItems(items: readonly NewItem[]): Promise<AddedItem[]> {
+    if (items.length === 0) return [];
+    const asins = items.map((i) => i.asin);
+    const repeated = asins.find((a, i) => asins.indexOf(a) !== i);
+    if (repeated !== undefined) throw new UserError(`item ${repeated} is given twice`);
+    return this.db.transaction(async (tx) => {
+      // One adder at a time, so that seq order is commit order and a replica
+      // polling "seq > last seen" never skips an item committed late.
+      await tx.query('LOCK TABLE items IN EXCLUSIVE MODE');
+      const existing = await tx.query<{ asin: string }>('SELECT asin FROM items WHERE asin = ANY($1::text[]) ORDER BY asin LIMIT 1', [asins]);
+      if (existing.rows.length > 0) throw new UserError(`item ${existing.rows[0].asin} is already stored`);
+      const { blob, starts, sizes } = pack(items.map((i) => float32Bytes(i.vector)));
+      const { rows } = await tx.query<{ seq: number; asin: string }>(
+        `INSERT INTO items (asin, title, vector)
+         SELECT v.asin, v.title, substring($1::bytea FROM v.start FOR v.size)
+         FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) WITH ORDINALITY AS v(asin, title, start, size, n)
+         ORDER BY v.n RETURNING seq, asin`,
+        [blob, asins, items.map((i) => i.title), starts, sizes]);
+      const seqOf = new Map(rows.map((r) => [r.asin, r.seq]));
+      return items.map((i) => ({ ...i, seq: seqOf.get(i.asin)! }));
+    });
+  }
+
+  async itemsAfter(seq: number): Promise<AddedItem[]> {
+    const { rows } = await this.db.query<ItemRow>('SELECT seq, asin, title, vector FROM items WHERE seq > $1 ORDER BY seq', [seq]);
+    return rows.map((r) => ({ seq: r.seq, asin: r.asin, title: r.title, vector: float32FromBytes(r.vector) }));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+/** One try of a batch (see the file comment). */
+async function applyOnce(tx: SqlClient, events: readonly LiveEvent[], advance: AdvanceStates): Promise<ApplyResult> {
+  const userIds = [...new Set(events.map((e) => e.user))];
+  await tx.query('INSERT INTO users (id) SELECT u FROM unnest($1::text[]) AS t(u) ORDER BY u ON CONFLICT (id) DO NOTHING', [userIds]);
+  const locked = await tx.query<UserRow>('SELECT id, length, version, state FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [userIds]);
+  const rows = new Map(locked.rows.map((r) => [r.id, r]));
+  const seen = new Set((await tx.query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [[...new Set(events.map((e) => e.id))]])).rows.map((r) => r.id));
+  const byUser = new Map<string, LiveEvent[]>();
+  let applied = 0;
+  for (const e of events) {
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    applied++;
+    const list = byUser.get(e.user);
+    if (list) list.push(e);
+    else byUser.set(e.user, [e]);
+  }
+  const duplicates = events.length - applied;
+  if (applied === 0) return { applied, duplicates, users: [] };
+  const updates: UserUpdate[] = [...byUser].map(([user, list]) => {
+    const row = rows.get(user)!;
+    return { user, prior: row.length > 0 ? storedUser(row) : null, events: list };
+  });
+  const states = advance(updates);
+  if (states.length !== updates.length) throw new Error(`advance returned ${states.length} states for ${updates.length} users`);
+
+  const ev = { ids: [] as string[], users: [] as string[], positions: [] as number[], items: [] as string[], ts: [] as (number | null)[] };
+  for (const u of updates) {
+    const base = rows.get(u.user)!.length;
+    u.events.forEach((e, i) => {
+      ev.ids.push(e.id); ev.users.push(e.user); ev.positions.push(base + i); ev.items.push(e.item); ev.ts.push(e.ts);
+    });
+  }
+  const inserted = await tx.query(
+    `INSERT INTO events (id, user_id, position, item, ts)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::float8[]) ON CONFLICT (id) DO NOTHING`,
+    [ev.ids, ev.users, ev.positions, ev.items, ev.ts]);
+  if (inserted.rowCount !== applied) throw new EventIdRace();
+
+  const written: StoredUser[] = updates.map((u, i) => {
+    const row = rows.get(u.user)!;
+    return { id: u.user, length: row.length + u.events.length, version: row.version + 1, state: states[i] };
+  });
+  const { blob, starts, sizes } = pack(states);
+  await tx.query(
+    `UPDATE users AS u SET length = v.length, version = v.version, state = substring($1::bytea FROM v.start FOR v.size), updated_at = now()
+     FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) AS v(id, length, version, start, size) WHERE u.id = v.id`,
+    [blob, written.map((w) => w.id), written.map((w) => w.length), written.map((w) => w.version), starts, sizes]);
+  return { applied, duplicates, users: written };
+}
+
+/**
+ * Record the model on first start; refuse a store whose users' states were
+ * computed by another model (they would be meaningless); adopt the new model
+ * when no user has a state yet.
+ */
+async function checkModel(tx: SqlClient, fingerprint: string, description: string): Promise<void> {
+  const { rows } = await tx.query<{ value: string }>("SELECT value FROM meta WHERE key = 'model'");
+  if (rows.length > 0 && rows[0].value === fingerprint) return;
+  if (rows.length > 0) {
+    const used = await tx.query('SELECT 1 FROM users WHERE length > 0 LIMIT 1');
+    if (used.rows.length > 0) {
+      throw new UserError(`the ${description} holds user states of another model (model ${rows[0].value}, this one is ${fingerprint}): `
+        + 'serve that model, or give this one an empty store (another --state folder, or another schema: ?schema=<name> in the --store URL)');
+    }
+  }
+  await tx.query("INSERT INTO meta (key, value) VALUES ('model', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [fingerprint]);
+}
+
+function storedUser(row: UserRow): StoredUser {
+  return { id: row.id, length: row.length, version: row.version, state: row.state ?? new Uint8Array(0) };
+}
+
+/** Concatenate byte strings for one parameter; starts are 1-based, as SQL's substring counts. */
+function pack(parts: readonly Uint8Array[]): { blob: Uint8Array; starts: number[]; sizes: number[] } {
+  const sizes = parts.map((p) => p.length);
+  const blob = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  const starts: number[] = [];
+  let offset = 0;
+  for (const p of parts) {
+    blob.set(p, offset);
+    starts.push(offset + 1);
+    offset += p.length;
+  }
+  return { blob, starts, sizes };
+}
+
+/** Little-endian bytes of float32 values. */
+function float32Bytes(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  return out;
+}
+
+function float32FromBytes(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Float32Array.from({ length: bytes.length >> 2 }, (_, i) => view.getFloat32(i * 4, true));
+}
