@@ -12,7 +12,6 @@ import { REFERENCE_FEATURES_NAME } from '../deploy/reference-features';
 /** An encoder name as readers know it ("use" → "USE", "hf:BAAI/bge-large-en-v1.5" → the hub id). */
 function encoderName(name: string): string {
   if (name === USE_ID) return 'USE';
-  if (name === REFERENCE_FEATURES_NAME) return "the authors' (imported)";
   return name.startsWith(HF_PREFIX) ? name.slice(HF_PREFIX.length) : name;
 }
 
@@ -24,7 +23,8 @@ export function methodDescription(features: string): string {
   const frozen: string[] = [];
   const learned: string[] = [];
   for (const part of features.split('+')) {
-    if (part.startsWith('text:')) frozen.push(`${encoderName(part.slice('text:'.length))} text`);
+    if (part === `text:${REFERENCE_FEATURES_NAME}`) frozen.push('imported (import-torch)');
+    else if (part.startsWith('text:')) frozen.push(`${encoderName(part.slice('text:'.length))} text`);
     else if (part.startsWith('image:')) frozen.push(`${encoderName(part.slice('image:'.length))} image`);
     else if (part === 'attr') learned.push('brand/category');
     else if (part === 'words') learned.push('title-word');
@@ -35,6 +35,7 @@ export function methodDescription(features: string): string {
   const learnedText = `learned ${learned.join(', ')} vectors`;
   if (frozen.length === 0 && learned.length === 1 && learned[0] === 'item-ID') return 'item-ID embeddings only (LRURec-style)';
   if (frozen.length === 0) return `${learnedText} only (no frozen features)`;
-  if (learned.length === 0) return `${frozenText} (the paper's method${frozen.length === 1 ? `, ${frozen[0]} only` : ''})`;
+  const textOnly = frozen.length === 1 && frozen[0].endsWith(' text');
+  if (learned.length === 0) return `${frozenText} (the paper's method${textOnly ? `, ${frozen[0]} only` : ''})`;
   return `hybrid: ${frozenText} + ${learnedText}${isDefault ? ' (project default)' : ''}`;
 }
