@@ -5,6 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as esbuild from 'esbuild';
 import { evalBatches } from '../src/data/batches';
 import { leaveOneOut } from '../src/data/split';
 import { exportAllSizes } from '../src/deploy/export';
@@ -197,4 +199,16 @@ test('recommend: a bad request names the field', () => {
   for (const [body, field] of cases) {
     assert.throws(() => parseRecommendRequest(body, engine), (e: Error) => e instanceof RequestError && e.field === field, JSON.stringify(body));
   }
+});
+
+test('fmrlrec/engine (src/engine.ts, the inference forward included) bundles for a browser: no Node module, no native code', () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const result = esbuild.buildSync({
+    entryPoints: [path.join(root, 'src', 'engine.ts')], absWorkingDir: root,
+    bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent',
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  assert.ok(inputs.includes('src/model/inference.ts') && inputs.includes('src/serve/engine.ts'), inputs.join(', '));
+  assert.deepEqual(inputs.filter((file) => !file.startsWith('src/') || file.startsWith('src/kernels/index')), []);
+  assert.equal(require.resolve('fmrlrec/engine'), path.join(root, 'dist', 'src', 'engine.js'), 'package.json exports "./engine"');
 });

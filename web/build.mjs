@@ -1,7 +1,9 @@
 // Build the browser demo: `npm run build:web -- [--model <exported size folder>] [--out web/dist]`.
-// Bundles web/main.ts (and the engine it imports, which must not need Node) with
-// esbuild into <out>/app.js, copies the page, and copies the model's files into
-// <out>/model/ when --model is given. Serve <out> with any static file server.
+// Bundles web/main.ts and the engine it imports as a user of the package would,
+// `fmrlrec/engine` (package.json "exports": the compiled dist/src/engine.js,
+// which needs no Node module), with esbuild into <out>/app.js; copies the page,
+// and the model's files into <out>/model/ when --model is given. Serve <out>
+// with any static file server. Compile first (`npx tsc -p .`, or `npm run build`).
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,6 +20,7 @@ function fail(message) {
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, out: { type: 'string', default: path.join(here, 'dist') } } });
 const out = path.resolve(values.out);
+if (!fs.existsSync(path.join(here, '..', 'dist', 'src', 'engine.js'))) fail('fmrlrec/engine is not compiled (no dist/src/engine.js): run `npx tsc -p .` first');
 if (values.model) {
   const missing = MODEL_FILES.filter((f) => !fs.existsSync(path.join(values.model, f)));
   if (missing.length > 0) fail(`${values.model} is not an exported size folder (missing ${missing.join(', ')}; for an every-size export pick one, e.g. <dir>/size-64)`);

@@ -4,11 +4,9 @@
  * the engine's stream (one step of the recurrence) and ranks the catalogue
  * again, all in the page. `window.fmrlrecDemo` exposes the state for tests.
  */
-import { CONFIG_FILE, ITEM_TABLE_FILE, ITEMS_FILE, WEIGHTS_FILE } from '../src/deploy/format';
-import type { ItemEntry } from '../src/deploy/format';
-import type { UserStream } from '../src/serve/engine';
-import { engineFromFiles } from '../src/serve/model-files';
-import type { RankedItem } from '../src/serve/top-k';
+import {
+  CONFIG_FILE, engineFromFiles, ITEM_TABLE_FILE, ITEMS_FILE, WEIGHTS_FILE, type ItemEntry, type RankedItem, type UserStream,
+} from 'fmrlrec/engine';
 
 const K = 10;
 const CATALOGUE_ROWS = 40;
