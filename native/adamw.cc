@@ -46,25 +46,6 @@ static inline VecD vsqrt(VecD x) {
 #endif
 }
 
-// A product that must be rounded before it is added, as JavaScript does: the
-// kernels are compiled with -ffp-contract=fast, which would fuse a·b + c into
-// one multiply-add with a single rounding. An empty asm that takes the value in
-// a register hides the product from the optimiser (GCC and clang alike, whatever
-// their contraction flags and pragmas); elsewhere a volatile copy does the same.
-static inline VecD rounded(VecD x) {
-#if defined(__AVX512F__)
-  __asm__("" : "+v"(x));
-#elif defined(__SSE2__)
-  __asm__("" : "+x"(x));
-#elif defined(__aarch64__)
-  __asm__("" : "+w"(x));
-#else
-  volatile VecD copy = x;
-  x = copy;
-#endif
-  return x;
-}
-
 struct Coefficients {
   VecD beta1, beta2, c1, c2, eps, step_size, inv_sqrt_bc2, keep;
 };

@@ -116,6 +116,27 @@ static inline Vec vexp(Vec x) {
   return p * (Vec)scale;
 }
 
+// A product that must be rounded before it is added, as JavaScript does: the
+// kernels are compiled with -ffp-contract=fast, which would fuse a·b + c into
+// one multiply-add with a single rounding. An empty asm that takes the value in
+// a register hides the product from the optimiser (GCC and clang alike, whatever
+// their contraction flags and pragmas); elsewhere a volatile copy does the same.
+// For a float, a Vec, or a vector of doubles.
+template <class T>
+static inline T rounded(T x) {
+#if defined(__AVX512F__)
+  __asm__("" : "+v"(x));
+#elif defined(__SSE2__)
+  __asm__("" : "+x"(x));
+#elif defined(__aarch64__)
+  __asm__("" : "+w"(x));
+#else
+  volatile T copy = x;
+  x = copy;
+#endif
+  return x;
+}
+
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }

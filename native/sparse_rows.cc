@@ -16,26 +16,6 @@ constexpr int64_t kSerialWork = 32768;  // below this many elements touched (cos
 constexpr int64_t kLineFloats = 16;     // floats per 64-byte cache line
 constexpr int kBlock = 4;               // vectors of C kept in registers at once
 
-// A product that must be rounded before it is added: the kernels are compiled
-// with -ffp-contract=fast, which would fuse a·b + c into one multiply-add with
-// a single rounding. An empty asm that takes the value in a register hides the
-// product from the optimiser (as rounded() in adamw.cc); elsewhere a volatile
-// copy does the same.
-template <class T>
-static inline T rounded(T x) {
-#if defined(__AVX512F__)
-  __asm__("" : "+v"(x));
-#elif defined(__SSE2__)
-  __asm__("" : "+x"(x));
-#elif defined(__aarch64__)
-  __asm__("" : "+w"(x));
-#else
-  volatile T copy = x;
-  x = copy;
-#endif
-  return x;
-}
-
 // Columns [k0, k1) of one row of C (cs) += the entries [p0, p1) of its row of S
 // times the rows of B they name, entry by entry.
 static void add_row_slice(float* cs, const int32_t* columns, const float* weights, int64_t p0, int64_t p1,
