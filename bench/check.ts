@@ -16,10 +16,11 @@ import { warmupCosine } from '../src/train/schedule';
 import { REFERENCE_TRAIN_CONFIG } from '../src/train/trainer';
 import type { Tensor } from '../src/util/safetensors';
 import { writeSafetensors } from '../src/util/safetensors-file';
-import {
-  Args, beautyDir, findTorch, flagNumber, flagString, fmt, loadBenchData, log, paddedBatch, randomFeatures, runTorch, table,
-  torchMissingNote, TRAIN_CONFIGS,
-} from './common';
+import { TRAIN_CONFIGS } from './configs';
+import { beautyDir, loadBenchData, paddedBatch, randomFeatures } from './data';
+import { BenchArgs, flagNumber, flagString } from './options';
+import { fmt, log, table } from './output';
+import { findTorch, runTorch, torchMissingNote } from './torch';
 import { epochBatches, modelConfig } from './train';
 
 export interface CheckResult {
@@ -39,7 +40,7 @@ function referenceLr(step: number, lr: number, warmup: number, total: number): n
   return lr * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
-export function checkCommand(args: Args): CheckResult {
+export function checkCommand(args: BenchArgs): CheckResult {
   const name = flagString(args, 'check-config', 'paper');
   const steps = flagNumber(args, 'check-steps', 20);
   const seed = flagNumber(args, 'seed', 42);

@@ -16,10 +16,14 @@ import { getKernels } from '../src/kernels';
 import { FmrlRec } from '../src/model/fmrlrec';
 import { REFERENCE_TRAIN_CONFIG } from '../src/train/trainer';
 import { writeSafetensors } from '../src/util/safetensors-file';
-import {
-  Args, beautyDir, duration, evalFlops, findTorch, flagBool, flagNumber, flagString, fmt, loadBenchData, log, machineInfo, measurePeak,
-  paddedBatch, peakRssMb, quietCheck, stabilityNote, randomFeatures, runTorch, runWorker, table, torchMissingNote, TRAIN_CONFIGS,
-} from './common';
+import { TRAIN_CONFIGS } from './configs';
+import { beautyDir, loadBenchData, paddedBatch, randomFeatures } from './data';
+import { evalFlops, measurePeak, measurePeakWithThreads } from './floor';
+import { machineInfo, peakRssMb, quietCheck, stabilityNote } from './machine';
+import { BenchArgs, flagBool, flagNumber, flagString } from './options';
+import { duration, fmt, log, table } from './output';
+import { baselineBlasVerdict, findTorch, runTorch, torchMissingNote } from './torch';
+import { runWorker } from './worker';
 import { modelConfig, torchArgs } from './train';
 
 export interface EvalSpec {
@@ -71,7 +75,7 @@ export function evalWorker(spec: EvalSpec): EvalWorkerResult {
   };
 }
 
-export function evalCommand(args: Args): void {
+export function evalCommand(args: BenchArgs): void {
   const name = flagString(args, 'config', 'paper');
   const c = TRAIN_CONFIGS[name];
   const seed = flagNumber(args, 'seed', 42);
@@ -83,6 +87,8 @@ export function evalCommand(args: Args): void {
   console.log(`# fmrlrec evaluation benchmark\n\nmachine: ${machineInfo(kern).description}`);
   const torch = flagBool(args, 'no-baseline') ? null : findTorch(args, threads || 2);
   if (!torch) console.log(flagBool(args, 'no-baseline') ? 'baseline: skipped' : torchMissingNote());
+  const blas = torch ? baselineBlasVerdict(torch, measurePeakWithThreads(kern, threads || 2), threads || 2) : null;
+  if (blas) console.log(blas.line);
   const peak = Math.max(measurePeak(kern), torch?.peak ?? 0);
   const quietBefore = quietCheck('before eval');
   const ours = runWorker<EvalWorkerResult>('eval', { config: name, dataDir, batchSize, seed, threads } satisfies EvalSpec);
@@ -128,6 +134,7 @@ export function evalCommand(args: Args): void {
     ['arithmetic floor', fmt(floor, 2), fmt(ours.users / floor, 0), '', `${(ours.flops / 1e12).toFixed(2)} TFLOP at ${fmt(peak, 0)} GFLOP/s`],
   ]));
   console.log(`\n${stabilityNote().line}`);
-  if (baselineSeconds !== null) console.log(`\nspeed-up: ${fmt(baselineSeconds / ours.seconds, 1)}× (target ≥ 30×); project ÷ floor ${fmt(ours.seconds / floor, 2)}×`);
+  if (baselineSeconds !== null && blas?.fit) console.log(`\nspeed-up: ${fmt(baselineSeconds / ours.seconds, 1)}× (target ≥ 30×); project ÷ floor ${fmt(ours.seconds / floor, 2)}×`);
+  else if (baselineSeconds !== null && blas) console.log(`\n${blas.line}\nproject ÷ floor ${fmt(ours.seconds / floor, 2)}×`);
   console.log(`quiet before/after: ${quietBefore ? 'yes' : 'NO'}/${quietAfter ? 'yes' : 'NO'}; NDCG@10 of the untrained model (sanity): ${Object.entries(ours.ndcg10).map(([m, v]) => `${m}: ${v.toFixed(4)}`).join(', ')}`);
 }

@@ -18,9 +18,12 @@ import * as path from 'node:path';
 
 import { UserError } from '../src/util/errors';
 import { checkCommand } from './check';
-import {
-  Args, beautyDir, flagBool, flagNumber, flagString, log, parseArgs, reportResult, runWorker, setBaselineEnv, setKeepHeap, table, TRAIN_CONFIGS,
-} from './common';
+import { TRAIN_CONFIGS } from './configs';
+import { beautyDir } from './data';
+import { BenchArgs, flagBool, flagNumber, flagString, parseBenchArgs } from './options';
+import { log, table } from './output';
+import { setBaselineEnv } from './torch';
+import { reportResult, runWorker, setKeepHeap } from './worker';
 import { evalCommand, evalWorker, EvalSpec } from './eval';
 import { scalingCommand } from './scaling';
 import { printBreakdown, trainCommand, trainWorker, TrainSpec, TrainWorkerResult } from './train';
@@ -50,7 +53,7 @@ function scriptCommand(name: string, argv: string[] = []): void {
 }
 
 /** V8 CPU profile of a few training steps: self time per JavaScript function (native calls count to the caller's "(program)" or the API function). */
-function profileCommand(args: Args): void {
+function profileCommand(args: BenchArgs): void {
   const name = flagString(args, 'config', 'paper');
   const c = TRAIN_CONFIGS[name];
   if (!c) throw new UserError(`unknown configuration ${name}`);
@@ -93,7 +96,7 @@ function main(): void {
     else throw new Error(`unknown worker ${argv[1]}`);
     return;
   }
-  const args = parseArgs(argv);
+  const args = parseBenchArgs(argv);
   const command = args.positional[0];
   if (command === 'serve') {
     // bench/serve.ts has its own options (and --help).
@@ -128,7 +131,7 @@ function main(): void {
       profileCommand(args);
       break;
     case 'all':
-      args.flags.set('json', true);
+      args.values.json = true;
       trainCommand(args);
       if (!flagBool(args, 'no-check') && !flagBool(args, 'no-baseline')) checkCommand(args);
       evalCommand(args);

@@ -7,9 +7,12 @@
  */
 import { getKernels } from '../src/kernels';
 import { doublingLadder } from '../src/model/config';
-import {
-  Args, BenchConfig, duration, flagBool, flagNumber, fmt, log, machineInfo, mrlWeights, quietCheck, stabilityNote, runWorker, table,
-} from './common';
+import { BenchConfig } from './configs';
+import { mrlWeights } from './floor';
+import { machineInfo, quietCheck, stabilityNote } from './machine';
+import { BenchArgs, flagBool, flagNumber } from './options';
+import { duration, fmt, log, table } from './output';
+import { runWorker } from './worker';
 import type { TrainSpec, TrainWorkerResult } from './train';
 
 const USERS = 22363;
@@ -22,7 +25,7 @@ function scalingConfig(items: number, length: number, batch: number, featureDim:
   };
 }
 
-export function scalingCommand(args: Args): void {
+export function scalingCommand(args: BenchArgs): void {
   const steps = flagNumber(args, 'scaling-steps', 5);
   const warmup = flagNumber(args, 'scaling-warmup', 1);
   const batch = flagNumber(args, 'batch', 32);

@@ -18,8 +18,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { parseFlags } from '../src/cli/args';
 import { readP5Dataset } from '../src/data/p5';
 import { exportAllSizes, exportSourceOf } from '../src/deploy/export';
 import { INDEX_FILE, MANIFEST_FILE, SizeManifest } from '../src/deploy/format';
@@ -29,8 +29,8 @@ import { loadRunConfig } from '../src/run/run-config';
 import { funnelRank } from '../src/serve/funnel';
 import { loadModelFolder } from '../src/serve/model-folder';
 import { UserError } from '../src/util/errors';
+import { ROOT } from './paths';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 interface LoadResult {
@@ -55,17 +55,14 @@ users' histories, top 10, one run per size) and of the MRL funnel.
   --json <file>        also write the results as JSON
 `;
 
-function options() {
-  const { values } = parseArgs({
-    args: process.argv.slice(2).filter((a) => a !== 'serve'),
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      model: { type: 'string' }, run: { type: 'string' }, data: { type: 'string' }, sizes: { type: 'string', default: '16,64,256,max' },
-      duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, users: { type: 'string', default: '2000' },
-      json: { type: 'string' },
-    },
+/** The options (the CLI's parser: a bad flag is one line pointing at --help). */
+function options(): { help?: boolean; model?: string; run?: string; data?: string; sizes: string; duration: string; connections: string; users: string; json?: string } {
+  const { values } = parseFlags('npm run bench -- serve', process.argv.slice(2).filter((a) => a !== 'serve'), {
+    model: { type: 'string' }, run: { type: 'string' }, data: { type: 'string' }, sizes: { type: 'string', default: '16,64,256,max' },
+    duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, users: { type: 'string', default: '2000' },
+    json: { type: 'string' },
   });
-  return values;
+  return values as ReturnType<typeof options>;
 }
 
 /** The every-size export to serve, and the run it came from. */

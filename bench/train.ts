@@ -20,11 +20,15 @@ import { warmupCosine } from '../src/train/schedule';
 import { REFERENCE_TRAIN_CONFIG } from '../src/train/trainer';
 import { deriveSeed, Rng } from '../src/util/rng';
 import { writeSafetensors } from '../src/util/safetensors-file';
-import {
-  Args, BenchConfig, BenchData, beautyDir, duration, findTorch, flagBool, flagNumber, flagString, fmt, loadBenchData, log,
-  machineInfo, measurePeak, median, paddedBatch, peakRssMb, quietCheck, randomFeatures, RESULTS_DIR, runTorch, runWorker, stabilityNote,
-  table, torchMissingNote, trainStepFlops, TRAIN_CONFIGS, TorchInfo,
-} from './common';
+import { BenchConfig, TRAIN_CONFIGS } from './configs';
+import { beautyDir, BenchData, loadBenchData, paddedBatch, randomFeatures } from './data';
+import { measurePeak, measurePeakWithThreads, trainStepFlops } from './floor';
+import { machineInfo, peakRssMb, quietCheck, stabilityNote } from './machine';
+import { BenchArgs, flagBool, flagNumber, flagString } from './options';
+import { duration, fmt, log, median, table } from './output';
+import { RESULTS_DIR } from './paths';
+import { baselineBlasVerdict, BlasVerdict, findTorch, runTorch, TorchInfo, torchMissingNote } from './torch';
+import { runWorker } from './worker';
 import { breakdown, BreakdownRow, instrumentLayers, layerShares, Profiler, profiledKernels } from './profile';
 
 /** What the parent asks a training worker to do. */
@@ -250,8 +254,10 @@ export interface ConfigSummary {
   quietAfter: boolean;
 }
 
-/** Median over repeats of (mean step time × steps per epoch). */
-function summarise(c: BenchConfig, project: TrainWorkerResult[], baseline: BaselineResult[], peak: number, quietBefore: boolean, quietAfter: boolean): ConfigSummary {
+/** Median over repeats of (mean step time × steps per epoch); the speed-up only when the baseline's BLAS is fit to compare with. */
+function summarise(
+  c: BenchConfig, project: TrainWorkerResult[], baseline: BaselineResult[], peak: number, quietBefore: boolean, quietAfter: boolean, blasFit: boolean,
+): ConfigSummary {
   const first = project[0];
   const sPerStep = median(project.map((r) => mean(r.stepSeconds)));
   const posPerS = median(project.map((r) => r.stepPositions.reduce((a, b) => a + b, 0) / r.stepSeconds.reduce((a, b) => a + b, 0)));
@@ -264,7 +270,7 @@ function summarise(c: BenchConfig, project: TrainWorkerResult[], baseline: Basel
     name: c.name, title: c.title, dims: c.dims, batch: c.batch, project, baseline,
     projectSPerStep: sPerStep, projectSPerEpoch: sEpoch, positionsPerSecond: posPerS, projectPeakRssMb: pRss,
     baselineSPerStep: bStep, baselineSPerEpoch: bEpoch, baselinePeakRssMb: bRss,
-    ratio: bEpoch === null ? null : bEpoch / sEpoch, memoryRatio: bRss === null ? null : bRss / pRss,
+    ratio: bEpoch === null || !blasFit ? null : bEpoch / sEpoch, memoryRatio: bRss === null ? null : bRss / pRss,
     floorSPerEpoch: first.epochFlops / (peak * 1e9), quietBefore, quietAfter,
   };
 }
@@ -280,7 +286,7 @@ export function printBreakdown(r: TrainWorkerResult): void {
   console.log(`Outside the model (ms/step): ${Object.entries(r.outsideModel).map(([k, v]) => `${k.replace('trainer: ', '')} ${fmt(v, 1)}`).join('; ')}`);
 }
 
-export function trainCommand(args: Args): ConfigSummary[] {
+export function trainCommand(args: BenchArgs): ConfigSummary[] {
   const names = flagString(args, 'configs', flagString(args, 'config', 'paper,d256,default')).split(',');
   const steps = flagNumber(args, 'steps', 50);
   const warmup = flagNumber(args, 'warmup', 2);
@@ -302,6 +308,8 @@ export function trainCommand(args: Args): ConfigSummary[] {
   const torch = flagBool(args, 'no-baseline') ? null : findTorch(args, threads || 2);
   if (torch) console.log(`baseline: PyTorch ${torch.version} (${torch.python}, BLAS ${torch.blas}, sgemm ${fmt(torch.peak, 0)} GFLOP/s at ${threads || 2} threads)`);
   else console.log(flagBool(args, 'no-baseline') ? 'baseline: skipped (--no-baseline)' : torchMissingNote());
+  const blas = torch ? baselineBlasVerdict(torch, measurePeakWithThreads(kern, threads || 2), threads || 2) : null;
+  if (blas) console.log(blas.line);
   const peakOurs = measurePeak(kern);
   const peak = Math.max(peakOurs, torch?.peak ?? 0);
   console.log(`measured peak (2048³ sgemm): project ${fmt(peakOurs, 0)} GFLOP/s${torch ? `, PyTorch ${fmt(torch.peak, 0)} GFLOP/s` : ''}; floor uses ${fmt(peak, 0)} GFLOP/s`);
@@ -324,7 +332,7 @@ export function trainCommand(args: Args): ConfigSummary[] {
       }
     }
     const quietAfter = quietCheck(`after ${c.name}`);
-    summaries.push(summarise(c, project, baseline, peak, quietBefore, quietAfter));
+    summaries.push(summarise(c, project, baseline, peak, quietBefore, quietAfter, blas?.fit ?? false));
   }
 
   console.log('## Training throughput\n');
@@ -354,11 +362,12 @@ export function trainCommand(args: Args): ConfigSummary[] {
   const stability = stabilityNote();
   console.log(`\n${stability.line}`);
   if (!stability.steady) for (const s of summaries) s.quietAfter = false;
-  if (flagBool(args, 'json')) writeTrainJson(machine.description, summaries, torch, peak);
+  if (blas && !blas.fit) console.log(`\n${blas.line}`);
+  if (flagBool(args, 'json')) writeTrainJson(machine.description, summaries, torch, peak, blas);
   return summaries;
 }
 
-function writeTrainJson(machine: string, summaries: ConfigSummary[], torch: TorchInfo | null, peak: number): void {
+function writeTrainJson(machine: string, summaries: ConfigSummary[], torch: TorchInfo | null, peak: number, blas: BlasVerdict | null): void {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, 'train.json');
   // Configurations not run this time keep their previous entries (so the slow ones can be run separately).
@@ -380,6 +389,8 @@ function writeTrainJson(machine: string, summaries: ConfigSummary[], torch: Torc
       steps_per_epoch: s.project[0].stepsPerEpoch, quiet: s.quietBefore && s.quietAfter, date: new Date().toISOString(),
     }))],
     baseline: torch ? `PyTorch ${torch.version}, BLAS ${torch.blas}` : null,
+    // Set when the ratios are withheld because the baseline's BLAS is too slow to compare with.
+    speed_up_withheld: blas && !blas.fit ? blas.line : null,
     peak_gflops: peak,
     date: new Date().toISOString(),
   };

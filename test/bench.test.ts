@@ -1,18 +1,23 @@
 /**
  * The benchmark's own arithmetic: FLOP counts of the floor, the reference's
- * left-padded batch layout handed to the PyTorch mirror, option parsing, and
+ * left-padded batch layout handed to the PyTorch mirror, option parsing, the
+ * baseline BLAS guard, and
  * the layer instrumentation (it must see the model's layer calls without
  * changing any result).
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { evalFlops, mrlWeights, paddedBatch, parseArgs, randomFeatures, trainStepFlops } from '../bench/common';
+import { paddedBatch, randomFeatures } from '../bench/data';
+import { evalFlops, mrlWeights, trainStepFlops } from '../bench/floor';
+import { flagBool, flagNumber, flagString, parseBenchArgs } from '../bench/options';
+import { baselineBlasVerdict } from '../bench/torch';
 import { instrumentLayers, Profiler, profiledKernels } from '../bench/profile';
 import { referenceKernels } from '../src/kernels/reference';
 import type { PackedBatch } from '../src/data/types';
 import { doublingLadder } from '../src/model/config';
 import { FmrlRec } from '../src/model/fmrlrec';
+import { UserError } from '../src/util/errors';
 import { Rng } from '../src/util/rng';
 
 test('MRL weights: Σ |C(k)|·m_k, about 2/3·D² for a doubling ladder', () => {
@@ -47,13 +52,29 @@ test('paddedBatch gives the reference layout (left padding, the padding input be
   assert.deepEqual([...labels], [0, 5, 6, 7, 57, 58, 59, 60]);
 });
 
-test('parseArgs: positional words, --flag value, --flag=value, boolean flags', () => {
-  const a = parseArgs(['train', '--steps', '5', '--json', '--configs=paper,d256', '--no-baseline']);
+test('bench options: the CLI\'s parser — positional command, --flag value, --flag=value, booleans; a bad flag is one line', () => {
+  const a = parseBenchArgs(['train', '--steps', '5', '--json', '--configs=paper,d256', '--no-baseline']);
   assert.deepEqual(a.positional, ['train']);
-  assert.equal(a.flags.get('steps'), '5');
-  assert.equal(a.flags.get('json'), true);
-  assert.equal(a.flags.get('configs'), 'paper,d256');
-  assert.equal(a.flags.get('no-baseline'), true);
+  assert.equal(flagNumber(a, 'steps', 50), 5);
+  assert.equal(flagNumber(a, 'warmup', 2), 2);
+  assert.equal(flagBool(a, 'json'), true);
+  assert.equal(flagString(a, 'configs', ''), 'paper,d256');
+  assert.equal(flagBool(a, 'no-baseline'), true);
+  assert.equal(flagBool(a, 'grid'), false);
+  assert.throws(() => parseBenchArgs(['train', '--stpes', '5']), (e: Error) => e instanceof UserError && /stpes.*npm run bench -- --help/.test(e.message));
+  assert.throws(() => flagNumber(parseBenchArgs(['train', '--steps', 'many']), 'steps', 50), /--steps must be a number/);
+});
+
+test('baseline BLAS guard: no speed-up against a baseline whose sgemm is below half of the project\'s, with the fix named', () => {
+  const fit = baselineBlasVerdict({ peak: 60, blas: 'openblas' }, 100, 2);
+  assert.equal(fit.fit, true);
+  assert.match(fit.line, /PyTorch sgemm 60 GFLOP\/s \(BLAS openblas\), project 100 GFLOP\/s, both at 2 thread/);
+  const slow = baselineBlasVerdict({ peak: 16, blas: 'openblas' }, 100, 2);
+  assert.equal(slow.fit, false);
+  assert.match(slow.line, /^speed-up not reported: .*below half/);
+  assert.match(slow.line, /OPENBLAS_CORETYPE=/);
+  assert.match(slow.line, /--baseline-env/);
+  assert.equal(baselineBlasVerdict({ peak: 50, blas: 'libblas' }, 100, 2).fit, true, 'exactly half is still fit');
 });
 
 test('randomFeatures: row 0 zero, each block unit-norm', () => {

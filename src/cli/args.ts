@@ -1,20 +1,34 @@
 /**
- * Small helpers over node:util parseArgs so every command reports bad flags the
- * same way: one line naming the flag, plus a pointer to --help.
+ * Small helpers over node:util parseArgs so every command (and `npm run bench`)
+ * reports bad flags the same way: one line naming the flag, plus a pointer to
+ * --help.
  */
 import { parseArgs } from 'node:util';
 import { UserError } from '../util/errors';
 
+/** The flags a command takes: name → string or boolean (as node:util parseArgs describes them). */
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>;
 
-/** Parse argv for a command; unknown or malformed flags become a UserError. */
-export function parseCommandArgs(command: string, argv: string[], options: OptionSpec): Record<string, string | boolean | undefined> {
+/** Parsed flag values by name (a flag not given is undefined). */
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+/**
+ * Parse argv against `options` (plus -h/--help), and positional words when
+ * allowed. Unknown or malformed flags become a UserError that points at
+ * `${program} --help`.
+ */
+export function parseFlags(program: string, argv: string[], options: OptionSpec, allowPositionals = false): { values: FlagValues; positionals: string[] } {
   try {
-    const { values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
-    return values as Record<string, string | boolean | undefined>;
+    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
+    return { values: values as FlagValues, positionals };
   } catch (err) {
-    throw new UserError(`${(err as Error).message.split('\n')[0]} (see "fmrlrec ${command} --help")`);
+    throw new UserError(`${(err as Error).message.split('\n')[0]} (see "${program} --help")`);
   }
+}
+
+/** Parse argv for `fmrlrec <command>`; unknown or malformed flags become a UserError. */
+export function parseCommandArgs(command: string, argv: string[], options: OptionSpec): FlagValues {
+  return parseFlags(`fmrlrec ${command}`, argv, options).values;
 }
 
 /** A required string flag. */
