@@ -165,6 +165,15 @@ function layerNormForward(
   checkLength(K, 'x', x, t * d); checkLength(K, 'gamma', gamma, d); checkLength(K, 'beta', beta, d);
   checkLength(K, 'y', y, t * d); checkLength(K, 'mean', mean, t * chunks); checkLength(K, 'rstd', rstd, t * chunks);
   checkNoOverlap(K, { y, mean, rstd }, { x, bounds, gamma, beta });
+  layerNormForwardLoops(x, t, d, bounds, gamma, beta, eps, y, mean, rstd);
+}
+
+function layerNormForwardLoops(
+  x: Float32Array, t: number, d: number, bounds: Int32Array,
+  gamma: Float32Array, beta: Float32Array, eps: number,
+  y: Float32Array, mean: Float32Array, rstd: Float32Array,
+): void {
+  const chunks = bounds.length - 1;
   for (let row = 0; row < t; row++) {
     for (let k = 0; k < chunks; k++) {
       const lo = row * d + bounds[k];
@@ -301,6 +310,10 @@ function addRowVector(y: Float32Array, t: number, d: number, v: Float32Array): v
   checkCount(K, 't', t); checkCount(K, 'd', d);
   checkLength(K, 'y', y, t * d); checkLength(K, 'v', v, d);
   checkNoOverlap(K, { y }, { v });
+  addRowVectorLoops(y, t, d, v);
+}
+
+function addRowVectorLoops(y: Float32Array, t: number, d: number, v: Float32Array): void {
   for (let r = 0; r < t; r++) {
     const o = r * d;
     for (let j = 0; j < d; j++) y[o + j] += v[j];
@@ -381,4 +394,15 @@ export const referenceKernels: Kernels = {
   addColumnSums,
   addSparseRowsProduct,
   adamwUpdate,
+};
+
+/**
+ * layerNormForward and addRowVector of the twin without their argument
+ * checks, for a caller that makes the arguments itself: the inference
+ * engine, whose per-request forwards are so small that the checks would cost
+ * more than the arithmetic (reading .buffer of a small typed array allocates).
+ */
+export const uncheckedForwardLoops: Pick<Kernels, 'layerNormForward' | 'addRowVector'> = {
+  layerNormForward: layerNormForwardLoops,
+  addRowVector: addRowVectorLoops,
 };

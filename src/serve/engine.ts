@@ -21,6 +21,8 @@
  *   always (both run the recurrence in float32 steps).
  * An empty history is the padding item alone (its output row), as in
  * evaluation. Scores of size m: user[0:m] · E[i, 0:m] for items 1..N.
+ * Items added after training (`addItems`) are appended to the table and
+ * scored like the others at every size.
  * Many users at once (`userVectors`, `scoreBatch`, `rankBatch`) share every
  * matrix product, which is where a server gains throughput; the products and
  * the catalogue ranking go through {@link EngineKernels} that a host may
@@ -29,7 +31,7 @@
  * Shapes: W = stored width, m = the size served, T = positions, N1 = N + 1.
  */
 import type { ExportedConfig } from '../deploy/format';
-import { referenceKernels } from '../kernels/reference';
+import { uncheckedForwardLoops } from '../kernels/reference';
 import type { ForwardKernels } from '../model/block';
 import { chunkBounds } from '../model/config';
 import {
@@ -120,7 +122,8 @@ export interface RankOptions {
 /**
  * The inference forward's kernels over an engine's products: its gemm for
  * every matrix product (the forward multiplies A·Bᵀ only), the TypeScript
- * twins for the bias add and LayerNorm.
+ * twins' loops for the bias add and LayerNorm (the engine makes their
+ * arguments itself, so it skips their checks).
  */
 function forwardKernels(gemm: Gemm): ForwardKernels {
   return {
@@ -128,8 +131,7 @@ function forwardKernels(gemm: Gemm): ForwardKernels {
       if (transA || !transB) throw new Error('the inference forward multiplies A·Bᵀ only');
       gemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },
-    addRowVector: referenceKernels.addRowVector,
-    layerNormForward: referenceKernels.layerNormForward,
+    ...uncheckedForwardLoops,
   };
 }
 
@@ -139,14 +141,18 @@ export class InferenceEngine {
   readonly width: number;
   /** Sizes served exactly: the ladder up to W. */
   readonly sizes: readonly number[];
-  /** N: items are 1..N. */
-  readonly numItems: number;
+  /** N: items are 1..N (it grows with {@link addItems}). */
+  get numItems(): number {
+    return this.itemCount;
+  }
   /** Window L of `userVector`. */
   readonly maxLen: number;
   readonly config: ExportedConfig;
   private readonly model: InferenceModel;
   private readonly forwardKernels: ForwardKernels;
-  private readonly table: Float32Array;
+  private itemCount: number;
+  /** E: (N+1)×W. */
+  private table: Float32Array;
   private readonly boundsBySize = new Map<number, Int32Array>();
   /** Contiguous item tables by size (see itemTable). */
   private readonly tables = new Map<number, Float32Array>();
@@ -166,7 +172,7 @@ export class InferenceEngine {
     this.config = config;
     this.sizes = mc.dims.slice();
     this.width = mc.dims[mc.dims.length - 1];
-    this.numItems = mc.numItems;
+    this.itemCount = mc.numItems;
     this.maxLen = config.maxLen;
     mc.dims.forEach((m, j) => this.boundsBySize.set(m, chunkBounds(mc.dims.slice(0, j + 1))));
     const w = this.width;
@@ -202,6 +208,26 @@ export class InferenceEngine {
       this.tables.set(m, table);
     }
     return table;
+  }
+
+  /**
+   * Append items N+1, N+2, ... to the item table: `vectors` holds their rows
+   * at the stored width W (k×W, row-major); every size scores them from then
+   * on, as the first m coordinates of their rows. Returns the first new id.
+   */
+  addItems(vectors: Float32Array): number {
+    const w = this.width;
+    const k = vectors.length / w;
+    if (!Number.isInteger(k)) throw new RangeError(`${vectors.length} values are not rows of width ${w}`);
+    const first = this.itemCount + 1;
+    const table = new Float32Array(this.table.length + vectors.length);
+    table.set(this.table);
+    table.set(vectors, this.table.length);
+    this.table = table;
+    this.itemCount += k;
+    this.tables.clear(); // smaller sizes' copies are made again on first use
+    this.tables.set(w, table);
+    return first;
   }
 
   /** Chunk bounds of size m; throws a UserError when m is not a size of this model. */

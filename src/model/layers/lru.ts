@@ -10,7 +10,7 @@
  * so y = h_re·out_reᵀ − h_im·out_imᵀ + b_out_re.
  *
  * Shapes: x, out: T×D; every activation T×D; ν_log, θ_log, γ_log: D. The
- * inference pieces (lruInput, lruStep, lruOutput) work at any width m of the
+ * inference pieces (lruInput, lruSteps, lruOutput) work at any width m of the
  * ladder (T×m activations), reading the width-D weights at row stride D.
  */
 import type { Kernels } from '../../kernels/types';
@@ -131,20 +131,26 @@ export function lruInput(
 }
 
 /**
- * One position of the recurrence at width m: h = λ ⊙ prev + u (prev = 0 at a
- * segment's first row). h may be prev itself: a carried state updated in
- * place. Values are float32 between positions, as the scan kernels store h.
+ * The recurrence over rows [r0, r1) of u (width m), going on from `state` (h
+ * before row r0; zeros at a segment's start): h_r = λ ⊙ h_{r−1} + u_r, written
+ * to the same rows of h; state ends as the last row's h. Values are float32
+ * between rows, as the scan kernels store h.
  */
-export function lruStep(
-  w: LruWeights, m: number, prevRe: Float32Array, prevIm: Float32Array,
-  uRe: Float32Array, uIm: Float32Array, hRe: Float32Array, hIm: Float32Array,
+export function lruSteps(
+  w: LruWeights, m: number, stateRe: Float32Array, stateIm: Float32Array,
+  uRe: Float32Array, uIm: Float32Array, hRe: Float32Array, hIm: Float32Array, r0: number, r1: number,
 ): void {
   const { lamRe, lamIm } = w;
-  for (let c = 0; c < m; c++) {
-    const re = lamRe[c] * prevRe[c] - lamIm[c] * prevIm[c] + uRe[c];
-    const im = lamRe[c] * prevIm[c] + lamIm[c] * prevRe[c] + uIm[c];
-    hRe[c] = re;
-    hIm[c] = im;
+  for (let r = r0; r < r1; r++) {
+    const o = r * m;
+    for (let c = 0; c < m; c++) {
+      const re = lamRe[c] * stateRe[c] - lamIm[c] * stateIm[c] + uRe[o + c];
+      const im = lamRe[c] * stateIm[c] + lamIm[c] * stateRe[c] + uIm[o + c];
+      stateRe[c] = re;
+      stateIm[c] = im;
+      hRe[o + c] = re;
+      hIm[o + c] = im;
+    }
   }
 }
 
@@ -160,8 +166,8 @@ export function lruOutput(
 /**
  * How h_r = λ ⊙ h_{r−1} + u_r runs over T rows of width m: writes h (re, im,
  * T×m) from u. Made by {@link scanSegments} (the kernel scan over packed
- * sequences), {@link stepSegments} (the same with {@link lruStep}) or
- * {@link stepFrom} (one row continuing a carried state: streaming).
+ * sequences), {@link stepSegments} (the same by {@link lruSteps}) or
+ * {@link stepFrom} (rows going on from a carried state: streaming).
  */
 export type Recurrence = (
   w: LruWeights, uRe: Float32Array, uIm: Float32Array, t: number, m: number, hRe: Float32Array, hIm: Float32Array,
@@ -173,30 +179,24 @@ export function scanSegments(kern: Pick<Kernels, 'lruScanForward'>, segments: In
 }
 
 /**
- * The scan of {@link scanSegments} as a loop of {@link lruStep}s: float32
- * between rows, so that it equals a stream fed the same rows one at a time.
+ * The scan of {@link scanSegments} by {@link lruSteps}: float32 between rows,
+ * so that it equals a stream fed the same rows one at a time.
  */
 export function stepSegments(segments: Int32Array): Recurrence {
   return (w, uRe, uIm, _t, m, hRe, hIm) => {
-    const zero = new Float32Array(m);
-    const row = (a: Float32Array, i: number) => a.subarray(i * m, (i + 1) * m);
+    const stateRe = new Float32Array(m);
+    const stateIm = new Float32Array(m);
     for (let s = 0; s + 1 < segments.length; s++) {
-      for (let r = segments[s]; r < segments[s + 1]; r++) {
-        const first = r === segments[s];
-        lruStep(w, m, first ? zero : row(hRe, r - 1), first ? zero : row(hIm, r - 1), row(uRe, r), row(uIm, r), row(hRe, r), row(hIm, r));
-      }
+      stateRe.fill(0);
+      stateIm.fill(0);
+      lruSteps(w, m, stateRe, stateIm, uRe, uIm, hRe, hIm, segments[s], segments[s + 1]);
     }
   };
 }
 
-/** One row from the carried state (stateRe, stateIm: width m), which it advances: a stream's step. */
+/** Every row as one sequence going on from the carried state (width m), which it advances: a stream's steps. */
 export function stepFrom(stateRe: Float32Array, stateIm: Float32Array): Recurrence {
-  return (w, uRe, uIm, t, m, hRe, hIm) => {
-    if (t !== 1) throw new RangeError(`a stream takes one row at a time (got ${t})`);
-    lruStep(w, m, stateRe, stateIm, uRe, uIm, stateRe, stateIm);
-    hRe.set(stateRe.subarray(0, m));
-    hIm.set(stateIm.subarray(0, m));
-  };
+  return (w, uRe, uIm, t, m, hRe, hIm) => lruSteps(w, m, stateRe, stateIm, uRe, uIm, hRe, hIm, 0, t);
 }
 
 /** What the forward keeps for the backward. */
