@@ -23,6 +23,7 @@ import { fmt, log, table } from './output';
 import { findTorch, runTorch, torchMissingNote } from './torch';
 import { epochBatches, modelConfig } from './train';
 
+/** What the identical-mathematics check found. */
 export interface CheckResult {
   ran: boolean;
   config: string;
@@ -40,6 +41,7 @@ function referenceLr(step: number, lr: number, warmup: number, total: number): n
   return lr * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
+/** `npm run bench -- check`: the project's and the PyTorch mirror's losses from the same weights and batches. */
 export function checkCommand(args: BenchArgs): CheckResult {
   const name = flagString(args, 'check-config', 'paper');
   const steps = flagNumber(args, 'check-steps', 20);

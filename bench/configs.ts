@@ -21,12 +21,14 @@ export interface BenchConfig {
   data: { kind: 'beauty' } | { kind: 'synthetic'; users: number; items: number; length: number };
 }
 
+/** The paper's configuration: D = 1024, batch 32, 2048-d features (1024 text + 1024 image). */
 export const PAPER: BenchConfig = {
   name: 'paper', title: 'paper: D=1024 (8..1024), batch 32, 2048-d features',
   dims: doublingLadder(1024), batch: 32, maxLen: 50, featureDim: 2048, featureBlocks: [1024, 1024],
   itemIds: false, dropout: 0.6, numBlocks: 1, data: { kind: 'beauty' },
 };
 
+/** The paper's features at D = 256. */
 export const D256: BenchConfig = {
   ...PAPER, name: 'd256', title: 'D=256 (8..256), batch 32, 2048-d features', dims: doublingLadder(256),
 };
@@ -49,4 +51,5 @@ export const SMALL: BenchConfig = {
   featureDim: 256, featureBlocks: [128, 128],
 };
 
+/** The configurations by name (--configs). */
 export const TRAIN_CONFIGS: Record<string, BenchConfig> = { paper: PAPER, d256: D256, default: DEFAULT, small: SMALL };

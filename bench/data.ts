@@ -23,6 +23,7 @@ export function beautyDir(args?: BenchArgs): string {
   return path.join(base, 'beauty');
 }
 
+/** A benchmark's data: the split and its size. */
 export interface BenchData {
   numItems: number;
   split: Split;

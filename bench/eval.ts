@@ -26,6 +26,7 @@ import { baselineBlasVerdict, findTorch, runTorch, torchMissingNote } from './to
 import { runWorker } from './worker';
 import { modelConfig, torchArgs } from './train';
 
+/** What the parent asks an evaluation worker to do. */
 export interface EvalSpec {
   config: string;
   dataDir: string;
@@ -34,6 +35,7 @@ export interface EvalSpec {
   threads: number;
 }
 
+/** What an evaluation worker reports. */
 export interface EvalWorkerResult {
   users: number;
   positions: number;
@@ -49,6 +51,7 @@ function firstUsers(split: Split, n: number): Split {
   return { train: split.train.slice(0, n), validTarget: split.validTarget.subarray(0, n), testTarget: split.testTarget.subarray(0, n) };
 }
 
+/** Worker: build the configuration's model and evaluate every size, timed. */
 export function evalWorker(spec: EvalSpec): EvalWorkerResult {
   const kern = getKernels();
   if (spec.threads > 0) kern.setThreads(spec.threads);
@@ -75,6 +78,7 @@ export function evalWorker(spec: EvalSpec): EvalWorkerResult {
   };
 }
 
+/** `npm run bench -- eval`: full-ranking evaluation against the baseline's validation pass and the floor. */
 export function evalCommand(args: BenchArgs): void {
   const name = flagString(args, 'config', 'paper');
   const c = TRAIN_CONFIGS[name];

@@ -11,6 +11,7 @@ import type { Kernels } from '../src/kernels/types';
 import { measurePeak } from './floor';
 import { log } from './output';
 
+/** The machine, described for the reports. */
 export interface MachineInfo {
   description: string;
   cpu: string;
@@ -20,6 +21,7 @@ export interface MachineInfo {
   node: string;
 }
 
+/** CPU, cores, SIMD flags, memory, OS, Node and (when given) the kernels in use. */
 export function machineInfo(kern?: Kernels): MachineInfo {
   const cpus = os.cpus();
   const cpu = cpus[0]?.model.trim() ?? 'unknown CPU';

@@ -12,6 +12,7 @@
  */
 import type { Kernels } from '../src/kernels/types';
 
+/** Time per kernel and layer call, with the call stack that attributes each kernel to its layer. */
 export class Profiler {
   /** label → [inclusive ms, exclusive ms, calls]. */
   readonly stats = new Map<string, { incl: number; excl: number; calls: number }>();

@@ -25,6 +25,7 @@ function scalingConfig(items: number, length: number, batch: number, featureDim:
   };
 }
 
+/** `npm run bench -- scaling`: catalogue size and sequence length against step time and memory at D = 256. */
 export function scalingCommand(args: BenchArgs): void {
   const steps = flagNumber(args, 'scaling-steps', 5);
   const warmup = flagNumber(args, 'scaling-warmup', 1);

@@ -72,6 +72,7 @@ export interface TrainWorkerResult {
   instrumented: boolean;
 }
 
+/** The model configuration of a benchmark configuration for a catalogue of `numItems`. */
 export function modelConfig(c: BenchConfig, numItems: number): ModelConfig {
   return {
     dims: c.dims, numItems, featureDim: c.featureDim, itemIdEmbedding: c.itemIds, numBlocks: c.numBlocks,
@@ -194,6 +195,7 @@ function mean(xs: number[]): number {
 // ---------------------------------------------------------------------------
 // The parent: run the workers and the baseline, print and save.
 
+/** What a PyTorch baseline run reports. */
 export interface BaselineResult {
   stepSeconds: number[];
   /** CPU seconds (all threads) per step. */
@@ -216,11 +218,13 @@ export function writeTorchBatches(file: string, data: BenchData, c: BenchConfig,
   }, { num_items: String(data.numItems), steps_per_epoch: String(batches.length) });
 }
 
+/** The PyTorch mirror's model flags for a configuration. */
 export function torchArgs(c: BenchConfig): string[] {
   return ['--dims', c.dims.join(','), '--feature-blocks', c.featureBlocks.join(','), '--num-blocks', String(c.numBlocks),
     '--dropout', String(c.dropout), ...(c.itemIds ? ['--item-ids'] : [])];
 }
 
+/** Run the PyTorch mirror's training steps on the same batches. */
 export function runBaselineTrain(torch: TorchInfo, c: BenchConfig, data: BenchData, seed: number, warmup: number, steps: number, threads: number): BaselineResult {
   const file = path.join(os.tmpdir(), `fmrlrec-bench-batches-${process.pid}.safetensors`);
   writeTorchBatches(file, data, c, seed, warmup + steps);
@@ -233,6 +237,7 @@ export function runBaselineTrain(torch: TorchInfo, c: BenchConfig, data: BenchDa
   }
 }
 
+/** One configuration's results: project, baseline, their ratios and the floor. */
 export interface ConfigSummary {
   name: string;
   title: string;
@@ -275,6 +280,7 @@ function summarise(
   };
 }
 
+/** Print where a project step spends its time (kernels, glue, layers). */
 export function printBreakdown(r: TrainWorkerResult): void {
   const stepMs = r.profiledStepMs;
   console.log(`\nWhere a ${r.name} step goes (${fmt(stepMs, 0)} ms/step over the profiled steps; exclusive times; kernels ${r.kernels} × ${r.threads}):`);
@@ -286,6 +292,7 @@ export function printBreakdown(r: TrainWorkerResult): void {
   console.log(`Outside the model (ms/step): ${Object.entries(r.outsideModel).map(([k, v]) => `${k.replace('trainer: ', '')} ${fmt(v, 1)}`).join('; ')}`);
 }
 
+/** `npm run bench -- train`: training throughput, memory, floor and breakdown against the PyTorch baseline. */
 export function trainCommand(args: BenchArgs): ConfigSummary[] {
   const names = flagString(args, 'configs', flagString(args, 'config', 'paper,d256,default')).split(',');
   const steps = flagNumber(args, 'steps', 50);
@@ -398,4 +405,3 @@ function writeTrainJson(machine: string, summaries: ConfigSummary[], torch: Torc
   log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
-export { machineInfo };

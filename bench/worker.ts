@@ -26,6 +26,7 @@ export function runWorker<T>(kind: string, spec: unknown, nodeFlags: string[] = 
   }
 }
 
+/** The prefix of a worker's (or the PyTorch mirror's) result line on stdout. */
 export const RESULT_MARK = '@@RESULT ';
 
 /**
@@ -37,10 +38,12 @@ export const RESULT_MARK = '@@RESULT ';
  */
 let workerEnv: Record<string, string> | null = null;
 
+/** Run the workers with glibc keeping freed large blocks (--keep-heap), or not. */
 export function setKeepHeap(on: boolean): void {
   workerEnv = on ? { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=17179869184:glibc.malloc.top_pad=268435456' } : null;
 }
 
+/** Worker side: print the result line the parent reads. */
 export function reportResult(result: unknown): void {
   process.stdout.write(`${RESULT_MARK}${JSON.stringify(result)}\n`);
 }

@@ -7,6 +7,7 @@ import { UserError } from '../util/errors';
 import { numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
 
+/** `fmrlrec serve --help`. */
 export const SERVE_HELP = `Usage: fmrlrec serve --model <dir> [--host 127.0.0.1] [--port 8080]
 
 Serves an exported model over HTTP (JSON; see docs/serving.md):
@@ -37,6 +38,7 @@ const OPTIONS: OptionSpec = {
   token: { type: 'string' }, cors: { type: 'string' }, quiet: { type: 'boolean' },
 };
 
+/** Run `fmrlrec serve`. */
 export async function serveCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('serve', argv, OPTIONS);
   if (v.help) { ctx.out(SERVE_HELP); return 0; }

@@ -34,9 +34,13 @@ import { FFN_MAPS, FfnMap } from '../model/layers/ffn';
 /** The reference's name for each of our feed-forward maps. */
 const TORCH_FFN: Record<FfnMap, string> = { gate: 'gate', w1: 'w_1', w2: 'w_2' };
 
+/** The reference's feature projection weight, [D, F]. */
 export const TORCH_PROJECTION_WEIGHT = 'embedding.projector.weight';
+/** The reference's feature projection bias, [D]. */
 export const TORCH_PROJECTION_BIAS = 'embedding.projector.bias';
+/** The reference's frozen text feature table, [N+1, F_text]. */
 export const TORCH_TOKEN_LANG = 'embedding.token_lang.weight';
+/** The reference's frozen image feature table, [N+1, F_image]. */
 export const TORCH_TOKEN_IMG = 'embedding.token_img.weight';
 
 import type { FeatureParts } from './reference-features';

@@ -15,6 +15,7 @@ export type DatasetSource =
   | { kind: 'p5'; path: string; name: string }
   | { kind: 'synthetic'; users: number; items: number; seed: number; name: string };
 
+/** Which item features a run uses. */
 export interface FeatureConfig {
   /** Text encoder name (e.g. "use"), or null for no text features. */
   text: string | null;
@@ -41,14 +42,21 @@ export interface FeatureConfig {
 /** The model settings a user chooses (numItems and featureDim come from the data). */
 export type ModelSettings = Pick<ModelConfig, 'dims' | 'numBlocks' | 'dropout' | 'layerNormEps' | 'rMin' | 'rMax'>;
 
+/** A run's recipe (run.json): everything needed to rebuild its inputs and model. */
 export interface RunConfig {
+  /** Format version of run.json. */
   version: 1;
+  /** Where the data comes from. */
   dataset: DatasetSource;
+  /** Which item features. */
   features: FeatureConfig;
+  /** The model settings (the item count and feature width come from the data). */
   model: ModelSettings;
+  /** The training settings. */
   train: TrainConfig;
 }
 
+/** The recipe's file in a run folder. */
 export const RUN_CONFIG_FILE = 'run.json';
 
 /** Short description of the features, e.g. "text:use+attr+id", "text:use", "id". */
@@ -62,10 +70,15 @@ export function featureLabel(features: Pick<FeatureConfig, 'text' | 'attributes'
   return parts.join('+');
 }
 
+/** Write a run's recipe into its folder (atomically). */
 export function saveRunConfig(runDir: string, config: RunConfig): void {
   writeJsonAtomic(path.join(runDir, RUN_CONFIG_FILE), config);
 }
 
+/**
+ * Read a run's recipe.
+ * @throws UserError when runDir is not a run folder or run.json is not a recipe
+ */
 export function loadRunConfig(runDir: string): RunConfig {
   const file = path.join(runDir, RUN_CONFIG_FILE);
   if (!fs.existsSync(file)) throw new UserError(`${runDir} is not a run folder (no ${RUN_CONFIG_FILE}; make one with "fmrlrec train")`);

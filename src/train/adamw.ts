@@ -4,10 +4,15 @@
  */
 import type { Kernels } from '../kernels/types';
 
+/** AdamW's settings. */
 export interface AdamWConfig {
+  /** First-moment decay. */
   beta1: number;
+  /** Second-moment decay. */
   beta2: number;
+  /** Added to the root of the second moment. */
   eps: number;
+  /** Decoupled weight decay (applied to decayed ranges only). */
   weightDecay: number;
 }
 
@@ -18,6 +23,7 @@ export interface DecayRange {
   decay: boolean;
 }
 
+/** The optimiser: moments, step count, and the update of the flat parameter buffer. */
 export class AdamW {
   /** First and second moment estimates (same layout as the parameters). */
   readonly m: Float32Array;

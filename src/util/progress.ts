@@ -53,6 +53,7 @@ export class ProgressBar {
   }
 }
 
+/** A duration as "42s", "3m05s" or "1h02m". */
 export function formatDuration(seconds: number): string {
   const s = Math.round(seconds);
   if (s < 60) return `${s}s`;
