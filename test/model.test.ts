@@ -10,9 +10,9 @@ import { referenceKernels as kern } from '../src/kernels/reference';
 import { chunkBounds, ModelConfig } from '../src/model/config';
 import { FmrlRec, recurrenceSegments } from '../src/model/fmrlrec';
 import { ItemAttributes, transposeAttributes } from '../src/model/layers/item-table';
-import { ffnBackward, ffnForward, declareFfn, initFfn } from '../src/model/layers/ffn';
-import { declareLayerNorm, layerNormBackward, layerNormForward } from '../src/model/layers/layer-norm';
-import { declareLru, initLru, lruBackward, lruForward } from '../src/model/layers/lru';
+import { ffnBackward, ffnForward, declareFfn, initFfn, readFfn } from '../src/model/layers/ffn';
+import { declareLayerNorm, layerNormBackward, layerNormForward, readLayerNorm } from '../src/model/layers/layer-norm';
+import { declareLru, initLru, lruBackward, lruForward, readLru, scanSegments } from '../src/model/layers/lru';
 import { mrlLinearBackward, mrlLinearForward, mrlLinearInit } from '../src/model/layers/mrl-linear';
 import { ParamStore } from '../src/model/params';
 import { parameterCount, sliceModel } from '../src/model/slice';
@@ -108,11 +108,11 @@ test('MRL LayerNorm: gradients match finite differences', () => {
   const wOut = randomArray(T * D, rng);
   const f = () => {
     const y = new Float32Array(T * D);
-    layerNormForward(kern, store, 'ln', BOUNDS, 1e-5, x, T, y);
+    layerNormForward(kern, readLayerNorm(store.read, 'ln', D), BOUNDS, 1e-5, x, T, y);
     return dot(wOut, y);
   };
   const y = new Float32Array(T * D);
-  const cache = layerNormForward(kern, store, 'ln', BOUNDS, 1e-5, x, T, y);
+  const cache = layerNormForward(kern, readLayerNorm(store.read, 'ln', D), BOUNDS, 1e-5, x, T, y);
   const dx = new Float32Array(T * D);
   layerNormBackward(kern, store, 'ln', BOUNDS, cache, T, Float32Array.from(wOut), dx);
   checkLayer(store, x, dx, f, rng);
@@ -129,13 +129,14 @@ test('LRU layer: gradients match finite differences (all parameters, imaginary p
   store.value('lru.in_im.bias').set(randomArray(D, rng, 0.3));
   const x = randomArray(T * D, rng);
   const wOut = randomArray(T * D, rng);
+  const forward = (y: Float32Array) => lruForward(kern, readLru(store.read, 'lru', D), BOUNDS, D, x, T, scanSegments(kern, SEGMENTS), null, y, 0, null);
   const f = () => {
     const y = new Float32Array(T * D);
-    lruForward(kern, store, 'lru', BOUNDS, x, T, SEGMENTS, y, 0, null);
+    forward(y);
     return dot(wOut, y);
   };
   const y = new Float32Array(T * D);
-  const cache = lruForward(kern, store, 'lru', BOUNDS, x, T, SEGMENTS, y, 0, null);
+  const cache = forward(y);
   const dx = new Float32Array(T * D);
   lruBackward(kern, store, 'lru', BOUNDS, cache, T, SEGMENTS, Float32Array.from(wOut), dx);
   checkLayer(store, x, dx, f, rng);
@@ -151,11 +152,11 @@ test('gated FFN: gradients match finite differences', () => {
   const wOut = randomArray(T * D, rng);
   const f = () => {
     const y = new Float32Array(T * D);
-    ffnForward(kern, store, 'ffn', BOUNDS, x, T, y, 0, null);
+    ffnForward(kern, readFfn(store.read, 'ffn', D), BOUNDS, D, x, T, y, 0, null);
     return dot(wOut, y);
   };
   const y = new Float32Array(T * D);
-  const cache = ffnForward(kern, store, 'ffn', BOUNDS, x, T, y, 0, null);
+  const cache = ffnForward(kern, readFfn(store.read, 'ffn', D), BOUNDS, D, x, T, y, 0, null);
   const dx = new Float32Array(T * D);
   ffnBackward(kern, store, 'ffn', BOUNDS, cache, T, Float32Array.from(wOut), dx);
   checkLayer(store, x, dx, f, rng);

@@ -10,11 +10,11 @@
  */
 import type { Kernels } from '../kernels/types';
 import type { Rng } from '../util/rng';
-import { FfnCache, ffnParamNames, ffnRows, FfnWeights, declareFfn, initFfn, readFfn } from './layers/ffn';
+import { declareFfn, FfnCache, ffnForward, ffnParamNames, FfnWeights, initFfn, readFfn } from './layers/ffn';
 import {
-  declareLayerNorm, initLayerNorm, LayerNormCache, layerNormParamNames, layerNormRows, LayerNormWeights, readLayerNorm,
+  declareLayerNorm, initLayerNorm, LayerNormCache, layerNormForward, layerNormParamNames, LayerNormWeights, readLayerNorm,
 } from './layers/layer-norm';
-import { declareLru, initLru, LruCache, lruParamNames, lruRows, LruWeights, readLru, Recurrence } from './layers/lru';
+import { declareLru, initLru, LruCache, lruForward, lruParamNames, LruWeights, readLru, Recurrence } from './layers/lru';
 import type { ParamReader, ParamStore } from './params';
 import { gatherRows } from './rows';
 
@@ -78,10 +78,11 @@ export interface BlockShape {
 }
 
 /**
- * The block over T rows of x: returns out and the cache. `recurrence` runs
- * the LRU's h = λ ⊙ h + u over the rows (a scan, or a stream's step); with
- * `keep`, only those rows are computed past the recurrence (out:
- * keep.length × m, no cache for the backward). dropoutRng = null: no dropout.
+ * The block over T rows of x: returns out (T×m) and the cache of the
+ * backward. `recurrence` runs the LRU's h = λ ⊙ h + u over the rows (a scan,
+ * or a stream's steps). With `keep`, only those rows are computed past the
+ * recurrence (out: keep.length × m; the cache then serves no backward).
+ * dropoutRng = null: no dropout.
  */
 export function blockForward(
   kern: ForwardKernels, w: BlockWeights, shape: BlockShape, x: Float32Array, t: number,
@@ -91,15 +92,15 @@ export function blockForward(
   const m = bounds[bounds.length - 1];
   const rows = keep ? keep.length : t;
   const n1 = new Float32Array(t * m);
-  const ln1 = { x, ...layerNormRows(kern, w.ln1, bounds, eps, x, t, n1) };
+  const ln1 = layerNormForward(kern, w.ln1, bounds, eps, x, t, n1);
   const h = new Float32Array(rows * m);
-  const lru = lruRows(kern, w.lru, bounds, ldw, n1, t, recurrence, keep, h, dropout, dropoutRng);
+  const lru = lruForward(kern, w.lru, bounds, ldw, n1, t, recurrence, keep, h, dropout, dropoutRng);
   const residual = keep ? gatherRows(x, keep, m) : x;
   for (let i = 0; i < h.length; i++) h[i] += residual[i];
   const n2 = new Float32Array(rows * m);
-  const ln2 = { x: h, ...layerNormRows(kern, w.ln2, bounds, eps, h, rows, n2) };
+  const ln2 = layerNormForward(kern, w.ln2, bounds, eps, h, rows, n2);
   const out = new Float32Array(rows * m);
-  const ffn = ffnRows(kern, w.ffn, bounds, ldw, n2, rows, out, dropout, dropoutRng);
+  const ffn = ffnForward(kern, w.ffn, bounds, ldw, n2, rows, out, dropout, dropoutRng);
   for (let i = 0; i < out.length; i++) out[i] += h[i];
   return { out, cache: { ln1, lru, ln2, ffn } };
 }

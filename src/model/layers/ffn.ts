@@ -59,7 +59,7 @@ export interface FfnCache {
  * The FFN over T rows of width m = bounds[K] (weights at row stride ldw);
  * writes out (T×m). dropoutRng = null disables dropout (inference).
  */
-export function ffnRows(
+export function ffnForward(
   kern: LinearKernels, w: FfnWeights, bounds: Int32Array, ldw: number,
   x: Float32Array, t: number, out: Float32Array, dropout: number, dropoutRng: Rng | null,
 ): FfnCache {
@@ -87,16 +87,7 @@ export function ffnRows(
   return { x, a, g, p, innerMask, outerMask };
 }
 
-/** Training forward at the model width D; returns the cache of the backward. */
-export function ffnForward(
-  kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array,
-  x: Float32Array, t: number, out: Float32Array, dropout: number, dropoutRng: Rng | null,
-): FfnCache {
-  const d = bounds[bounds.length - 1];
-  return ffnRows(kern, readFfn(store.read, prefix, d), bounds, d, x, t, out, dropout, dropoutRng);
-}
-
-/** Backward: ADDS parameter gradients, writes dx. dOut is modified. */
+/** Backward (training, width D, parameters in the store under `prefix`): ADDS parameter gradients, writes dx. dOut is modified. */
 export function ffnBackward(
   kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array,
   cache: FfnCache, t: number, dOut: Float32Array, dx: Float32Array,

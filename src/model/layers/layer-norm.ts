@@ -41,28 +41,23 @@ export interface LayerNormCache {
   rstd: Float32Array;
 }
 
-/** y = MRL LayerNorm of the T rows of x at width m = bounds[K]; returns each row's chunk means and 1/std (T×K). */
-export function layerNormRows(
+/**
+ * y = MRL LayerNorm of the T rows of x at width m = bounds[K]; returns x and
+ * each row's chunk means and 1/std (T×K), what the backward needs.
+ */
+export function layerNormForward(
   kern: Pick<Kernels, 'layerNormForward'>, w: LayerNormWeights, bounds: Int32Array, eps: number,
   x: Float32Array, t: number, y: Float32Array,
-): { mean: Float32Array; rstd: Float32Array } {
+): LayerNormCache {
   const m = bounds[bounds.length - 1];
   const chunks = bounds.length - 1;
   const mean = new Float32Array(t * chunks);
   const rstd = new Float32Array(t * chunks);
   kern.layerNormForward(x, t, m, bounds, w.gain, w.bias, eps, y, mean, rstd);
-  return { mean, rstd };
+  return { x, mean, rstd };
 }
 
-export function layerNormForward(
-  kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array, eps: number,
-  x: Float32Array, t: number, y: Float32Array,
-): LayerNormCache {
-  const w = readLayerNorm(store.read, prefix, bounds[bounds.length - 1]);
-  return { x, ...layerNormRows(kern, w, bounds, eps, x, t, y) };
-}
-
-/** Backward: ADDS gain/bias gradients, writes dx. */
+/** Backward (training, width D, parameters in the store under `prefix`): ADDS gain/bias gradients, writes dx. */
 export function layerNormBackward(
   kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array,
   cache: LayerNormCache, t: number, dy: Float32Array, dx: Float32Array,

@@ -215,7 +215,7 @@ export interface LruCache {
  * reads every row, the output projection only the rows kept); without, all T
  * (out: T×m). The cache serves the backward when keep is null.
  */
-export function lruRows(
+export function lruForward(
   kern: LinearKernels, w: LruWeights, bounds: Int32Array, ldw: number, x: Float32Array, t: number,
   recurrence: Recurrence, keep: Int32Array | null, out: Float32Array, dropout: number, dropoutRng: Rng | null,
 ): LruCache {
@@ -234,17 +234,7 @@ export function lruRows(
   return { x, vRe, vIm, hRe, hIm, lamRe: w.lamRe, lamIm: w.lamIm, gamma: w.gamma, mask };
 }
 
-/** Training forward at the model width D; writes out (T×D) and returns the cache. dropoutRng = null disables dropout. */
-export function lruForward(
-  kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array,
-  x: Float32Array, t: number, segments: Int32Array, out: Float32Array,
-  dropout: number, dropoutRng: Rng | null,
-): LruCache {
-  const d = bounds[bounds.length - 1];
-  return lruRows(kern, readLru(store.read, prefix, d), bounds, d, x, t, scanSegments(kern, segments), null, out, dropout, dropoutRng);
-}
-
-/** Backward: ADDS parameter gradients into the store, writes dx (T×D). dOut is modified. */
+/** Backward (training, width D, parameters in the store under `prefix`): ADDS parameter gradients into the store, writes dx (T×D). dOut is modified. */
 export function lruBackward(
   kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array,
   cache: LruCache, t: number, segments: Int32Array, dOut: Float32Array, dx: Float32Array,
