@@ -23,6 +23,7 @@ export function ffnParamNames(prefix: string): Record<FfnMap, { weight: string; 
   return { gate: map('gate'), w1: map('w1'), w2: map('w2') };
 }
 
+/** Declare the three maps' weights (d×d) and biases (d) under `prefix`. */
 export function declareFfn(store: ParamStore, prefix: string, d: number): void {
   const n = ffnParamNames(prefix);
   for (const m of FFN_MAPS) {
@@ -31,6 +32,7 @@ export function declareFfn(store: ParamStore, prefix: string, d: number): void {
   }
 }
 
+/** docs/method.md §5 initialisation of the three maps (MRL per chunk). */
 export function initFfn(store: ParamStore, prefix: string, bounds: Int32Array, uniform: () => number): void {
   const n = ffnParamNames(prefix);
   for (const m of FFN_MAPS) mrlLinearInit(store.value(n[m].weight), store.value(n[m].bias), bounds, uniform);
@@ -46,6 +48,7 @@ export function readFfn(read: ParamReader, prefix: string, d: number): FfnWeight
   return { gate: map('gate'), w1: map('w1'), w2: map('w2') };
 }
 
+/** What the forward keeps for the backward. */
 export interface FfnCache {
   x: Float32Array;
   a: Float32Array; // dropout(W1 x + b1)

@@ -11,12 +11,14 @@ export function layerNormParamNames(prefix: string) {
   return { weight: `${prefix}.weight`, bias: `${prefix}.bias` };
 }
 
+/** Declare one LayerNorm's gain and bias (width d) under `prefix`. */
 export function declareLayerNorm(store: ParamStore, prefix: string, d: number): void {
   const n = layerNormParamNames(prefix);
   store.declare(n.weight, [d], true);
   store.declare(n.bias, [d], false);
 }
 
+/** Gain 1, bias 0. */
 export function initLayerNorm(store: ParamStore, prefix: string): void {
   const n = layerNormParamNames(prefix);
   store.value(n.weight).fill(1);
@@ -35,6 +37,7 @@ export function readLayerNorm(read: ParamReader, prefix: string, d: number): Lay
   return { gain: read(n.weight, [d]), bias: read(n.bias, [d]) };
 }
 
+/** What the forward keeps for the backward: its input and each row's chunk statistics. */
 export interface LayerNormCache {
   x: Float32Array;
   mean: Float32Array;

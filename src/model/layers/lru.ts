@@ -31,6 +31,7 @@ export function lruParamNames(prefix: string) {
   };
 }
 
+/** Declare the layer's parameters (width d) under `prefix`. */
 export function declareLru(store: ParamStore, prefix: string, d: number): void {
   const n = lruParamNames(prefix);
   store.declare(n.nuLog, [d], true);
