@@ -3,10 +3,12 @@
  * Node.js: train one model, slice out and deploy any size.
  *
  * The library surface, by layer: data, features, kernels, model, training,
- * evaluation, run folders, export and the PyTorch interchange, serving. The
- * library reads no environment variable except FMRLREC_KERNELS (which native
- * build getKernels() loads); everything else is an option. README.md, "Use it
- * as a library", shows train → slice → recommend in a few lines.
+ * evaluation, run folders, export and the PyTorch interchange, serving.
+ * Settings are options; the environment is read in one place only, the kernel
+ * loader (src/kernels/index.ts: FMRLREC_KERNELS picks the native build that
+ * getKernels() loads once per process; loadNativeKernels picks one
+ * explicitly). README.md, "Use it as a library", shows train → slice →
+ * recommend in a few lines.
  */
 export * from './data';
 export * from './features';

@@ -12,6 +12,7 @@ const FLAG_ADVICE: Record<UserErrorCode, string> = {
   'malformed-line': 'use --on-malformed skip to skip such lines',
   'raw-files-missing': 'then run again, with --raw naming that folder if it is not <out>/raw',
   'no-reference-features': 'runs trained with --features text can be exported',
+  'download-not-allowed': '"fmrlrec features --allow-download" or FMRLREC_HF_DOWNLOAD=1 allows it',
 };
 
 /** The message of a UserError as the CLI prints it: the library's message, then the flag advice for its code. */

@@ -63,9 +63,9 @@ export interface ImageEncoderSource {
 const TEXT_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
 const IMAGE_FILES = ['config.json', 'preprocessor_config.json'];
 
-/** Default folder of local models. */
+/** Default folder of local models, ~/.cache/fmrlrec/models (the CLI's FMRLREC_MODELS_DIR moves it: src/cli/environment.ts). */
 export function defaultModelsDir(): string {
-  return process.env.FMRLREC_MODELS_DIR ?? path.join(os.homedir(), '.cache', 'fmrlrec', 'models');
+  return path.join(os.homedir(), '.cache', 'fmrlrec', 'models');
 }
 
 interface Location {
@@ -119,7 +119,7 @@ export function missingModelMessage(kind: 'text' | 'image', loc: Location, dtype
   const from = loc.hubId ? ` (from https://huggingface.co/${loc.hubId}/tree/main)` : '';
   return `${kind} model "${loc.spec}" is not available offline: ${missing.length > 0 ? `missing ${missing.join(', ')}; ` : ''}` +
     `put ${files.join(', ')}${from} in ${loc.folder}${path.sep}` +
-    (loc.hubId ? ', or give a local folder, or allow downloading with --allow-download (or FMRLREC_HF_DOWNLOAD=1)' : '');
+    (loc.hubId ? ', or give a local folder, or allow downloading' : '');
 }
 
 function missingFiles(kind: 'text' | 'image', loc: Location, dtype: string): string[] {
@@ -130,7 +130,7 @@ function missingFiles(kind: 'text' | 'image', loc: Location, dtype: string): str
 function resolveOptions(options: HuggingFaceOptions): Required<Omit<HuggingFaceOptions, 'pooling' | 'batchSize'>> & HuggingFaceOptions {
   return {
     ...options,
-    allowDownload: options.allowDownload ?? process.env.FMRLREC_HF_DOWNLOAD === '1',
+    allowDownload: options.allowDownload ?? false,
     modelsDir: options.modelsDir ?? defaultModelsDir(),
     dtype: options.dtype ?? 'fp32',
   };
@@ -158,7 +158,7 @@ async function transformers(allowDownload: boolean, modelsDir: string): Promise<
 /** Load a model's files; turn "file not found" into the one clear message. */
 async function loadChecked<T>(kind: 'text' | 'image', loc: Location, dtype: string, allowDownload: boolean, load: () => Promise<T>): Promise<T> {
   const missing = missingFiles(kind, loc, dtype);
-  if (missing.length > 0 && !(allowDownload && loc.hubId)) throw new UserError(missingModelMessage(kind, loc, dtype, missing));
+  if (missing.length > 0 && !(allowDownload && loc.hubId)) throw new UserError(missingModelMessage(kind, loc, dtype, missing), loc.hubId ? 'download-not-allowed' : undefined);
   try {
     return await load();
   } catch (err) {

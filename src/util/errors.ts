@@ -22,7 +22,9 @@ export type UserErrorCode =
   /** Raw Amazon files that are neither present nor downloadable. */
   | 'raw-files-missing'
   /** A run whose features have no counterpart in the reference's names. */
-  | 'no-reference-features';
+  | 'no-reference-features'
+  /** A Hugging Face model that is not here and may not be downloaded. */
+  | 'download-not-allowed';
 
 /** An error caused by the user's input; `code` says what it is about when a caller may want to advise. */
 export class UserError extends Error {
