@@ -23,14 +23,22 @@ import type { ModelConfig } from '../model/config';
 
 /** Format name and version written into every manifest and index. */
 export const MODEL_FORMAT = 'fmrlrec-model';
+/** Format name of index.json (an every-size export). */
 export const MODEL_INDEX_FORMAT = 'fmrlrec-model-index';
+/** Version of the folder layout; readers refuse other versions. */
 export const MODEL_FORMAT_VERSION = 1;
 
+/** The size's manifest ({@link SizeManifest}). */
 export const MANIFEST_FILE = 'manifest.json';
+/** The size's model configuration ({@link ExportedConfig}). */
 export const CONFIG_FILE = 'config.json';
+/** The size-m model's parameters. */
 export const WEIGHTS_FILE = 'model.safetensors';
+/** The precomputed item table E[:, 0:m]. */
 export const ITEM_TABLE_FILE = 'item_table.safetensors';
+/** Item id ↔ ASIN ↔ title ({@link ItemEntry}[]). */
 export const ITEMS_FILE = 'items.json';
+/** The sizes of an every-size export and their folders ({@link ExportIndex}). */
 export const INDEX_FILE = 'index.json';
 
 /** Name of the one tensor in item_table.safetensors. */
