@@ -8,7 +8,8 @@
  *
  * The environment variable FMRLREC_KERNELS forces a choice:
  *   typescript | baseline | avx2 | avx512
- * (a native variant the addon lacks or the CPU cannot run is an error).
+ * (a native variant the addon lacks or the CPU cannot run is an error);
+ * FMRLREC_ADDON loads the addon from another file.
  */
 import * as path from 'node:path';
 
@@ -29,7 +30,8 @@ interface NativeAddon {
   createKernels(variant: string): Kernels;
 }
 
-const ADDON_PATH = path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'fmrlrec_kernels.node');
+/** The addon file: $FMRLREC_ADDON when set (e.g. the sanitizer build of scripts/sanitize.sh), else build/Release's. */
+const ADDON_PATH = process.env.FMRLREC_ADDON || path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'fmrlrec_kernels.node');
 
 let addon: NativeAddon | null | undefined; // undefined: not tried yet; null: not built
 let addonError = '';
