@@ -7,8 +7,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The real datasets: $FMRLREC_DATA_DIR, else ../shared/data beside the repository. */
-export const REAL_DATA_DIR = process.env.FMRLREC_DATA_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
+/**
+ * The real datasets: $FMRLREC_DATA_DIR, else the first `shared/data` folder
+ * beside the repository or beside one of the folders above it (a clone made
+ * one level deeper, as CI makes it, still finds the data), else
+ * ../shared/data (absent: tests name it in their skip reason).
+ */
+export const REAL_DATA_DIR = process.env.FMRLREC_DATA_DIR ?? findSharedData(path.resolve(__dirname, '..', '..'));
+
+function findSharedData(repository: string): string {
+  for (let dir = path.dirname(repository); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared', 'data');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.join(path.dirname(repository), 'shared', 'data');
+  }
+}
 
 /** True when this is a CI run (CI=true, as CI services set it). */
 export function isCi(): boolean {
