@@ -11,6 +11,7 @@ import { FEATURES_HELP, featuresCommand } from './features';
 import { EXPORT_HELP, exportCommand } from './export';
 import { EXPORT_TORCH_HELP, exportTorchCommand } from './export-torch';
 import { IMPORT_TORCH_HELP, importTorchCommand } from './import-torch';
+import { ITEMS_HELP, itemsCommand } from './items';
 import { RECOMMEND_HELP, recommendCommand } from './recommend';
 import { REPORT_HELP, reportCommand } from './report';
 import { SERVE_HELP, serveCommand } from './serve';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   export: { run: exportCommand, summary: 'write a size (or every size) of a run as a self-contained model folder', help: EXPORT_HELP },
   recommend: { run: recommendCommand, summary: 'rank items for a history with an exported model', help: RECOMMEND_HELP },
   serve: { run: serveCommand, summary: 'serve an exported model over HTTP', help: SERVE_HELP },
+  items: { run: itemsCommand, summary: 'add items to an exported model folder without retraining', help: ITEMS_HELP },
   report: { run: reportCommand, summary: 'tables and charts over several runs (from their metrics.json)', help: REPORT_HELP },
   'import-torch': { run: importTorchCommand, summary: "build a run from the authors' PyTorch weights (safetensors)", help: IMPORT_TORCH_HELP },
   'export-torch': { run: exportTorchCommand, summary: "write a run's model with the authors' PyTorch names (safetensors)", help: EXPORT_TORCH_HELP },

@@ -1,8 +1,9 @@
 /**
  * Exported models (layout in ./format.ts): slice the trained model to size m,
- * precompute its item table E[:, 0:m], and write weights, config, items and a
- * manifest with the size's parameters, bytes and metrics; or hand the same
- * model to the engine in memory ({@link servingModel}).
+ * precompute its item table E[:, 0:m], and write weights, config, items, the
+ * recipe of new items' vectors (./new-items.ts) and a manifest with the size's
+ * parameters, bytes and metrics; or hand the same model to the engine in
+ * memory ({@link servingModel}).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,9 +22,10 @@ import { writeJsonAtomic } from '../util/files';
 import type { Float32Tensor } from '../util/safetensors';
 import { writeSafetensors } from '../util/safetensors-file';
 import {
-  CONFIG_FILE, ExportedConfig, ExportIndex, INDEX_FILE, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ITEMS_FILE, MANIFEST_FILE,
-  MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_INDEX_FORMAT, SizeManifest, sizeFolderName, WEIGHTS_FILE,
+  CONFIG_FILE, ExportedConfig, ExportIndex, INDEX_FILE, ITEM_RECIPE_FILE, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ItemRecipe, ITEMS_FILE,
+  MANIFEST_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_INDEX_FORMAT, SizeManifest, sizeFolderName, WEIGHTS_FILE,
 } from './format';
+import { itemRecipeOf } from './new-items';
 
 /** What an export is made from: a trained model and what describes it. */
 export interface ExportSource {
@@ -41,13 +43,15 @@ export interface ExportSource {
   run: string;
   /** Best epoch, recorded in the manifest (null when unknown). */
   bestEpoch: number | null;
+  /** How new items' vectors are built (item_recipe.json); absent or null: the folder cannot take new items. */
+  itemRecipe?: ItemRecipe | null;
 }
 
-/** What a loaded run folder exports as (its model, dataset, features, window, metrics and best epoch). */
+/** What a loaded run folder exports as (its model, dataset, features, window, metrics, best epoch and new items' recipe). */
 export function exportSourceOf(run: TrainedRun): ExportSource {
   return {
     model: run.model, dataset: run.dataset, features: run.features, maxLen: run.config.train.maxLen,
-    metrics: run.metrics, run: run.runDir, bestEpoch: run.bestEpoch,
+    metrics: run.metrics, run: run.runDir, bestEpoch: run.bestEpoch, itemRecipe: itemRecipeOf(run),
   };
 }
 
@@ -153,8 +157,8 @@ function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: numbe
   writeSafetensors(path.join(outDir, ITEM_TABLE_FILE), { [ITEM_TABLE_TENSOR]: table });
   writeJsonAtomic(path.join(outDir, CONFIG_FILE), config);
   writeJsonAtomic(path.join(outDir, ITEMS_FILE), items);
-  const files = Object.fromEntries([WEIGHTS_FILE, ITEM_TABLE_FILE, CONFIG_FILE, ITEMS_FILE].map((f) => [f, fs.statSync(path.join(outDir, f)).size]));
-  const bytes: SizeManifest['bytes'] = { ...files, total: Object.values(files).reduce((a, b) => a + b, 0) };
+  if (source.itemRecipe) writeJsonAtomic(path.join(outDir, ITEM_RECIPE_FILE), source.itemRecipe);
+  const bytes = folderBytes(outDir);
   const key = String(m);
   const valid = source.metrics?.valid[key];
   const manifest: SizeManifest = {
@@ -166,6 +170,13 @@ function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: numbe
   };
   writeJsonAtomic(path.join(outDir, MANIFEST_FILE), manifest);
   return manifest;
+}
+
+/** manifest.json's `bytes`: the size of each file of a size folder (manifest.json aside), and their total. */
+export function folderBytes(dir: string): SizeManifest['bytes'] {
+  const names = [WEIGHTS_FILE, ITEM_TABLE_FILE, CONFIG_FILE, ITEMS_FILE, ITEM_RECIPE_FILE].filter((f) => fs.existsSync(path.join(dir, f)));
+  const files = Object.fromEntries(names.map((f) => [f, fs.statSync(path.join(dir, f)).size]));
+  return { ...files, total: Object.values(files).reduce((a, b) => a + b, 0) };
 }
 
 /** Throws a UserError (code "size-not-in-ladder") unless m is a size of the ladder `dims`. */

@@ -11,6 +11,8 @@
  *     item_table.safetensors    "item_table": E[:, 0:m], (N+1)×m float32 (row 0 = padding),
  *                               precomputed because item embeddings are fixed after training
  *     items.json                {@link ItemEntry}[]: item id ↔ ASIN ↔ title, ids 1..N
+ *     item_recipe.json          {@link ItemRecipe}: how an item's vector is built from its
+ *                               metadata, for items added after training (`fmrlrec items add`)
  *
  *   <out>/                      every size (`--size all`)
  *     index.json                {@link ExportIndex}: the sizes and their folders
@@ -40,6 +42,8 @@ export const ITEM_TABLE_FILE = 'item_table.safetensors';
 export const ITEMS_FILE = 'items.json';
 /** The sizes of an every-size export and their folders ({@link ExportIndex}). */
 export const INDEX_FILE = 'index.json';
+/** How the vectors of new items are built ({@link ItemRecipe}). */
+export const ITEM_RECIPE_FILE = 'item_recipe.json';
 
 /** Name of the one tensor in item_table.safetensors. */
 export const ITEM_TABLE_TENSOR = 'item_table';
@@ -73,6 +77,27 @@ export interface ItemEntry {
   title: string;
 }
 
+/**
+ * item_recipe.json: what builds a new item's vector the way training built
+ * every item's (docs/method.md §4.2) without an item-ID vector:
+ * E_new = P·f + p + Σ_j S_j A_j, with P, p and A (`projection.*`,
+ * `item_attributes.weight`) read from model.safetensors, f the item's text
+ * encoded with the model's own encoder, and S its attribute row over the
+ * vocabulary below (src/features/attributes.ts).
+ */
+export interface ItemRecipe {
+  /** Text encoder name as `fmrlrec train --text-encoder` takes it ("use", "hf:<id or folder>"); null: no text part. */
+  textEncoder: string | null;
+  /** Version of the item text template (src/features/template.ts) the features were encoded from. */
+  templateVersion: number;
+  /** Width F of the frozen features (projection.weight is m×F); 0 without features. */
+  featureDim: number;
+  /** Image encoder of the features' image part, or null (items with an image part cannot be added). */
+  imageEncoder: string | null;
+  /** Attribute kinds and the columns of item_attributes.weight in order; null when the model has no attribute table. */
+  attributes: { brandAndCategory: boolean; titleWords: boolean; vocabulary: string[] } | null;
+}
+
 /** Ranking metrics of one split at this size, as in the run's metrics.json. */
 export type SizeMetrics = Record<string, number>;
 
@@ -95,6 +120,11 @@ export interface SizeManifest {
   source: { run: string; bestEpoch: number | null };
   /** ISO time of export. */
   created: string;
+  /**
+   * Items added after training (`fmrlrec items add`): the last addedItems
+   * entries of items.json, with no item-ID vector; absent when none.
+   */
+  addedItems?: number;
 }
 
 /** index.json of an every-size export. */

@@ -52,15 +52,42 @@ export function itemAttributes(info: ItemInfo | null, kinds: AttributeKinds = BR
 export function attributeFeatures(
   items: readonly (ItemInfo | null)[], kinds: AttributeKinds = BRAND_AND_CATEGORY, minItems = 2,
 ): NamedItemAttributes {
-  const perItem = items.map((info, i) => (i === 0 ? [] : [...new Set(itemAttributes(info, kinds))]));
+  const perItem = distinctAttributes(items, kinds);
   const counts = new Map<string, number>();
   for (const values of perItem) for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   const vocabulary = [...counts].filter(([, n]) => n >= minItems).map(([v]) => v).sort();
+  return { ...attributeRows(perItem, vocabulary), vocabulary };
+}
+
+/** Each item's distinct attribute values (index 0, the padding item, has none). */
+function distinctAttributes(items: readonly (ItemInfo | null)[], kinds: AttributeKinds): string[][] {
+  return items.map((info, i) => (i === 0 ? [] : [...new Set(itemAttributes(info, kinds))]));
+}
+
+/**
+ * The sparse rows of items over a fixed vocabulary (the columns of a trained
+ * model's attribute table): item i gets its values that are columns, in column
+ * order, each of weight 1/sqrt(their count); a value outside the vocabulary
+ * adds nothing and is counted in `unknown[i]`. This is how
+ * {@link attributeFeatures} weighs the items it was built from, so an item
+ * added after training is weighed as a training item with the same metadata.
+ * @param items index 0 = padding (no attribute), as in dataset.items
+ */
+export function attributesOver(
+  items: readonly (ItemInfo | null)[], kinds: AttributeKinds, vocabulary: readonly string[],
+): ItemAttributes & { unknown: number[] } {
+  const perItem = distinctAttributes(items, kinds);
+  const rows = attributeRows(perItem, vocabulary);
+  return { ...rows, unknown: perItem.map((values, i) => values.length - (rows.rowStart[i + 1] - rows.rowStart[i])) };
+}
+
+/** Compressed rows of the items' values that are columns of `vocabulary`, weighted 1/sqrt(count) per row. */
+function attributeRows(perItem: readonly string[][], vocabulary: readonly string[]): ItemAttributes {
   const column = new Map(vocabulary.map((v, j) => [v, j]));
   const rows = perItem.map((values) => values.map((v) => column.get(v)).filter((j): j is number => j !== undefined).sort((a, b) => a - b));
-  const rowStart = new Int32Array(items.length + 1);
+  const rowStart = new Int32Array(perItem.length + 1);
   rows.forEach((cols, i) => { rowStart[i + 1] = rowStart[i] + cols.length; });
   const columns = Int32Array.from(rows.flat());
   const weights = Float32Array.from(rows.flatMap((cols) => cols.map(() => 1 / Math.sqrt(cols.length))));
-  return { dim: vocabulary.length, rowStart, columns, weights, vocabulary };
+  return { dim: vocabulary.length, rowStart, columns, weights };
 }

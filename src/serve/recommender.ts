@@ -47,9 +47,9 @@ export interface RecommendResponse {
   unknown?: { history?: ItemRef[]; candidates?: ItemRef[] };
 }
 
-/** A request that cannot be answered, naming the offending field. */
+/** A request that cannot be answered, naming the offending field; `status` is its HTTP status (400 unless said). */
 export class RequestError extends UserError {
-  constructor(readonly field: string, message: string) {
+  constructor(readonly field: string, message: string, readonly status = 400) {
     super(message);
     this.name = 'RequestError';
   }

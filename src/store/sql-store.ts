@@ -176,8 +176,8 @@ async function applyOnce(tx: SqlClient, events: readonly LiveEvent[], advance: A
 
 /**
  * Record the model on first start; refuse a store whose users' states were
- * computed by another model (they would be meaningless); adopt the new model
- * when no user has a state yet.
+ * computed by another model, or that holds items added to another model
+ * (they would be meaningless); adopt the new model when it has neither.
  */
 async function checkModel(tx: SqlClient, fingerprint: string, description: string): Promise<void> {
   const { rows } = await tx.query<{ value: string }>("SELECT value FROM meta WHERE key = 'model'");
@@ -186,6 +186,12 @@ async function checkModel(tx: SqlClient, fingerprint: string, description: strin
     const used = await tx.query('SELECT 1 FROM users WHERE length > 0 LIMIT 1');
     if (used.rows.length > 0) {
       throw new UserError(`the ${description} holds user states of another model (model ${rows[0].value}, this one is ${fingerprint}): `
+        + 'serve that model, or give this one an empty store (another --state folder, or another schema: ?schema=<name> in the --store URL)');
+    }
+    // Added items' vectors are rows of that model's item table, meaningless to another.
+    const items = await tx.query('SELECT 1 FROM items LIMIT 1');
+    if (items.rows.length > 0) {
+      throw new UserError(`the ${description} holds items added to another model (model ${rows[0].value}, this one is ${fingerprint}): `
         + 'serve that model, or give this one an empty store (another --state folder, or another schema: ?schema=<name> in the --store URL)');
     }
   }
