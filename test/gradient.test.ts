@@ -4,7 +4,8 @@
  * attribute vectors, 2 blocks, an uneven ladder), coordinates drawn only where
  * the analytic gradient is non-zero (where it is exactly zero, the finite
  * difference must vanish too), with dropout off and with dropout on under a
- * fixed mask; and dropout's own forward and backward.
+ * fixed mask, and with the sampled loss (docs/method.md §5.8); and dropout's
+ * own forward and backward.
  *
  * The model computes in float32 only, so the difference quotient comes from
  * the float32 loss: central differences at steps h and 2h combined by
@@ -22,6 +23,7 @@ import type { ModelConfig } from '../src/model/config';
 import { FmrlRec } from '../src/model/fmrlrec';
 import { applyMask, dropoutMask } from '../src/model/layers/dropout';
 import type { ItemAttributes } from '../src/model/layers/item-table';
+import { NegativeSampler } from '../src/train/negative-sampler';
 import { Rng } from '../src/util/rng';
 
 const NUM_ITEMS = 12;
@@ -143,6 +145,16 @@ test('whole model, dropout on with fixed masks: the gradient of every parameter 
   assert.equal(masked(), masked(), 'a seeded dropout draws the same masks every time');
   assert.notEqual(masked(), model.lossAndGradients(b, null).loss, 'dropout changes the loss');
   checkWholeModel(model, masked, masked, 8, 4);
+});
+
+test('whole model, sampled softmax: the gradient of every parameter matches finite differences', () => {
+  const model = wholeModel(0);
+  const b = batch();
+  // Negatives with a repeat, accidental hits (7, 3 and 12 are targets) and an item read by nothing else (10).
+  const draw = new NegativeSampler(Float64Array.from({ length: NUM_ITEMS + 1 }, (_, i) => i % 5)).draw(5, new Rng(5));
+  draw.items.set([10, 7, 10, 3, 12]);
+  const step = () => model.lossAndGradients(b, null, draw);
+  checkWholeModel(model, step, () => step().loss, 8, 5);
 });
 
 test('dropout: a mask holds 0 with probability p and 1/(1−p) elsewhere; its backward multiplies by the same mask', () => {

@@ -15,12 +15,13 @@ import { forwardRows, InferenceModel, lastRows, readInferenceModel } from './inf
 import { applyMask, dropoutMask } from './layers/dropout';
 import { ffnBackward } from './layers/ffn';
 import {
-  declareItemTable, initItemTable, ItemAttributes, itemTableBackward, itemTableForward, ItemTableInputs, transposeAttributes,
+  declareItemTable, initItemTable, ItemAttributes, itemTableBackward, itemTableForward, ItemTableInputs, itemTableRows, transposeAttributes,
 } from './layers/item-table';
 import { layerNormBackward } from './layers/layer-norm';
 import { lruBackward, scanSegments } from './layers/lru';
 import { ParamStore } from './params';
 import { gatherRows, scatterAddRows } from './rows';
+import { batchRows, NegativeDraw, sampledSoftmax } from './sampled-softmax';
 
 /** Loss of one batch: mean over target rows and sizes, and per size. */
 export interface BatchLoss {
@@ -100,14 +101,30 @@ export class FmrlRec {
   /**
    * Forward, loss over every size, and backward for one training batch.
    * ADDS the gradient of the mean loss into params.grads (zero them first).
-   * dropoutRng = null turns dropout off (deterministic).
+   * dropoutRng = null turns dropout off (deterministic). The loss is the
+   * softmax over every item, or, given the batch's negatives, sampled softmax
+   * (./sampled-softmax.ts), which computes only the rows of the item table
+   * that the batch reads (its inputs, targets and negatives) and their gradient.
    */
-  lossAndGradients(batch: PackedBatch, dropoutRng: Rng | null): BatchLoss {
+  lossAndGradients(batch: PackedBatch, dropoutRng: Rng | null, negatives: NegativeDraw | null = null): BatchLoss {
     const { kern, width: d, numRows: n1, config } = this;
     const t = batch.offsets[batch.size];
-    this.stepTables ??= { e: new Float32Array(n1 * d), dE: new Float32Array(n1 * d) };
-    const e = this.itemTable(this.stepTables.e);
-    const x0 = gatherRows(e, batch.inputs, d);
+    const rows = negatives ? batchRows(batch, negatives) : null;
+    const tableInputs = rows ? itemTableRows(this.tableInputs, rows.items) : this.tableInputs;
+    const tableRows = rows ? rows.items.length : n1;
+    let e: Float32Array;
+    let dE: Float32Array; // overwritten by the loss
+    if (rows) {
+      e = new Float32Array(tableRows * d);
+      dE = new Float32Array(tableRows * d);
+      itemTableForward(kern, this.params, tableInputs, tableRows, d, e);
+    } else {
+      this.stepTables ??= { e: new Float32Array(n1 * d), dE: new Float32Array(n1 * d) };
+      e = this.itemTable(this.stepTables.e);
+      dE = this.stepTables.dE;
+    }
+    const inputs = rows ? rows.inputs : batch.inputs;
+    const x0 = gatherRows(e, inputs, d);
     let embMask: Float32Array | null = null;
     if (dropoutRng && config.dropout > 0) {
       embMask = dropoutMask(x0.length, config.dropout, dropoutRng);
@@ -122,14 +139,16 @@ export class FmrlRec {
     const lossPerSize = new Float64Array(k);
     if (targets === 0) return { loss: 0, lossPerSize: Array.from(lossPerSize), targets };
     const dOut = new Float32Array(t * d);
-    const dE = this.stepTables.dE; // overwritten by the kernel
     const scale = 1 / (targets * k);
-    const total = kern.softmaxXentMulti(out, e, t, n1, d, batch.targets, Int32Array.from(config.dims), scale, dOut, dE, lossPerSize);
+    const dims = Int32Array.from(config.dims);
+    const total = rows
+      ? sampledSoftmax(kern, out, e, t, d, rows, dims, scale, dOut, dE, lossPerSize)
+      : kern.softmaxXentMulti(out, e, t, n1, d, batch.targets, dims, scale, dOut, dE, lossPerSize);
 
     const dx0 = this.backwardBlocks(caches, t, segments, dOut);
     if (embMask) applyMask(dx0, embMask);
-    scatterAddRows(dE, batch.inputs, dx0, d);
-    itemTableBackward(kern, this.params, this.tableInputs, n1, d, dE);
+    scatterAddRows(dE, inputs, dx0, d);
+    itemTableBackward(kern, this.params, tableInputs, tableRows, d, dE);
     return {
       loss: total * scale,
       lossPerSize: Array.from(lossPerSize, (v) => v / targets),

@@ -6,6 +6,8 @@
  * E += S·A with S the (N+1)×V attribute matrix). Row 0, the padding item, has
  * neither and stays p.
  * Shapes: F: (N+1)×Fd (row 0 zeros), P: D×Fd, p: D, ID: (N+1)×D, A: V×D.
+ * The same forward and backward compute only some rows of E from the inputs
+ * of those rows (itemTableRows), for a loss that reads only some items.
  */
 import type { Kernels } from '../../kernels/types';
 import type { ParamStore } from '../params';
@@ -35,6 +37,46 @@ export interface ItemTableInputs {
   attributes: ItemAttributes | null;
   /** Sᵀ (attributes.dim rows × N+1 columns), for the gradient; null when attributes is. */
   transposedAttributes: ItemAttributes | null;
+  /**
+   * The item of each row when the inputs hold only some rows of the table
+   * ({@link itemTableRows}); absent or null: row i is item i.
+   */
+  items?: Int32Array | null;
+}
+
+/**
+ * The inputs of the rows `items` of the table only (each item in 0..N, at
+ * most once): their features, attributes and Sᵀ over items.length rows. The
+ * item table's forward and backward over these inputs compute those rows of E
+ * and take the gradient of those rows only, with the full table's arithmetic;
+ * the cost grows with items.length, not with N.
+ */
+export function itemTableRows(inputs: ItemTableInputs, items: Int32Array): ItemTableInputs {
+  const { features, featureDim, attributes } = inputs;
+  const rows = items.length;
+  let rowFeatures: Float32Array | null = null;
+  if (features && featureDim > 0) {
+    rowFeatures = new Float32Array(rows * featureDim);
+    for (let r = 0; r < rows; r++) rowFeatures.set(features.subarray(items[r] * featureDim, (items[r] + 1) * featureDim), r * featureDim);
+  }
+  let rowAttributes: ItemAttributes | null = null;
+  if (attributes) {
+    const rowStart = new Int32Array(rows + 1);
+    for (let r = 0; r < rows; r++) rowStart[r + 1] = rowStart[r] + attributes.rowStart[items[r] + 1] - attributes.rowStart[items[r]];
+    const columns = new Int32Array(rowStart[rows]);
+    const weights = new Float32Array(rowStart[rows]);
+    for (let r = 0; r < rows; r++) {
+      const from = attributes.rowStart[items[r]];
+      const to = attributes.rowStart[items[r] + 1];
+      columns.set(attributes.columns.subarray(from, to), rowStart[r]);
+      weights.set(attributes.weights.subarray(from, to), rowStart[r]);
+    }
+    rowAttributes = { dim: attributes.dim, rowStart, columns, weights };
+  }
+  return {
+    features: rowFeatures, featureDim, attributes: rowAttributes,
+    transposedAttributes: rowAttributes ? transposeAttributes(rowAttributes, rows) : null, items,
+  };
 }
 
 /**
@@ -89,9 +131,12 @@ export function initItemTable(store: ParamStore, featureDim: number, uniform: ()
   }
 }
 
-/** E = F·Pᵀ + p (+ ID) (+ S·A). Writes e ((N+1)×D). */
+/**
+ * E = F·Pᵀ + p (+ ID) (+ S·A). Writes e (n1×D): the whole table (n1 = N+1),
+ * or the rows of {@link itemTableRows} inputs (n1 = their number of rows).
+ */
 export function itemTableForward(kern: Kernels, store: ParamStore, inputs: ItemTableInputs, n1: number, d: number, e: Float32Array): void {
-  const { features, featureDim, attributes } = inputs;
+  const { features, featureDim, attributes, items } = inputs;
   if (features && featureDim > 0) {
     kern.sgemm(false, true, n1, d, featureDim, 1, features, featureDim, store.value(PROJECTION_WEIGHT), featureDim, 0, e, d);
   } else {
@@ -100,7 +145,11 @@ export function itemTableForward(kern: Kernels, store: ParamStore, inputs: ItemT
   kern.addRowVector(e, n1, d, store.value(PROJECTION_BIAS));
   if (store.has(ITEM_ID_EMBEDDING)) {
     const id = store.value(ITEM_ID_EMBEDDING);
-    for (let i = d; i < n1 * d; i++) e[i] += id[i];
+    for (let r = 0; r < n1; r++) {
+      const item = items ? items[r] : r;
+      if (item === 0) continue; // the padding item has no ID vector
+      for (let j = 0, o = r * d, s = item * d; j < d; j++) e[o + j] += id[s + j];
+    }
   }
   if (attributes) {
     const { dim, rowStart, columns, weights } = attributes;
@@ -108,16 +157,23 @@ export function itemTableForward(kern: Kernels, store: ParamStore, inputs: ItemT
   }
 }
 
-/** Backward: ADDS dP = dEᵀ·F, dp = Σ rows dE, dID = dE (rows ≥ 1), dA = Sᵀ·dE. */
+/**
+ * Backward: ADDS dP = dEᵀ·F, dp = Σ rows dE, dID = dE (items ≥ 1), dA = Sᵀ·dE,
+ * for the rows the inputs hold (dE is n1×D, as {@link itemTableForward}'s e).
+ */
 export function itemTableBackward(kern: Kernels, store: ParamStore, inputs: ItemTableInputs, n1: number, d: number, dE: Float32Array): void {
-  const { features, featureDim, transposedAttributes } = inputs;
+  const { features, featureDim, transposedAttributes, items } = inputs;
   if (features && featureDim > 0) {
     kern.sgemm(true, false, d, featureDim, n1, 1, dE, d, features, featureDim, 1, store.grad(PROJECTION_WEIGHT), featureDim);
   }
   kern.addColumnSums(dE, n1, d, store.grad(PROJECTION_BIAS));
   if (store.has(ITEM_ID_EMBEDDING)) {
     const g = store.grad(ITEM_ID_EMBEDDING);
-    for (let i = d; i < n1 * d; i++) g[i] += dE[i];
+    for (let r = 0; r < n1; r++) {
+      const item = items ? items[r] : r;
+      if (item === 0) continue;
+      for (let j = 0, o = item * d, s = r * d; j < d; j++) g[o + j] += dE[s + j];
+    }
   }
   if (transposedAttributes) {
     const { rowStart, columns, weights } = transposedAttributes;
