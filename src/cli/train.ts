@@ -1,9 +1,10 @@
 /** `fmrlrec train`: train one model, evaluate every size, write the run folder. */
 import * as path from 'node:path';
 import { doublingLadder } from '../model/config';
-import { defaultFeatures, DEFAULT_MODEL, DEFAULT_TRAIN } from '../run/defaults';
+import { defaultFeatures, DEFAULT_MODEL, DEFAULT_NEGATIVES, DEFAULT_TRAIN } from '../run/defaults';
 import { trainRun } from '../run/execute';
 import type { FeatureConfig, RunConfig } from '../run/run-config';
+import { TRAIN_LOSSES, type TrainConfig, type TrainLoss } from '../train/trainer';
 import { UserError } from '../util/errors';
 import { intListFlag, numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import { CliContext, printReport } from './context';
@@ -46,6 +47,11 @@ Training:
   --warmup <steps>        linear warm-up steps                      (default ${DEFAULT_TRAIN.warmupSteps})
   --patience <n>          early stop after n epochs without gain    (default ${DEFAULT_TRAIN.patience})
   --max-len <L>           input window                              (default ${DEFAULT_TRAIN.maxLen})
+  --loss <l>              softmax (over every item) or sampled (over K negatives
+                          per batch, drawn by training frequency, log-Q corrected:
+                          a scoring cost that does not grow with the catalogue;
+                          docs/method.md §5.8)                 (default softmax)
+  --negatives <K>         negatives per batch with --loss sampled   (default ${DEFAULT_NEGATIVES})
   --seed <n>              random seed                               (default ${DEFAULT_TRAIN.seed})
   --time-limit <minutes>  stop after the epoch that passes this much training time
   --resume                continue the run in --out after an interruption
@@ -61,6 +67,7 @@ const OPTIONS: OptionSpec = {
   width: { type: 'string' }, dims: { type: 'string' }, blocks: { type: 'string' }, dropout: { type: 'string' },
   epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
   warmup: { type: 'string' }, patience: { type: 'string' }, 'max-len': { type: 'string' }, seed: { type: 'string' },
+  loss: { type: 'string' }, negatives: { type: 'string' },
   'time-limit': { type: 'string' }, resume: { type: 'boolean' }, threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
 };
 
@@ -98,6 +105,22 @@ export function parseFeatures(
   return features;
 }
 
+/**
+ * The loss settings of --loss and --negatives: nothing for full softmax (the
+ * run.json of a softmax run reads as before the option existed), else the
+ * loss and K.
+ * @throws UserError for an unknown loss, or --negatives without --loss sampled
+ */
+export function parseLoss(values: Record<string, unknown>): Pick<TrainConfig, 'loss' | 'negatives'> {
+  const loss = (values.loss as string | undefined) ?? 'softmax';
+  if (!(TRAIN_LOSSES as readonly string[]).includes(loss)) throw new UserError(`--loss takes ${TRAIN_LOSSES.join(' or ')} (got "${loss}")`);
+  if (loss === 'softmax') {
+    if (values.negatives !== undefined) throw new UserError('--negatives applies to --loss sampled only');
+    return {};
+  }
+  return { loss: loss as TrainLoss, negatives: numberFlag(values, 'negatives', DEFAULT_NEGATIVES, { min: 1, integer: true }) };
+}
+
 /** Run `fmrlrec train`. */
 export async function trainCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('train', argv, OPTIONS);
@@ -127,6 +150,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
       patience: numberFlag(v, 'patience', DEFAULT_TRAIN.patience, { min: 1, integer: true }),
       maxLen: numberFlag(v, 'max-len', DEFAULT_TRAIN.maxLen, { min: 1, integer: true }),
       seed: numberFlag(v, 'seed', DEFAULT_TRAIN.seed, { min: 0, integer: true }),
+      ...parseLoss(v),
     },
   };
   const timeLimit = v['time-limit'] === undefined ? undefined : numberFlag(v, 'time-limit', 0, { min: 0 }) * 60;

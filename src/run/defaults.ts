@@ -36,6 +36,12 @@ export const DEFAULT_TRAIN: TrainConfig = {
 };
 
 /**
+ * K, the negatives per batch of the sampled loss (`fmrlrec train --loss
+ * sampled` without --negatives). Full softmax stays the default loss.
+ */
+export const DEFAULT_NEGATIVES = 512;
+
+/**
  * The library's feature cache folder, ~/.cache/fmrlrec. (The CLI lets
  * FMRLREC_CACHE_DIR or XDG_CACHE_HOME move it: src/cli/environment.ts.)
  */

@@ -3,8 +3,8 @@
  * gradient clipping, dropout, validation NDCG@10 of the largest size after each
  * epoch, early stopping, best checkpoint kept, resumable after a kill.
  *
- * Determinism: epoch e shuffles users and draws dropout masks from seeds derived
- * from (seed, e), so a resumed run continues exactly as an uninterrupted one
+ * Determinism: epoch e shuffles users and draws dropout masks (and the sampled
+ * loss's negatives) from seeds derived from (seed, e), so a resumed run continues exactly as an uninterrupted one
  * (for a fixed kernel thread count).
  */
 import * as fs from 'node:fs';
@@ -18,6 +18,7 @@ import { formatDuration, ProgressBar } from '../util/progress';
 import { deriveSeed, Rng } from '../util/rng';
 import { AdamW, clipGradNorm } from './adamw';
 import { EpochRecord, loadParams, loadTrainingCheckpoint, saveParams, saveTrainingCheckpoint, TrainState } from './checkpoint';
+import { NegativeSampler } from './negative-sampler';
 import { warmupCosine } from './schedule';
 
 /** The training settings of a run (the recipe's "train" part). */
@@ -46,9 +47,26 @@ export interface TrainConfig {
   maxLen: number;
   /** Users per evaluation batch. */
   evalBatchSize: number;
-  /** Seed of initialisation, shuffling and dropout. */
+  /** Seed of initialisation, shuffling, dropout and negatives. */
   seed: number;
+  /**
+   * The training loss (docs/method.md §5.2, §5.8); absent means 'softmax'
+   * (run folders made before the option existed).
+   */
+  loss?: TrainLoss;
+  /** K, the negatives each batch draws; required by loss 'sampled', unused by 'softmax'. */
+  negatives?: number;
 }
+
+/**
+ * 'softmax': cross-entropy over every item of the catalogue; 'sampled':
+ * sampled softmax over K negatives shared by the batch, with the log-Q
+ * correction, whose step cost does not grow with the catalogue.
+ */
+export type TrainLoss = 'softmax' | 'sampled';
+
+/** The losses {@link TrainConfig.loss} takes. */
+export const TRAIN_LOSSES: readonly TrainLoss[] = ['softmax', 'sampled'];
 
 /** The authors' reference training settings (docs/method.md §5). */
 export const REFERENCE_TRAIN_CONFIG: TrainConfig = {
@@ -104,12 +122,28 @@ export interface TrainResult {
 }
 
 /**
+ * The negative sampler of a configuration's loss: null for full softmax.
+ * @throws UserError when the loss is unknown or loss 'sampled' has no whole number of negatives ≥ 1
+ */
+export function negativeSampler(config: TrainConfig, split: Split, numItems: number): { sampler: NegativeSampler; negatives: number } | null {
+  const loss = config.loss ?? 'softmax';
+  if (!TRAIN_LOSSES.includes(loss)) throw new UserError(`unknown training loss "${String(loss)}" (one of ${TRAIN_LOSSES.join(', ')})`);
+  if (loss === 'softmax') return null;
+  const negatives = config.negatives;
+  if (negatives === undefined || !Number.isInteger(negatives) || negatives < 1) {
+    throw new UserError(`the sampled loss needs a whole number of negatives ≥ 1 (got ${String(negatives)})`);
+  }
+  return { sampler: NegativeSampler.fromTraining(split.train, numItems, config.maxLen), negatives };
+}
+
+/**
  * Train until early stop, the epoch limit or the time limit. Leaves the best
  * parameters in the model.
- * @throws UserError when asked to resume without a run folder, or the checkpoint does not fit the model
+ * @throws UserError when asked to resume without a run folder, the checkpoint does not fit the model, or the loss settings are wrong
  */
 export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, options: TrainOptions = {}): TrainResult {
   const { runDir } = options;
+  const sampled = negativeSampler(config, split, model.config.numItems);
   const log = options.log ?? (() => {});
   if (options.resume && runDir === undefined) throw new UserError('resuming needs the run folder (runDir) that holds the checkpoint');
   if (runDir !== undefined) fs.mkdirSync(runDir, { recursive: true });
@@ -139,13 +173,14 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
     const started = Date.now();
     const batches = trainingBatches(split, { batchSize: config.batchSize, maxLen: config.maxLen, rng: new Rng(deriveSeed(config.seed, epoch, 1)) });
     const dropoutRng = new Rng(deriveSeed(config.seed, epoch, 2));
+    const negativeRng = new Rng(deriveSeed(config.seed, epoch, 3));
     const positions = batches.reduce((s, b) => s + b.offsets[b.size], 0);
     const bar = options.progress ? new ProgressBar(`epoch ${epoch}`, positions, 'pos') : null;
     let lossSum = 0;
     let targetSum = 0;
     for (const batch of batches) {
       model.params.zeroGrads();
-      const result = model.lossAndGradients(batch, dropoutRng);
+      const result = model.lossAndGradients(batch, dropoutRng, sampled ? sampled.sampler.draw(sampled.negatives, negativeRng) : null);
       clipGradNorm(model.params.grads, config.clipNorm);
       optimizer.update(model.params.values, model.params.grads, warmupCosine(state.step, config.lr, config.warmupSteps, totalSteps));
       state.step++;
@@ -177,7 +212,7 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
       saveTrainingCheckpoint(checkpointFile, model, optimizer, state);
       fs.appendFileSync(path.join(runDir, TRAIN_LOG_FILE), JSON.stringify({ epoch, loss, seconds, valid }) + '\n');
     }
-    log(`epoch ${epoch}: loss ${loss.toFixed(4)}, valid NDCG@10 (size ${largest}) ${score.toFixed(4)}, ` +
+    log(`epoch ${epoch}: ${sampled ? 'sampled loss' : 'loss'} ${loss.toFixed(4)}, valid NDCG@10 (size ${largest}) ${score.toFixed(4)}, ` +
       `${seconds.toFixed(1)}s, ${(positions / seconds).toFixed(0)} pos/s${best ? ' *best*' : ''}`);
     options.onEpoch?.({ ...record, valid, best });
   }
