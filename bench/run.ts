@@ -7,6 +7,7 @@
  *   scaling   catalogue 10k/100k/1M and sequence length 50/200/1000 at D = 256
  *   check     identical mathematics: project vs PyTorch losses from the same weights
  *   profile   JavaScript CPU profile of training steps (V8 --cpu-prof), top functions
+ *   serve, coldstart  stand-alone scripts with their own options (bench/serve.ts, bench/coldstart.ts)
  *   all       train (with check), eval, kernels, scaling
  *
  * docs/performance.md lists the options and the figures they gave.
@@ -36,6 +37,7 @@ commands:
   eval      [--config paper] [--eval-batch 512] [--baseline-batches 8] [--no-baseline]
   kernels   (runs dist/bench/kernels.js)
   serve     (runs dist/bench/serve.js with the remaining options; see its --help)
+  coldstart (runs dist/bench/coldstart.js with the remaining options; see its --help)
   scaling   [--scaling-steps 5] [--batch 32] [--feature-dim 512] [--grid]
   check     [--check-config paper] [--check-steps 20] [--check-lr <constant lr>]
   profile   [--config paper] [--steps 10]
@@ -98,9 +100,9 @@ function main(): void {
   }
   const args = parseBenchArgs(argv);
   const command = args.positional[0];
-  if (command === 'serve') {
-    // bench/serve.ts has its own options (and --help).
-    scriptCommand('serve', argv.slice(argv.indexOf('serve') + 1));
+  if (command === 'serve' || command === 'coldstart') {
+    // bench/serve.ts and bench/coldstart.ts have their own options (and --help).
+    scriptCommand(command, argv.slice(argv.indexOf(command) + 1));
     return;
   }
   if (!command || flagBool(args, 'help')) {

@@ -75,8 +75,8 @@ export function parseItemToAdd(value: unknown, at: string): ItemToAdd {
   if (categories !== undefined && categories !== null && (!Array.isArray(categories) || categories.some((c) => typeof c !== 'string'))) {
     throw new RequestError(field('categories'), `"${field('categories')}" must be a list of strings, e.g. ["Makeup", "Nails"]`);
   }
-  if (price !== undefined && price !== null && (typeof price !== 'number' || !Number.isFinite(price))) {
-    throw new RequestError(field('price'), `"${field('price')}" must be a number`);
+  if (price !== undefined && price !== null && typeof price !== 'string' && (typeof price !== 'number' || !Number.isFinite(price))) {
+    throw new RequestError(field('price'), `"${field('price')}" must be a number or a string (as in the training metadata)`);
   }
   return { asin, info: itemInfoFromRecord({ title, brand, categories, price }, asin, at || asin, null) };
 }
