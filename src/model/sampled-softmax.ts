@@ -142,14 +142,18 @@ export function sampledSoftmax(
       for (let i = hits.start[r]; i < hits.start[r + 1]; i++) z[hits.slots[i]] = -Infinity;
       let max = z0;
       for (let j = 0; j < k; j++) if (z[j] > max) max = z[j];
-      let sum = Math.exp(z0 - max);
-      for (let j = 0; j < k; j++) sum += Math.exp(z[j] - max);
-      const logSumExp = max + Math.log(sum);
-      perSize[size] += logSumExp - z0;
+      const e0 = Math.exp(z0 - max);
+      let sum = e0;
+      for (let j = 0; j < k; j++) {
+        z[j] = Math.exp(z[j] - max); // one exp per logit: z now holds exp(s_j − max)
+        sum += z[j];
+      }
+      perSize[size] += max + Math.log(sum) - z0;
       if (!wantGrads) continue;
-      const g = gNeg.subarray((size * t + r) * k, (size * t + r + 1) * k);
-      for (let j = 0; j < k; j++) g[j] = scale * Math.exp(z[j] - logSumExp);
-      gPos[size * t + r] = scale * (Math.exp(z0 - logSumExp) - 1);
+      const f = scale / sum;
+      const o = (size * t + r) * k;
+      for (let j = 0; j < k; j++) gNeg[o + j] = f * z[j];
+      gPos[size * t + r] = f * e0 - scale;
     }
   }
   if (lossPerSize) lossPerSize.set(perSize);
