@@ -25,12 +25,17 @@ export const MAPS_PER_BLOCK = 7;
  * nested scores (one pass over D serves every size), block lower-triangular MRL
  * maps, the projection over all N+1 items forward and backward (no gradient for
  * the frozen features). Element-wise work (exp, layer norms, the scan, AdamW) is
- * left out, so this is a lower bound.
+ * left out, so this is a lower bound. With `sampled` (docs/method.md §5.8), the
+ * projection covers the `rows` items the batch reads and each target is scored
+ * against itself and the negatives.
  */
-export function trainStepFlops(c: { dims: number[]; featureDim: number; numBlocks: number }, n1: number, t: number, a: number): { total: number; projection: number; scoring: number; blocks: number } {
+export function trainStepFlops(
+  c: { dims: number[]; featureDim: number; numBlocks: number }, n1: number, t: number, a: number,
+  sampled?: { rows: number; negatives: number },
+): { total: number; projection: number; scoring: number; blocks: number } {
   const d = c.dims[c.dims.length - 1];
-  const projection = c.featureDim > 0 ? 2 * 2 * n1 * c.featureDim * d : 0;
-  const scoring = 3 * 2 * a * n1 * d;
+  const projection = c.featureDim > 0 ? 2 * 2 * (sampled ? sampled.rows : n1) * c.featureDim * d : 0;
+  const scoring = 3 * 2 * a * (sampled ? sampled.negatives + 1 : n1) * d;
   const blocks = c.numBlocks * MAPS_PER_BLOCK * 3 * 2 * t * mrlWeights(c.dims);
   return { total: projection + scoring + blocks, projection, scoring, blocks };
 }

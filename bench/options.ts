@@ -8,8 +8,8 @@ import { FlagValues, numberFlag, OptionSpec, parseFlags } from '../src/cli/args'
 export const BENCH_OPTIONS: OptionSpec = Object.fromEntries([
   ...['configs', 'config', 'steps', 'warmup', 'repeats', 'baseline-steps', 'baseline-repeats', 'profile-steps', 'eval-batch', 'baseline-batches',
     'scaling-steps', 'scaling-warmup', 'batch', 'feature-dim', 'check-config', 'check-steps', 'check-lr', 'data', 'python', 'threads', 'seed',
-    'baseline-env'].map((name) => [name, { type: 'string' as const }]),
-  ...['json', 'no-baseline', 'no-check', 'grid', 'keep-heap'].map((name) => [name, { type: 'boolean' as const }]),
+    'baseline-env', 'negatives'].map((name) => [name, { type: 'string' as const }]),
+  ...['json', 'no-baseline', 'no-check', 'grid', 'keep-heap', 'item-ids'].map((name) => [name, { type: 'boolean' as const }]),
 ]);
 
 /** A parsed bench command line: the command (and any other positional words) and the flags. */

@@ -83,6 +83,7 @@ const LAYER_EXPORTS: Record<string, string[]> = {
   '../src/model/layers/ffn': ['ffnForward', 'ffnBackward'],
   '../src/model/layers/mrl-linear': ['mrlLinearForward', 'mrlLinearBackward'],
   '../src/model/layers/dropout': ['dropoutMask', 'applyMask'],
+  '../src/model/sampled-softmax': ['sampledSoftmax'],
 };
 
 /**
@@ -150,6 +151,7 @@ function kernelGroup(label: string): string {
     if (caller.startsWith('item-table.itemTableBackward')) return 'sgemm: item projection backward (dP = dEᵀ·F)';
     if (caller === 'mrl-linear.mrlLinearForward') return 'sgemm: MRL linears forward';
     if (caller === 'mrl-linear.mrlLinearBackward') return 'sgemm: MRL linears backward';
+    if (caller === 'sampled-softmax.sampledSoftmax') return 'sgemm: sampled scoring (fwd+bwd)';
     return `sgemm ← ${caller || '?'}`;
   }
   if (kernel === 'softmaxXentMulti') return 'softmaxXentMulti: multi-size scoring + cross-entropy (fwd+bwd)';
@@ -168,5 +170,7 @@ export function layerShares(prof: Profiler, steps: number): Record<string, numbe
   let xent = 0;
   for (const [label, s] of prof.stats) if (label.startsWith('kernel:softmaxXentMulti')) xent += s.incl;
   add('multi-size scoring + cross-entropy', xent);
+  const sampled = incl('layer:sampled-softmax.sampledSoftmax');
+  if (sampled > 0) add('sampled scoring + cross-entropy', sampled);
   return g;
 }

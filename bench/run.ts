@@ -38,7 +38,7 @@ commands:
   kernels   (runs dist/bench/kernels.js)
   serve     (runs dist/bench/serve.js with the remaining options; see its --help)
   coldstart (runs dist/bench/coldstart.js with the remaining options; see its --help)
-  scaling   [--scaling-steps 5] [--batch 32] [--feature-dim 512] [--grid]
+  scaling   [--scaling-steps 5] [--batch 32] [--feature-dim 512] [--grid] [--negatives 512] [--item-ids]
   check     [--check-config paper] [--check-steps 20] [--check-lr <constant lr>]
   profile   [--config paper] [--steps 10]
   all       everything above (train with --json)

@@ -15,7 +15,9 @@ import { trainingBatches } from '../src/data/batches';
 import { getKernels } from '../src/kernels';
 import type { ModelConfig } from '../src/model/config';
 import { FmrlRec } from '../src/model/fmrlrec';
+import { batchRows } from '../src/model/sampled-softmax';
 import { AdamW, clipGradNorm } from '../src/train/adamw';
+import { NegativeSampler } from '../src/train/negative-sampler';
 import { warmupCosine } from '../src/train/schedule';
 import { REFERENCE_TRAIN_CONFIG } from '../src/train/trainer';
 import { deriveSeed, Rng } from '../src/util/rng';
@@ -41,6 +43,8 @@ export interface TrainSpec {
   seed: number;
   threads: number;
   measurePeak: boolean;
+  /** Train with sampled softmax over this many negatives per batch (docs/method.md §5.8); absent: full softmax. */
+  negatives?: number;
 }
 
 /** What a training worker reports. */
@@ -105,12 +109,16 @@ export function trainWorker(spec: TrainSpec): TrainWorkerResult {
   const optimizer = new AdamW(model.params.length, model.params.specs, { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay }, model.kern);
   const totalSteps = 500 * batches.length;
   const dropoutRng = new Rng(deriveSeed(spec.seed, 1, 2));
+  const negatives = spec.negatives ?? 0;
+  const sampler = negatives > 0 ? NegativeSampler.fromTraining(data.split.train, data.numItems, c.maxLen) : null;
+  const negativeRng = new Rng(deriveSeed(spec.seed, 1, 3));
   let step = 0;
   const losses: number[] = [];
   const runStep = (b: number) => {
     const batch = batches[b % batches.length];
+    const draw = sampler ? sampler.draw(negatives, negativeRng) : null;
     prof.time('trainer: params.zeroGrads', () => model.params.zeroGrads());
-    const r = prof.time('model: lossAndGradients', () => model.lossAndGradients(batch, dropoutRng));
+    const r = prof.time('model: lossAndGradients', () => model.lossAndGradients(batch, dropoutRng, draw));
     prof.time('trainer: clipGradNorm', () => clipGradNorm(model.params.grads, tc.clipNorm));
     prof.time('trainer: AdamW.update', () => optimizer.update(model.params.values, model.params.grads, warmupCosine(step, tc.lr, tc.warmupSteps, totalSteps)));
     step++;
@@ -154,7 +162,9 @@ export function trainWorker(spec: TrainSpec): TrainWorkerResult {
     const t = batch.offsets[batch.size];
     let a = 0;
     for (let r = 0; r < t; r++) if (batch.targets[r] > 0) a++;
-    const f = trainStepFlops(c, n1, t, a);
+    // Sampled softmax: the item-table rows of the batch and one draw of negatives (the timed steps draw alike).
+    const sampled = sampler ? { rows: batchRows(batch, sampler.draw(negatives, negativeRng)).items.length, negatives } : undefined;
+    const f = trainStepFlops(c, n1, t, a, sampled);
     epochPositions += t;
     epochFlops += f.total;
     parts.projection += f.projection;
