@@ -4,7 +4,8 @@
  * of accidental hits against the formula written out here; the sampler's
  * frequencies; the item table computed for some rows only against the whole
  * table; the model's sampled step against the loss on the whole table;
- * training with it learns; the configuration and the CLI flags.
+ * training with it learns and resumes exactly; the configuration and the CLI
+ * flags.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -349,6 +350,30 @@ test('a few epochs with the sampled loss (32 negatives of 300 items) lift valida
   t.diagnostic(`random ${chance.toFixed(4)}; trained ${Object.entries(valid).map(([m, v]) => `${m}: ${v['NDCG@10'].toFixed(4)}`).join(', ')}`);
   for (const [size, metrics] of Object.entries(valid)) {
     assert.ok(metrics['NDCG@10'] >= 5 * chance, `size ${size}: NDCG@10 ${metrics['NDCG@10'].toFixed(4)} is not 5× a random ranking's ${chance.toFixed(4)}`);
+  }
+});
+
+test('with the sampled loss, a run interrupted after an epoch and resumed ends with the same weights as an uninterrupted one', () => {
+  const split = leaveOneOut(generateSyntheticDataset({ numUsers: 150, numItems: 60, seed: 3 }));
+  const config: TrainConfig = { ...DEFAULT_TRAIN, epochs: 2, batchSize: 32, lr: 3e-3, warmupSteps: 5, evalBatchSize: 128, loss: 'sampled', negatives: 8 };
+  const model = () => {
+    const m = new FmrlRec({
+      dims: [8, 16], numItems: 60, featureDim: 0, itemIdEmbedding: true, numBlocks: 1, dropout: 0.2, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
+    }, null, getKernels());
+    m.init(config.seed);
+    return m;
+  };
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-sampled-resume-'));
+  try {
+    const straight = model();
+    trainModel(straight, split, config, { runDir: path.join(root, 'straight') });
+    const dir = path.join(root, 'resumed');
+    assert.equal(trainModel(model(), split, config, { runDir: dir, timeLimitSeconds: 1e-9 }).state.epoch, 1);
+    const resumed = model();
+    assert.equal(trainModel(resumed, split, config, { runDir: dir, resume: true }).state.epoch, 2);
+    assert.deepEqual(resumed.params.values, straight.params.values);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
   }
 });
 
