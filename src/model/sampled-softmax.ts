@@ -13,7 +13,7 @@
  * point into (the whole item table, or only the rows a batch reads).
  *
  * Two implementations of the same loss: {@link sampledSoftmax} (the one
- * training runs: T×K products per size chunk through kern.sgemm) and
+ * training runs: T×K products per size through kern.sgemm) and
  * {@link sampledSoftmaxReference} (plain loops in float64, the test oracle).
  */
 import type { PackedBatch } from '../data/types';
@@ -102,8 +102,9 @@ function checkArguments(h: Float32Array, table: Float32Array, t: number, d: numb
 /**
  * The loss and its gradients, through kern.sgemm: the negatives' logits of
  * every size are built chunk by chunk (size m_k's extend size m_{k−1}'s by the
- * product over chunk k, T×K×|C(k)|), and the gradients of all sizes are
- * summed per chunk before the two products back (T×K×|C(k)| each).
+ * product over chunk k, T×K×|C(k)|), and each size's gradient goes back
+ * through two products over its m_k columns (T×K×m_k each) before the next
+ * size is scored, so that only T×K logits and T×K gradients are held.
  * h: T×D user vectors; table: R×D item vectors. Returns Σ over positions with a
  * target and sizes of ℓ^(m); lossPerSize[k] (if given) gets the sum of size dims[k].
  * gradH (T×D) and gradTable (R×D), when given, are OVERWRITTEN with the
@@ -116,26 +117,28 @@ export function sampledSoftmax(
   checkArguments(h, table, t, d, s, dims, gradH, gradTable, lossPerSize);
   const { targets, targetLogQ, negatives, negativeLogQ } = s;
   const k = negatives.length;
-  const sizes = dims.length;
   const wantGrads = gradH !== null || gradTable !== null;
   const hits = accidentalHits(targets, negatives);
   const eNeg = gatherRows(table, negatives, d); // K×D
   const logits = new Float32Array(t * k); // o[0:m]·E_nj[0:m] of the current size
   const positive = new Float64Array(t); // o[0:m]·E_y[0:m] of the current size
   const z = new Float64Array(k);
-  // Per size: scale·softmax of the negatives (T×K) and scale·(softmax − 1) of the target (T).
-  const gNeg = new Float32Array(wantGrads ? sizes * t * k : 0);
-  const gPos = new Float64Array(wantGrads ? sizes * t : 0);
-  const perSize = new Float64Array(sizes);
-  for (let size = 0; size < sizes; size++) {
+  // The current size's gradient: scale·softmax of the negatives (T×K) and scale·(softmax − 1) of the target (T).
+  const gNeg = new Float32Array(wantGrads ? t * k : 0);
+  const gPos = new Float64Array(wantGrads ? t : 0);
+  const dNeg = new Float32Array(gradTable ? k * d : 0); // the gradient of eNeg
+  gradH?.fill(0);
+  gradTable?.fill(0);
+  const perSize = new Float64Array(dims.length);
+  for (let size = 0; size < dims.length; size++) {
     const lo = size === 0 ? 0 : dims[size - 1];
-    const hi = dims[size];
-    kern.sgemm(false, true, t, k, hi - lo, 1, h.subarray(lo), d, eNeg.subarray(lo), d, size === 0 ? 0 : 1, logits, k);
+    const m = dims[size];
+    kern.sgemm(false, true, t, k, m - lo, 1, h.subarray(lo), d, eNeg.subarray(lo), d, size === 0 ? 0 : 1, logits, k);
     for (let r = 0; r < t; r++) {
       const y = targets[r];
       if (y < 0) continue;
       let dot = 0;
-      for (let p = lo; p < hi; p++) dot += h[r * d + p] * table[y * d + p];
+      for (let p = lo; p < m; p++) dot += h[r * d + p] * table[y * d + p];
       positive[r] += dot;
       const z0 = positive[r] - targetLogQ[r];
       for (let j = 0; j < k; j++) z[j] = logits[r * k + j] - negativeLogQ[j];
@@ -151,48 +154,30 @@ export function sampledSoftmax(
       perSize[size] += max + Math.log(sum) - z0;
       if (!wantGrads) continue;
       const f = scale / sum;
-      const o = (size * t + r) * k;
-      for (let j = 0; j < k; j++) gNeg[o + j] = f * z[j];
-      gPos[size * t + r] = f * e0 - scale;
+      for (let j = 0; j < k; j++) gNeg[r * k + j] = f * z[j];
+      gPos[r] = f * e0 - scale;
     }
-  }
-  if (lossPerSize) lossPerSize.set(perSize);
-  const total = perSize.reduce((a, b) => a + b, 0);
-  if (!wantGrads) return total;
-
-  // Chunk k's columns get the gradient of every size m_j ≥ m_k: sum the sizes' gradients from the largest down.
-  for (let size = sizes - 2; size >= 0; size--) {
-    const into = size * t * k;
-    const from = into + t * k;
-    for (let i = 0; i < t * k; i++) gNeg[into + i] += gNeg[from + i];
-    for (let r = 0; r < t; r++) gPos[size * t + r] += gPos[(size + 1) * t + r];
-  }
-  const dNeg = new Float32Array(gradTable ? k * d : 0);
-  gradH?.fill(0);
-  gradTable?.fill(0);
-  for (let size = 0; size < sizes; size++) {
-    const lo = size === 0 ? 0 : dims[size - 1];
-    const c = dims[size] - lo;
-    const g = gNeg.subarray(size * t * k, (size + 1) * t * k);
-    if (gradH) kern.sgemm(false, false, t, c, k, 1, g, k, eNeg.subarray(lo), d, 0, gradH.subarray(lo), d);
-    if (gradTable) kern.sgemm(true, false, k, c, t, 1, g, k, h.subarray(lo), d, 0, dNeg.subarray(lo), d);
+    if (!wantGrads) continue;
+    if (gradH) kern.sgemm(false, false, t, m, k, 1, gNeg, k, eNeg, d, 1, gradH, d);
+    if (gradTable) kern.sgemm(true, false, k, m, t, 1, gNeg, k, h, d, 1, dNeg, d);
     for (let r = 0; r < t; r++) {
       const y = targets[r];
       if (y < 0) continue;
-      const gy = gPos[size * t + r];
-      for (let p = lo; p < lo + c; p++) {
+      const gy = gPos[r];
+      for (let p = 0; p < m; p++) {
         if (gradH) gradH[r * d + p] += gy * table[y * d + p];
         if (gradTable) gradTable[y * d + p] += gy * h[r * d + p];
       }
     }
   }
+  if (lossPerSize) lossPerSize.set(perSize);
   if (gradTable) {
     for (let j = 0; j < k; j++) {
       const o = negatives[j] * d;
       for (let p = 0; p < d; p++) gradTable[o + p] += dNeg[j * d + p];
     }
   }
-  return total;
+  return perSize.reduce((a, b) => a + b, 0);
 }
 
 /** For each position, the negative slots equal to its target (compressed rows: slots[start[r] .. start[r+1])). */
