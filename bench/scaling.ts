@@ -75,8 +75,9 @@ export function scalingCommand(args: BenchArgs): void {
       const catalogueMb = (n1 * featureDim + tableRows * (sampled ? featureDim + 2 * d : 2 * d)) * 4 / 2 ** 20 + idTableMb;
       // ~40 T×D activations and gradients kept for the backward pass.
       const positionsMb = (40 * t * d * 4) / 2 ** 20;
-      // Scores of every size: full softmax streams them (never held); sampled softmax holds T × K per size.
-      const scoresMb = (t * (sampled ? negatives : n1) * sizes * 4) / 2 ** 20;
+      // Full softmax: the scores of every size if they were materialised (the kernel streams them);
+      // sampled softmax: the T × K logits and their gradient it holds.
+      const scoresMb = (t * (sampled ? 2 * negatives : n1 * sizes) * 4) / 2 ** 20;
       const scoringMs = (r.layers['multi-size scoring + cross-entropy'] ?? 0) + (r.layers['sampled scoring + cross-entropy'] ?? 0);
       const loopsMs = r.breakdown.find((b) => b.what === 'glue: sampled-softmax.sampledSoftmax')?.msPerStep;
       const outsideMs = Object.values(r.outsideModel).reduce((a, b) => a + b, 0);
@@ -88,7 +89,7 @@ export function scalingCommand(args: BenchArgs): void {
   }
   console.log(`${stabilityNote().line}\n`);
   console.log(table(['point', 'loss', 'rows/step (T)', 's/step', 's/epoch', 'item table s', 'scoring + loss s', 'of which TS loops s',
-    'zero grads + clip + AdamW s', 'profiled step s', 'peak RSS MB', 'estimate MB', `scores of all sizes MB (T × N1 or K × ${sizes} × 4)`, 'quiet'], rows));
+    'zero grads + clip + AdamW s', 'profiled step s', 'peak RSS MB', 'estimate MB', `scores MB (T × N1 × ${sizes} × 4 if materialised; sampled: T × K × 2 × 4 held)`, 'quiet'], rows));
   console.log('\nThe split (item table, scoring + loss, its TypeScript loops, and zeroing, clip and AdamW outside the model) is of the one ' +
     'profiled step, whose kernels are timed one by one (its total in "profiled step s").');
   console.log(`\nFull softmax, cost per step ≈ projection 4·N1·F·D + scoring 6·T·N1·D + blocks 42·T·W (W = ${mrlWeights(doublingLadder(WIDTH))} ` +
@@ -97,5 +98,5 @@ export function scalingCommand(args: BenchArgs): void {
   console.log(`\nSampled softmax (K negatives per batch), cost per step ≈ projection 4·R·F·D over the R ≤ min(N1, 2T + K) items the batch reads ` +
     '+ scoring 6·T·(K + 1)·D + the same blocks: no term in N1. What still grows with N1: the frozen features in memory (N1·F floats); ' +
     'with --item-ids, zeroing the gradients, the clip and AdamW pass over the N1 × D ID table and its moments every step. ' +
-    'Memory: N1·F + R·(F + 2D) floats, the T × K scores of every size, and the same activations.');
+    'Memory: N1·F + R·(F + 2D) floats, T × K logits and their gradient, and the same activations.');
 }
