@@ -42,7 +42,11 @@ export { readSafetensors, writeSafetensors } from './util/safetensors-file';
 export {
   exportSize, exportAllSizes, exportSourceOf, servingModel, type ExportSource, type ExportOptions, type ServingSource,
 } from './deploy/export';
-export type { ExportedConfig, ItemEntry, SizeManifest, ExportIndex } from './deploy/format';
+export type { ExportedConfig, ItemEntry, ItemRecipe, SizeManifest, ExportIndex } from './deploy/format';
+export { addItemsToModelFolder, type AddedToFolder } from './deploy/add-items';
+export {
+  ItemVectorBuilder, loadItemVectorBuilder, parseItemToAdd, itemRecipeOf, type ItemToAdd, type NewItemVectors, type RecipeEncoderOptions,
+} from './deploy/new-items';
 export { importTorchRun, exportTorchRun, type ImportTorchOptions, type ImportSummary } from './deploy/torch-run';
 export { InferenceEngine, typescriptGemm, type EngineModel, type EngineKernels, type UserStream, type RankOptions } from './serve/engine';
 export { Catalogue, type ItemRef } from './serve/catalogue';
