@@ -110,7 +110,7 @@ export function itemRecipeOf(source: RecipeSource): ItemRecipe {
     const kinds = { brandAndCategory: f.attributes === true, titleWords: f.titleWords === true };
     const { vocabulary } = attributeFeatures(source.dataset.items, kinds);
     if (vocabulary.length !== model.attributes.dim) {
-      throw new Error(`the dataset gives ${vocabulary.length} attribute values, the model has ${model.attributes.dim}`);
+      throw new UserError(`the dataset's items give ${vocabulary.length} attribute values, the model was trained with ${model.attributes.dim}: has the dataset's metadata changed since training?`);
     }
     attributes = { ...kinds, vocabulary };
   }
