@@ -95,7 +95,7 @@ function histories(dataDir: string, count: number, maxLen: number): { asins: str
 
 /** Start `fmrlrec serve` on a free port; resolves with its port and a stop function. */
 function startServer(modelDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', modelDir, '--port', '0', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', modelDir, '--port', '0', '--quiet', '--store', 'none'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let started = false;
   return new Promise((resolve, reject) => {

@@ -140,7 +140,7 @@ test('guard: through the server, one access log line per request, with the route
 
 /** Run `fmrlrec serve` with these flags and env, make one request, stop it; its stdout and stderr. */
 async function runCli(flags: string[], env: Record<string, string>, request: (base: string) => Promise<void>): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', dir, '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FMRLREC_TOKEN: '', ...env } });
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', dir, '--port', '0', '--store', 'none', ...flags], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FMRLREC_TOKEN: '', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => { stdout += c; });
@@ -170,7 +170,7 @@ test('guard: the CLI takes the token from FMRLREC_TOKEN, logs each request on st
   assert.equal(logged.code, 0, logged.stderr);
   assert.match(logged.stderr, /writes need the bearer token; CORS for https:\/\/shop\.example; access log on stdout/);
   const entries = logged.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(entries.map((e) => [e.method, e.route, e.status]), [['POST', 'other', 401], ['GET', '/healthz', 200]]);
+  assert.deepEqual(entries.map((e) => [e.method, e.route, e.status]), [['POST', '/v1/items', 401], ['GET', '/healthz', 200]]);
 
   const quiet = await runCli(['--quiet', '--token', TOKEN], {}, async (base) => {
     assert.equal((await fetch(`${base}/v1/items`, { method: 'POST', body: '{}' })).status, 401);

@@ -122,7 +122,7 @@ test('serve: close() lets a request in flight finish, then stops', async () => {
 });
 
 test('serve: the CLI serves, and on SIGTERM drains and exits 0', async () => {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', dir, '--port', '0', '--store', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.stderr.on('data', (c) => {

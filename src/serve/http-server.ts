@@ -6,6 +6,8 @@
  *   GET  /healthz       {"status": "ok", ...} (503 "draining" while shutting down)
  *   GET  /metrics       Prometheus text format
  *   GET  /openapi.json  the OpenAPI document of every route (./openapi.ts)
+ *   POST /v1/events, GET /v1/users/:id/recommendations  with a store (./live.ts)
+ *   POST /v1/items      add items without retraining, with a store (./live-items.ts)
  * Errors are JSON {"error": message, "field": name}: 400 for a bad request
  * (naming the field), 401 for a write without the token (./http-guard.ts),
  * 404, 405, 413 for a body over the limit. CORS preflights get 204; each
@@ -22,6 +24,8 @@ import { RequestBatcher } from './batcher';
 import { DEFAULT_LIMITS, parseRecommendRequest, recommendBatch, RequestError, RequestLimits } from './recommender';
 import { accessLogLine, BearerToken, CorsPolicy, isWriteRequest } from './http-guard';
 import { openApiDocument } from './openapi';
+import type { LiveService } from './live';
+import type { LiveItems } from './live-items';
 
 export interface ServerOptions {
   host: string;
@@ -38,6 +42,10 @@ export interface ServerOptions {
   cors: CorsPolicy | null;
   /** Where each request's access log line goes (null: no access log). */
   accessLog: ((line: string) => void) | null;
+  /** The routes over a store (POST /v1/events, GET /v1/users/:id/recommendations); absent: the service is stateless. */
+  live?: LiveService;
+  /** POST /v1/items and the added items of every replica (with a store); absent: not served. */
+  items?: LiveItems;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
@@ -67,7 +75,9 @@ export class RecommendServer {
     this.metrics = new ServiceMetrics({
       dataset: model.config.dataset, sizes: model.engine.sizes.join(','), items: String(model.engine.numItems),
     });
-    this.openApi = openApiDocument({ sizes: model.engine.sizes, limits: options.limits, maxBodyBytes: options.maxBodyBytes });
+    this.openApi = openApiDocument({ sizes: model.engine.sizes, limits: options.limits, maxBodyBytes: options.maxBodyBytes,
+      live: options.live?.options ?? null, items: options.items?.options ?? null,
+    });
     this.batcher = new RequestBatcher((requests) => recommendBatch(model.engine, model.catalogue, requests));
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
@@ -136,7 +146,7 @@ export class RecommendServer {
       if (err instanceof HttpError) {
         finish(err.status, JSON.stringify({ error: err.message, field: err.field }), JSON_TYPE, err.headers);
       } else if (err instanceof RequestError) {
-        finish(400, JSON.stringify({ error: err.message, field: err.field }));
+        finish(err.status, JSON.stringify({ error: err.message, field: err.field }));
       } else {
         finish(500, JSON.stringify({ error: 'internal error', field: null }));
         process.stderr.write(`fmrlrec serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -179,7 +189,8 @@ export class RecommendServer {
         } catch {
           throw new HttpError(400, `the item in ${url.pathname} is not valid percent-encoding`, 'id');
         }
-        const id = catalogue.resolve(ref);
+        let id = catalogue.resolve(ref);
+        if (id === null && this.options.items && (await this.options.items.sync()) > 0) id = catalogue.resolve(ref); // added by another replica?
         if (id === null) throw new HttpError(404, `no item "${ref}" (give an id 1..${engine.numItems} or an ASIN)`, 'id');
         return json(catalogue.item(id));
       }
@@ -193,15 +204,40 @@ export class RecommendServer {
       case '/openapi.json':
         allow('GET, HEAD');
         return json(this.openApi);
+      case '/v1/events':
+      case '/v1/users/:id/recommendations': {
+        const live = this.options.live;
+        if (!live) throw this.noRoute(url.pathname);
+        if (route === '/v1/events') {
+          allow('POST');
+          return json(await live.addEvents(await readJsonBody(req, live.options.maxBodyBytes)));
+        }
+        allow('GET');
+        return json(await live.recommendForUser(url.pathname.split('/')[3], url.searchParams));
+      }
+      case '/v1/items': {
+        const items = this.options.items;
+        if (!items) throw this.noRoute(url.pathname);
+        allow('POST');
+        return json(await items.add(await readJsonBody(req, items.options.maxBodyBytes)));
+      }
       default:
-        throw new HttpError(404, `no route ${url.pathname} (routes: POST /v1/recommend, GET /v1/items/:id, GET /healthz, GET /metrics, GET /openapi.json)`, null);
+        throw this.noRoute(url.pathname);
     }
+  }
+
+  /** 404 listing the routes served (the live ones only with a store). */
+  private noRoute(pathname: string): HttpError {
+    const live = (this.options.live ? 'POST /v1/events, GET /v1/users/:id/recommendations, ' : '') + (this.options.items ? 'POST /v1/items, ' : '');
+    return new HttpError(404, `no route ${pathname} (routes: POST /v1/recommend, GET /v1/items/:id, ${live}GET /healthz, GET /metrics, GET /openapi.json)`, null);
   }
 }
 
 /** The route a path belongs to (also the metrics label); "other" for no route. */
 function routeName(pathname: string): string {
   if (pathname.startsWith('/v1/items/') && pathname.length > '/v1/items/'.length) return '/v1/items/:id';
+  if (/^\/v1\/users\/[^/]+\/recommendations$/.test(pathname)) return '/v1/users/:id/recommendations';
+  if (pathname === '/v1/events' || pathname === '/v1/items') return pathname;
   if (pathname === '/v1/recommend' || pathname === '/healthz' || pathname === '/metrics' || pathname === '/openapi.json') return pathname;
   return 'other';
 }
