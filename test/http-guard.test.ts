@@ -64,8 +64,8 @@ test('guard: the access log line is one JSON object of fixed fields', () => {
 
 test('guard: through the server, writes need the token (401 with WWW-Authenticate), reads stay open', async () => {
   await withServer({ token: new BearerToken(TOKEN) }, async (base) => {
-    const write = (authorization?: string) => fetch(`${base}/v1/items`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: '{"items": []}',
+    const write = (authorization?: string) => fetch(`${base}/v1/events`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: '{"events": []}',
     });
     const none = await write();
     assert.equal(none.status, 401);
@@ -74,14 +74,15 @@ test('guard: through the server, writes need the token (401 with WWW-Authenticat
     const wrong = await write('Bearer nope');
     assert.equal(wrong.status, 401);
     assert.equal(wrong.headers.get('www-authenticate'), 'Bearer realm="fmrlrec", error="invalid_token"');
-    // The right token passes the guard and reaches the routes (no POST /v1/items route yet: 404).
+    // The right token passes the guard and reaches the routes (this server has no store, so no events route: 404;
+    // test/openapi.test.ts sends events with and without the token to a server with one).
     assert.equal((await write(`Bearer ${TOKEN}`)).status, 404);
     const read = await fetch(`${base}/v1/recommend`, { method: 'POST', body: JSON.stringify({ history: [1, 2], k: 2 }) });
     assert.equal(read.status, 200);
     assert.equal((await fetch(`${base}/v1/items/3`)).status, 200);
   });
   await withServer({}, async (base) => {
-    assert.equal((await fetch(`${base}/v1/items`, { method: 'POST', body: '{}' })).status, 404, 'no token set: writes are not refused by the guard');
+    assert.equal((await fetch(`${base}/v1/events`, { method: 'POST', body: '{}' })).status, 404, 'no token set: writes are not refused by the guard');
   });
 });
 
