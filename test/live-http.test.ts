@@ -10,6 +10,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CONFIG_FILE, WEIGHTS_FILE } from '../src/deploy/format';
 import { exportAllSizes } from '../src/deploy/export';
 import { DEFAULT_SERVER_OPTIONS, RecommendServer } from '../src/serve/http-server';
 import { DEFAULT_LIVE_OPTIONS, LiveService, modelFingerprint } from '../src/serve/live';
@@ -173,6 +176,21 @@ test('live: events are idempotent by id and all or nothing; a bad request is 400
   const metrics = await (await fetch(`${base}/metrics`)).text();
   assert.match(metrics, /fmrlrec_requests_total\{route="\/v1\/users\/:id\/recommendations",status="200"\}/);
   assert.match(metrics, /fmrlrec_requests_total\{route="\/v1\/events",status="400"\}/);
+});
+
+test('live: the model fingerprint ignores appended items and tells other weights apart', () => {
+  const copy = tempDir('live-copy');
+  fs.cpSync(dir, copy, { recursive: true });
+  const folder = path.join(copy, 'size-16');
+  const config = JSON.parse(fs.readFileSync(path.join(folder, CONFIG_FILE), 'utf8'));
+  config.model.numItems += 1; // as "fmrlrec items add" leaves it (with items.json and the item table grown)
+  fs.writeFileSync(path.join(folder, CONFIG_FILE), JSON.stringify(config));
+  const fingerprint = modelFingerprint(model);
+  assert.equal(modelFingerprint({ ...model, dir: copy }), fingerprint);
+  const weights = fs.readFileSync(path.join(folder, WEIGHTS_FILE));
+  weights[weights.length - 1] ^= 1;
+  fs.writeFileSync(path.join(folder, WEIGHTS_FILE), weights);
+  assert.notEqual(modelFingerprint({ ...model, dir: copy }), fingerprint);
 });
 
 /** `fmrlrec serve` on the embedded store in `state`. */

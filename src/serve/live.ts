@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONFIG_FILE, ITEM_TABLE_FILE, ITEMS_FILE, WEIGHTS_FILE } from '../deploy/format';
+import { CONFIG_FILE, ExportedConfig, WEIGHTS_FILE } from '../deploy/format';
 import type { AdvanceStates, LiveEvent, LiveStore } from '../store/types';
 import { advanceUserStates, decodeUserState, encodeUserState } from '../store/user-state';
 import type { Catalogue } from './catalogue';
@@ -231,11 +231,16 @@ function checkId(value: unknown, field: string): string {
 
 /**
  * What identifies the model a store's user states belong to: a hash of the
- * served size folder's configuration, items and weights.
+ * served size folder's weights and configuration. Items appended to the folder
+ * (`fmrlrec items add`: item table, items.json and the item count grow, the
+ * weights do not) leave it unchanged, since the states of existing users stay valid.
  */
 export function modelFingerprint(model: LoadedModel): string {
   const folder = model.index ? path.join(model.dir, model.index.sizes[model.index.sizes.length - 1].folder) : model.dir;
-  const hash = createHash('sha256');
-  for (const file of [CONFIG_FILE, ITEMS_FILE, WEIGHTS_FILE, ITEM_TABLE_FILE]) hash.update(fs.readFileSync(path.join(folder, file)));
-  return hash.digest('hex').slice(0, 16);
+  const config = JSON.parse(fs.readFileSync(path.join(folder, CONFIG_FILE), 'utf8')) as ExportedConfig;
+  const { numItems: _grows, ...modelConfig } = config.model;
+  return createHash('sha256')
+    .update(JSON.stringify({ ...config, model: modelConfig }))
+    .update(fs.readFileSync(path.join(folder, WEIGHTS_FILE)))
+    .digest('hex').slice(0, 16);
 }
