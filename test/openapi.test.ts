@@ -54,7 +54,8 @@ const asin = (id: number) => model.catalogue.item(id)!.asin;
 /** Small limits, so that the limits are reached by small requests. */
 const MAX_BODY = 4096;
 const LIVE: LiveOptions = { ...DEFAULT_LIVE_OPTIONS, maxEvents: 5, maxBodyBytes: MAX_BODY };
-const documentOf = (live: LiveOptions | null, items: OpenApiOptions['items']): any => openApiDocument({ sizes: model.engine.sizes, limits: DEFAULT_LIMITS, maxBodyBytes: MAX_BODY, live, items });
+const LIMITS = { ...DEFAULT_LIMITS, maxHistory: 20, maxCandidates: 10 };
+const documentOf = (live: LiveOptions | null, items: OpenApiOptions['items']): any => openApiDocument({ sizes: model.engine.sizes, limits: LIMITS, maxBodyBytes: MAX_BODY, live, items });
 const ITEMS = { ...DEFAULT_LIVE_ITEMS_OPTIONS, pollMs: null, maxItems: 3, maxBodyBytes: MAX_BODY };
 /** The full document: every route. */
 const doc = documentOf(LIVE, ITEMS);
@@ -199,6 +200,8 @@ interface Case {
   status: number;
   /** For a 400: the document's schemas (body, path and query parameters) refuse the request too. */
   refusedBySchema?: boolean;
+  /** For an error: the field its body must name. */
+  field?: string;
 }
 
 interface Answer {
@@ -232,7 +235,9 @@ function cases(): Case[] {
     recommend({ history: [], k: 2 }, 200),
     recommend({ history: ['B000NOPE', 9999] }, 200),
     recommend({ history }, 200, { auth: 'none' }),
-    recommend({ history, k: 0 }, 400, { refusedBySchema: true }),
+    recommend({ history, k: 0 }, 400, { refusedBySchema: true, field: 'k' }),
+    recommend({ history: Array.from({ length: LIMITS.maxHistory + 1 }, (_, i) => 1 + (i % 40)) }, 400, { refusedBySchema: true, field: 'history' }),
+    recommend({ history, candidates: Array.from({ length: LIMITS.maxCandidates + 1 }, (_, i) => i + 1) }, 400, { refusedBySchema: true, field: 'candidates' }),
     recommend({ history, size: 5 }, 400, { refusedBySchema: true }),
     recommend({ history, colour: 'red' }, 400, { refusedBySchema: true }),
     recommend({ k: 3 }, 400, { refusedBySchema: true }),
@@ -252,7 +257,7 @@ function cases(): Case[] {
     events({ events: [] }, 400, { refusedBySchema: true }),
     events({ events: [{ ...event('e4', 'u-1', asin(3)), colour: 'red' }] }, 400, { refusedBySchema: true }),
     events({ events: [event('e5', 'two words', asin(3))] }, 400, { refusedBySchema: true }),
-    events({ events: Array.from({ length: LIVE.maxEvents + 1 }, (_, i) => event(`e${10 + i}`, 'u-3', asin(1))) }, 400, { refusedBySchema: true }),
+    events({ events: Array.from({ length: LIVE.maxEvents + 1 }, (_, i) => event(`e${10 + i}`, 'u-3', asin(1))) }, 400, { refusedBySchema: true, field: 'events' }),
     events({ events: [event('e6', 'u-1', 'B000NOPE')] }, 400),
     events('{"events": [', 400),
     events({ events: [event('e7', 'u-1', 'x'.repeat(MAX_BODY))] }, 413),
@@ -277,7 +282,7 @@ function cases(): Case[] {
     items({ items: [{ asin: 'two words' }] }, 400, { refusedBySchema: true }),
     items({ items: [{ ...newItem('NEW-3'), colour: 'red' }] }, 400, { refusedBySchema: true }),
     items({ items: [{ asin: 'NEW-3', categories: 'Nail' }] }, 400, { refusedBySchema: true }),
-    items({ items: ['NEW-3', 'NEW-4', 'NEW-5', 'NEW-6'].map(newItem) }, 400, { refusedBySchema: true }),
+    items({ items: ['NEW-3', 'NEW-4', 'NEW-5', 'NEW-6'].map(newItem) }, 400, { refusedBySchema: true, field: 'items' }),
     items({ items: [newItem('NEW-3'), newItem('NEW-3')] }, 400),
     items('{"items": [', 400),
     items({ items: [{ asin: 'NEW-3', title: 'x'.repeat(MAX_BODY) }] }, 413),
@@ -327,7 +332,7 @@ function parametersValid(schemaAt: ReturnType<typeof documentValidator>, path: s
 /** Serve the tiny model with a store (live routes) and a token; the base URL. */
 async function withServers(fn: (live: string, stateless: string) => Promise<void>): Promise<void> {
   const store = await openEmbeddedStore(tempDir('openapi-state'), { modelFingerprint: modelFingerprint(model) });
-  const options = { ...DEFAULT_SERVER_OPTIONS, port: 0, maxBodyBytes: MAX_BODY, token: new BearerToken(TOKEN) };
+  const options = { ...DEFAULT_SERVER_OPTIONS, port: 0, maxBodyBytes: MAX_BODY, limits: LIMITS, token: new BearerToken(TOKEN) };
   // POST /v1/items with a stand-in text encoder (the tiny model has random features), missing at the first request (503).
   let loads = 0;
   const items = new LiveItems(model.engine, model.catalogue, store, async () => {
@@ -377,6 +382,7 @@ test('openapi: every served route answers as documented, success and errors; rou
       const what = `${c.op} (${c.path}${c.body === undefined ? '' : ` ${typeof c.body === 'string' ? c.body : JSON.stringify(c.body).slice(0, 80)}`})`;
       const answer = await send(base, method.toUpperCase(), c.path, c.body, c.auth);
       assert.equal(answer.status, c.status, `${what}: ${answer.text}`);
+      if (c.field !== undefined) assert.equal(JSON.parse(answer.text).field, c.field, `${what}: the field named`);
       const response = op.responses[String(answer.status)];
       assert.ok(response, `${what}: status ${answer.status} is not documented`);
       exercised.add(`${c.op} ${answer.status}`);
