@@ -61,6 +61,8 @@ export class LiveItems {
   private builder: Promise<ItemVectorBuilder> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private pollFailing = false;
+  /** N of the model folder: the k-th added item is base + k. */
+  private readonly base: number;
 
   /**
    * @param loadBuilder loads the vector builder (called on the first POST; a
@@ -72,10 +74,21 @@ export class LiveItems {
     private readonly store: LiveStore,
     private readonly loadBuilder: () => Promise<ItemVectorBuilder>,
     readonly options: LiveItemsOptions = DEFAULT_LIVE_ITEMS_OPTIONS,
-  ) {}
+  ) {
+    this.base = catalogue.numItems;
+  }
 
-  /** Learn the items stored so far, then poll every `pollMs` (when set). */
+  /**
+   * Learn the items stored so far, then poll every `pollMs` (when set).
+   * @throws UserError when the store's items were numbered after another item
+   *   count (items were added to the folder offline since): their ids would shift
+   */
   async start(): Promise<void> {
+    const base = await this.store.itemsBase();
+    if (base !== null && base !== this.base) {
+      throw new UserError(`the ${this.store.description} numbers its added items after ${base} items, this model folder has ${this.base} `
+        + '(items were added to the folder with "fmrlrec items add" since): serve the folder the store\'s items were added to, or give this one an empty store');
+    }
     await this.sync();
     if (this.options.pollMs === null) return;
     this.timer = setInterval(() => {
@@ -146,13 +159,12 @@ export class LiveItems {
     const { vectors } = await builder.vectors(items.map((i) => i.info));
     const w = this.engine.width;
     try {
-      await this.store.addItems(items.map((item, i) => ({ asin: item.asin, title: item.info.title ?? '', vector: vectors.slice(i * w, (i + 1) * w) })));
+      await this.store.addItems(items.map((item, i) => ({ asin: item.asin, title: item.info.title ?? '', vector: vectors.slice(i * w, (i + 1) * w) })), this.base);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      // Another replica stored one of these ASINs meanwhile.
       await this.sync();
-      this.refuseKnown(items);
-      throw err;
+      this.refuseKnown(items); // another replica stored one of these ASINs meanwhile: 409
+      throw new RequestError('items', `this service cannot add items: ${err.message}`, 503);
     }
     await this.sync();
     return { added: items.map((item) => ({ asin: item.asin, id: this.catalogue.idOfAsin(item.asin) as number })) };

@@ -91,8 +91,12 @@ class EmbeddedStore implements LiveStore {
     return this.sql.readHistory(user);
   }
 
-  addItems(items: readonly NewItem[]): Promise<AddedItem[]> {
-    return this.sql.addItems(items);
+  addItems(items: readonly NewItem[], base?: number): Promise<AddedItem[]> {
+    return this.sql.addItems(items, base);
+  }
+
+  itemsBase(): Promise<number | null> {
+    return this.sql.itemsBase();
   }
 
   itemsAfter(seq: number): Promise<AddedItem[]> {

@@ -90,7 +90,7 @@ export class SqlStore implements LiveStore {
     return rows.map((r) => ({ id: r.id, user: r.user_id, item: r.item, ts: r.ts }));
   }
 
-  async addItems(items: readonly NewItem[]): Promise<AddedItem[]> {
+  async addItems(items: readonly NewItem[], base?: number): Promise<AddedItem[]> {
     if (items.length === 0) return [];
     const asins = items.map((i) => i.asin);
     const repeated = asins.find((a, i) => asins.indexOf(a) !== i);
@@ -99,6 +99,7 @@ export class SqlStore implements LiveStore {
       // One adder at a time, so that seq order is commit order and a replica
       // polling "seq > last seen" never skips an item committed late.
       await tx.query('LOCK TABLE items IN EXCLUSIVE MODE');
+      if (base !== undefined) await checkItemsBase(tx, base, this.description);
       const existing = await tx.query<{ asin: string }>('SELECT asin FROM items WHERE asin = ANY($1::text[]) ORDER BY asin LIMIT 1', [asins]);
       if (existing.rows.length > 0) throw new UserError(`item ${existing.rows[0].asin} is already stored`);
       const { blob, starts, sizes } = pack(items.map((i) => float32Bytes(i.vector)));
@@ -111,6 +112,11 @@ export class SqlStore implements LiveStore {
       const seqOf = new Map(rows.map((r) => [r.asin, r.seq]));
       return items.map((i) => ({ ...i, seq: seqOf.get(i.asin)! }));
     });
+  }
+
+  async itemsBase(): Promise<number | null> {
+    const { rows } = await this.db.query<{ value: string }>(`SELECT value FROM meta WHERE key = '${ITEMS_BASE_KEY}'`);
+    return rows.length > 0 ? Number(rows[0].value) : null;
   }
 
   async itemsAfter(seq: number): Promise<AddedItem[]> {
@@ -172,6 +178,24 @@ async function applyOnce(tx: SqlClient, events: readonly LiveEvent[], advance: A
      FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) AS v(id, length, version, start, size) WHERE u.id = v.id`,
     [blob, written.map((w) => w.id), written.map((w) => w.length), written.map((w) => w.version), starts, sizes]);
   return { applied, duplicates, users: written };
+}
+
+/** The meta key of the item count the added items are numbered after. */
+const ITEMS_BASE_KEY = 'items_base';
+
+/**
+ * Record `base` (the model's item count that added items are numbered after)
+ * with the first added items; refuse another once recorded. Runs under the
+ * items table's lock.
+ */
+async function checkItemsBase(tx: SqlClient, base: number, description: string): Promise<void> {
+  const { rows } = await tx.query<{ value: string }>(`SELECT value FROM meta WHERE key = '${ITEMS_BASE_KEY}'`);
+  if (rows.length === 0) {
+    await tx.query(`INSERT INTO meta (key, value) VALUES ('${ITEMS_BASE_KEY}', $1)`, [String(base)]);
+  } else if (Number(rows[0].value) !== base) {
+    throw new UserError(`the ${description} numbers its added items after ${rows[0].value} items, this model folder has ${base} `
+      + '(items were added to the folder with "fmrlrec items add" since): serve the folder the store\'s items were added to, or give this one an empty store');
+  }
 }
 
 /**

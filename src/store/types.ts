@@ -86,8 +86,16 @@ export interface LiveStore {
   readUser(id: string): Promise<StoredUser | null>;
   /** A user's history: the recorded events in the order they were applied. */
   readHistory(user: string): Promise<LiveEvent[]>;
-  /** Add items in one transaction; throws a UserError naming an ASIN that is already stored. */
-  addItems(items: readonly NewItem[]): Promise<AddedItem[]>;
+  /**
+   * Add items in one transaction; throws a UserError naming an ASIN that is
+   * already stored. `base`, when given, is the number of items of the model
+   * the added items are numbered after (item k added is base + k): the first
+   * add records it, and an add with another base is refused with a UserError
+   * (the model folder's items changed since: its ids would not be the store's).
+   */
+  addItems(items: readonly NewItem[], base?: number): Promise<AddedItem[]>;
+  /** The `base` recorded by the first {@link addItems} that gave one, or null. */
+  itemsBase(): Promise<number | null>;
   /** Added items with seq > `seq`, in seq order. */
   itemsAfter(seq: number): Promise<AddedItem[]>;
   /** Release connections (and the embedded store's folder). */
