@@ -167,6 +167,11 @@ test('--features: any combination of text, attr, words and id; attr gives the mo
   }, { kern: getKernels() });
   assert.equal(withoutMeta.model.attributes, null);
   assert.ok(!withoutMeta.model.params.has(ATTRIBUTE_EMBEDDING));
+  assert.equal(featureLabel(withoutMeta.usedFeatures), 'id', 'metrics.json names only what was used');
+  assert.deepEqual(withoutMeta.notes, [
+    'no brand or category is shared by two items: training without brand/category vectors',
+    'no title word is shared by two items: training without title-word vectors',
+  ]);
 });
 
 test('a dataset whose items all have the same text trains without the text part, and says so', async () => {

@@ -47,7 +47,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   const { model, split, dataset } = prepared;
   for (const note of prepared.notes) log(`${dataset.name}: ${note}`);
   log(`${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
-    `features ${featureLabel(prepared.usedFeatures)}${attributeNote(config, model)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`);
+    `features ${featureLabel(prepared.usedFeatures)}${attributeNote(model)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`);
   const { state, bestValid } = trainModel(model, split, config.train, {
     runDir, resume, progress: options.progress, log, timeLimitSeconds: options.timeLimitSeconds, onEpoch: options.onEpoch,
   });
@@ -62,9 +62,8 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
 }
 
 /** " (N attribute values)" when attributes were asked for; says so when the data has none. */
-function attributeNote(config: RunConfig, model: FmrlRec): string {
-  if (!config.features.attributes && !config.features.titleWords) return '';
-  return model.attributes ? ` (${model.attributes.dim} attribute values)` : ' (no attribute is shared by two items: none used)';
+function attributeNote(model: FmrlRec): string {
+  return model.attributes ? ` (${model.attributes.dim} attribute values)` : '';
 }
 
 /** Options of {@link evaluateRun}. */

@@ -112,7 +112,18 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
     : concatColumns(featureParts.lang, featureParts.langDim, featureParts.img, featureParts.imgDim, rows);
   const kinds = { brandAndCategory: config.features.attributes === true, titleWords: config.features.titleWords === true };
   const found = kinds.brandAndCategory || kinds.titleWords ? attributeFeatures(dataset.items, kinds) : null;
-  // A dataset without item metadata shares no attribute: the model then has no attribute table (the train log says so).
+  // A kind asked for that no two items share (Clothing has no metadata, Sports and Toys no titles) is not used, and the log says so.
+  if (found) {
+    const used = { brandAndCategory: found.vocabulary.some((v) => !v.startsWith('word:')), titleWords: found.vocabulary.some((v) => v.startsWith('word:')) };
+    if (kinds.brandAndCategory && !used.brandAndCategory) {
+      notes.push('no brand or category is shared by two items: training without brand/category vectors');
+      usedFeatures.attributes = false;
+    }
+    if (kinds.titleWords && !used.titleWords) {
+      notes.push('no title word is shared by two items: training without title-word vectors');
+      usedFeatures.titleWords = false;
+    }
+  }
   const attributes = found && found.dim > 0 ? found : null;
   const model = new FmrlRec({
     ...config.model, numItems: dataset.numItems, featureDim, itemIdEmbedding: config.features.itemIds, attributeDim: attributes?.dim ?? 0,
