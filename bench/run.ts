@@ -7,7 +7,7 @@
  *   scaling   catalogue 10k/100k/1M and sequence length 50/200/1000 at D = 256
  *   check     identical mathematics: project vs PyTorch losses from the same weights
  *   profile   JavaScript CPU profile of training steps (V8 --cpu-prof), top functions
- *   serve, coldstart  stand-alone scripts with their own options (bench/serve.ts, bench/coldstart.ts)
+ *   serve, coldstart, live  stand-alone scripts with their own options (bench/serve.ts, bench/coldstart.ts, bench/live.ts)
  *   all       train (with check), eval, kernels, scaling
  *
  * docs/performance.md lists the options and the figures they gave.
@@ -38,6 +38,7 @@ commands:
   kernels   (runs dist/bench/kernels.js)
   serve     (runs dist/bench/serve.js with the remaining options; see its --help)
   coldstart (runs dist/bench/coldstart.js with the remaining options; see its --help)
+  live      (runs dist/bench/live.js with the remaining options; see its --help)
   scaling   [--scaling-steps 5] [--batch 32] [--feature-dim 512] [--grid] [--negatives 512] [--item-ids]
   check     [--check-config paper] [--check-steps 20] [--check-lr <constant lr>]
   profile   [--config paper] [--steps 10]
@@ -51,7 +52,8 @@ common:     [--data <Beauty folder>] [--python <python3 with torch>] [--threads 
 function scriptCommand(name: string, argv: string[] = []): void {
   const script = path.join(__dirname, `${name}.js`);
   const res = spawnSync(process.execPath, [script, ...argv], { stdio: 'inherit' });
-  if (res.status !== 0) throw new Error(`${name} benchmark failed (exit ${res.status ?? res.signal})`);
+  // The script has said why on stderr: one more line, no stack.
+  if (res.status !== 0) throw new UserError(`${name} benchmark failed (exit ${res.status ?? res.signal})`);
 }
 
 /** V8 CPU profile of a few training steps: self time per JavaScript function (native calls count to the caller's "(program)" or the API function). */
@@ -98,13 +100,13 @@ function main(): void {
     else throw new Error(`unknown worker ${argv[1]}`);
     return;
   }
-  const args = parseBenchArgs(argv);
-  const command = args.positional[0];
-  if (command === 'serve' || command === 'coldstart') {
-    // bench/serve.ts and bench/coldstart.ts have their own options (and --help).
-    scriptCommand(command, argv.slice(argv.indexOf(command) + 1));
+  if (argv[0] === 'serve' || argv[0] === 'coldstart' || argv[0] === 'live') {
+    // bench/serve.ts, bench/coldstart.ts and bench/live.ts have their own options (and --help), parsed there.
+    scriptCommand(argv[0], argv.slice(1));
     return;
   }
+  const args = parseBenchArgs(argv);
+  const command = args.positional[0];
   if (!command || flagBool(args, 'help')) {
     process.stdout.write(HELP);
     return;
