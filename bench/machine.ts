@@ -25,7 +25,7 @@ export interface MachineInfo {
 export function machineInfo(kern?: Kernels): MachineInfo {
   const cpus = os.cpus();
   const cpu = cpus[0]?.model.trim() ?? 'unknown CPU';
-  let simd = '';
+  let simd: string;
   try {
     const flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
     simd = ['avx512f', 'avx512_bf16', 'avx512_vnni', 'avx2', 'fma'].filter((f) => flags.includes(f)).join(' ');

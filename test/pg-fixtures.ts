@@ -18,7 +18,7 @@ export async function postgresUnavailable(): Promise<string | null> {
     return null;
   } catch (err) {
     const reason = `PostgreSQL at ${TEST_PG_URL} does not answer (${(err as Error).message}); set FMRLREC_TEST_PG to a server`;
-    if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: a missing server is a failure)`);
+    if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: a missing server is a failure)`, { cause: err });
     return reason;
   } finally {
     await client.end().catch(() => undefined);

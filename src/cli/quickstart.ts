@@ -57,7 +57,7 @@ export async function quickstartCommand(argv: string[], ctx: CliContext): Promis
 function replaceEarlierQuickstart(dir: string): void {
   if (!fs.existsSync(dir)) return;
   const configFile = path.join(dir, RUN_CONFIG_FILE);
-  let isQuickstart = false;
+  let isQuickstart: boolean;
   try {
     isQuickstart = JSON.parse(fs.readFileSync(configFile, 'utf8')).dataset?.kind === 'synthetic';
   } catch {

@@ -40,6 +40,7 @@ let selected: Kernels | undefined;
 function loadAddon(): NativeAddon | null {
   if (addon === undefined) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .node file found at run time: import cannot load it
       addon = require(ADDON_PATH) as NativeAddon;
     } catch (error) {
       addon = null;
