@@ -40,10 +40,18 @@ export function trainStepFlops(
   return { total: projection + scoring + blocks, projection, scoring, blocks };
 }
 
-/** Minimum FLOPs of a full-ranking evaluation: projection once, forward over T rows, B users × N+1 items × D. */
+/** Maps of a block that come after its recurrence (LRU out re/im; FFN gate, w1, w2): the last block runs them on each user's last row only. */
+export const MAPS_AFTER_RECURRENCE = 5;
+
+/**
+ * Minimum FLOPs of a full-ranking evaluation: projection once; every block over
+ * T rows except the last block's maps after the recurrence, which run on the
+ * B users' last rows only; B users × N+1 items × D.
+ */
 export function evalFlops(c: { dims: number[]; featureDim: number; numBlocks: number }, n1: number, t: number, users: number): number {
   const d = c.dims[c.dims.length - 1];
-  return 2 * n1 * c.featureDim * d + c.numBlocks * MAPS_PER_BLOCK * 2 * t * mrlWeights(c.dims) + 2 * users * n1 * d;
+  const maps = 2 * mrlWeights(c.dims) * ((c.numBlocks * MAPS_PER_BLOCK - MAPS_AFTER_RECURRENCE) * t + MAPS_AFTER_RECURRENCE * users);
+  return 2 * n1 * c.featureDim * d + maps + 2 * users * n1 * d;
 }
 
 /** GFLOP/s of a large square sgemm with these kernels: the machine's measured peak. */

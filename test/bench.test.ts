@@ -35,6 +35,9 @@ test('floor FLOPs: the issue\'s ~87 TFLOP per Beauty epoch at the paper configur
   assert.ok(epoch > 84e12 && epoch < 90e12, `epoch floor ${epoch / 1e12} TFLOP`);
   assert.ok(perStep.projection * 699 > 69e12 && perStep.projection * 699 < 72e12);
   assert.ok(evalFlops(c, 12102, 1000, 100) > 2 * 100 * 12102 * 1024);
+  // One block: LRU in (re, im) on all 1000 rows, the 5 maps after the recurrence on the 100 users' last rows.
+  const maps = 2 * mrlWeights(c.dims) * (2 * 1000 + 5 * 100);
+  assert.equal(evalFlops(c, 12102, 1000, 100), 2 * 12102 * 2048 * 1024 + maps + 2 * 100 * 12102 * 1024);
 });
 
 test('paddedBatch gives the reference layout (left padding, the padding input before the first target)', () => {
