@@ -33,6 +33,7 @@ export interface BatchLoss {
   targets: number;
 }
 
+/** The trainable model: its parameters, the training forward and backward over a packed batch (loss at every size), and the inference forward. */
 export class FmrlRec {
   readonly config: ModelConfig;
   readonly params: ParamStore;

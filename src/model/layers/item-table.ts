@@ -12,9 +12,13 @@
 import type { Kernels } from '../../kernels/types';
 import type { ParamStore } from '../params';
 
+/** Parameter name of P, the D×Fd projection of the item features. */
 export const PROJECTION_WEIGHT = 'projection.weight';
+/** Parameter name of p, the D-vector added to every row (row 0 is p alone). */
 export const PROJECTION_BIAS = 'projection.bias';
+/** Parameter name of the optional (N+1)×D item-ID embedding. */
 export const ITEM_ID_EMBEDDING = 'item_ids.weight';
+/** Parameter name of A, the optional V×D attribute vectors. */
 export const ATTRIBUTE_EMBEDDING = 'item_attributes.weight';
 
 /**
@@ -102,6 +106,7 @@ export function transposeAttributes(s: ItemAttributes, rows: number): ItemAttrib
   return { dim: rows, rowStart, columns, weights };
 }
 
+/** Declare the item table's parameters in `store`: P (when featureDim > 0), p, the item-ID embedding (when itemIds) and A (when attributeDim > 0); n1 = N+1 rows, d = D. */
 export function declareItemTable(store: ParamStore, n1: number, d: number, featureDim: number, itemIds: boolean, attributeDim: number): void {
   if (featureDim > 0) store.declare(PROJECTION_WEIGHT, [d, featureDim], true);
   store.declare(PROJECTION_BIAS, [d], false);
