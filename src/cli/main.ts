@@ -51,6 +51,7 @@ export function packageVersion(): string {
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
+/** Run the `fmrlrec` command named by argv[0] with the rest of argv; resolves to the exit code (a UserError is printed as one line, code 1). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {

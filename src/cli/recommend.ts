@@ -5,6 +5,7 @@ import { UserError } from '../util/errors';
 import { numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
 
+/** The text `fmrlrec recommend --help` prints. */
 export const RECOMMEND_HELP = `Usage: fmrlrec recommend --model <dir> --history <items> [options]
 
 Ranks the catalogue for a user's history with an exported model (plain
@@ -53,6 +54,7 @@ function table(response: RecommendResponse): string {
   return lines.join('\n');
 }
 
+/** Run `fmrlrec recommend`: print the best items for a history (a table, or JSON with --json); resolves to the exit code. */
 export async function recommendCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('recommend', argv, OPTIONS);
   if (v.help) { ctx.out(RECOMMEND_HELP); return 0; }

@@ -4,6 +4,7 @@ import { UserError } from '../util/errors';
 import { OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
 
+/** The text `fmrlrec report --help` prints. */
 export const REPORT_HELP = `Usage: fmrlrec report --runs <dir,dir,...> --out <folder>
 
 Reads each run folder's run.json and metrics.json (made by "fmrlrec train"),
@@ -24,6 +25,7 @@ vega and vega-lite.
 
 const OPTIONS: OptionSpec = { runs: { type: 'string' }, out: { type: 'string' } };
 
+/** Run `fmrlrec report`: write report.md and one chart per dataset over the given runs; resolves to the exit code. */
 export async function reportCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('report', argv, OPTIONS);
   if (v.help) { ctx.out(REPORT_HELP); return 0; }

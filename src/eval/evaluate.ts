@@ -10,6 +10,7 @@ import type { FmrlRec } from '../model/fmrlrec';
 import { ProgressBar } from '../util/progress';
 import { Metrics, metricsFromRanks } from './metrics';
 
+/** How the full-ranking evaluation batches and ranks. */
 export interface EvalOptions {
   /** Users per batch. */
   batchSize: number;

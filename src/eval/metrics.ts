@@ -2,6 +2,8 @@
  * Ranking metrics (docs/method.md §2) from the rank of each user's target (1 = best):
  * Recall@k (hit), NDCG@k = 1/log2(rank+1), MRR@k = 1/rank; 0 when rank > k.
  */
+
+/** The cut-offs k at which every metric (Recall@k, NDCG@k, MRR@k) is computed. */
 export const CUTOFFS = [5, 10, 20, 50] as const;
 
 /** {"Recall@5": x, "NDCG@5": x, "MRR@5": x, ... at 10, 20, 50}. */

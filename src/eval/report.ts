@@ -19,7 +19,9 @@ export interface MetricsReport {
   test: MetricsBySize;
 }
 
+/** File name of the metrics report in a run folder (the JSON contract). */
 export const METRICS_FILE = 'metrics.json';
+/** File name of the Markdown tables beside it, for people. */
 export const METRICS_MARKDOWN_FILE = 'metrics.md';
 
 const COLUMNS = ['NDCG@5', 'Recall@5', 'NDCG@10', 'Recall@10', 'NDCG@20', 'Recall@20', 'MRR@10', 'NDCG@50', 'Recall@50'];
@@ -37,6 +39,7 @@ export function metricsTable(metrics: MetricsBySize, dims: number[]): string {
   return lines.join('\n');
 }
 
+/** Write `<runDir>/metrics.json` and `<runDir>/metrics.md` (atomically); `command` is the command line quoted in metrics.md as their maker. */
 export function writeMetricsReport(runDir: string, report: MetricsReport, command: string): void {
   writeJsonAtomic(path.join(runDir, METRICS_FILE), report);
   const md = [
@@ -56,6 +59,7 @@ export function writeMetricsReport(runDir: string, report: MetricsReport, comman
   writeFileAtomic(path.join(runDir, METRICS_MARKDOWN_FILE), md);
 }
 
+/** The metrics report of a run folder, or null when it has none; a file that is not JSON is a UserError. */
 export function readMetricsReport(runDir: string): MetricsReport | null {
   const file = path.join(runDir, METRICS_FILE);
   if (!fs.existsSync(file)) return null;

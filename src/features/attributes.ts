@@ -10,6 +10,7 @@
 import type { ItemInfo } from '../data/types';
 import type { ItemAttributes } from '../model/layers/item-table';
 
+/** Item attributes with the name of each column: the vocabulary an exported model keeps, over which items added later get their attribute rows. */
 export interface NamedItemAttributes extends ItemAttributes {
   /** Column names, e.g. "brand:opi", "category:Nail Polish", in column order. */
   vocabulary: string[];

@@ -5,8 +5,9 @@
  *
  * A model is named by a hub id (`BAAI/bge-small-en-v1.5`) or a local folder.
  * Offline by default: a hub id is looked for in `<modelsDir>/<hub id>/`
- * (modelsDir: `$FMRLREC_MODELS_DIR` or `~/.cache/fmrlrec/models`); downloads
- * happen only when allowed (`allowDownload`, or `FMRLREC_HF_DOWNLOAD=1`), and
+ * (modelsDir: an option, else `~/.cache/fmrlrec/models`); downloads happen
+ * only when allowed (`allowDownload`; the CLI reads both from the environment:
+ * FMRLREC_MODELS_DIR, FMRLREC_HF_DOWNLOAD=1), and
  * then land in that same folder, so the next run works offline. When the files
  * are missing, the error names every file and where to put it.
  *
@@ -27,13 +28,14 @@ import { normalizeRows, type TextEncoder, type TextEncoderSource } from './text-
 /** Prefix of Hugging Face encoder names in the text encoder registry (`hf:<id or folder>`). */
 export const HF_PREFIX = 'hf:';
 
+/** How token vectors become one text vector: the first (CLS) token's, or the mean over the unpadded tokens. */
 export type Pooling = 'cls' | 'mean';
 
 /** Options of the Hugging Face encoders. */
 export interface HuggingFaceOptions {
-  /** Allow fetching from the hub (default: `FMRLREC_HF_DOWNLOAD=1`, else false). */
+  /** Allow fetching from the hub (default false; the CLI sets it from FMRLREC_HF_DOWNLOAD=1). */
   allowDownload?: boolean;
-  /** Where hub ids are looked for / downloaded to (default `$FMRLREC_MODELS_DIR` or ~/.cache/fmrlrec/models). */
+  /** Where hub ids are looked for / downloaded to (default ~/.cache/fmrlrec/models; the CLI's FMRLREC_MODELS_DIR sets it). */
   modelsDir?: string;
   /** Texts or images per model call (default 16 for text, 8 for images). */
   batchSize?: number;

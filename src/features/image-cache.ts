@@ -28,23 +28,35 @@ export interface MissingImage {
   problem: string;
 }
 
+/** Contents of the `.json` sidecar beside a cached image matrix: what it was encoded from, and which items have no image. */
 export interface ImageCacheSidecar {
+  /** Id of the image encoder. */
   encoder: string;
+  /** Width of one image vector. */
   dim: number;
+  /** N, the number of items (the matrix has N+1 rows). */
   items: number;
   /** sha256 of every item's image source (file name, size, mtime, or URL). */
   inputs_sha256: string;
+  /** sha256 of the matrix's bytes, checked when the cache is read. */
   matrix_sha256: string;
   /** Items whose row is zero because their image is missing or broken. */
   missing: MissingImage[];
+  /** When the matrix was written (ISO 8601). */
   created: string;
 }
 
+/** What to encode the item images of, where to cache them, and how. */
 export interface LoadImageFeaturesOptions extends ItemImageOptions {
+  /** The dataset whose items' images are encoded. */
   dataset: Dataset;
+  /** Folder of cache files (created when missing). */
   cacheDir: string;
+  /** The image encoder, loaded only when the cache cannot be used. */
   encoder: ImageEncoderSource;
+  /** Encode again even when the cache is valid. */
   rebuild?: boolean;
+  /** Draw a progress bar on stderr while encoding (default true). */
   progress?: boolean;
   /** Items per chunk between checkpoints (default 64). */
   chunkSize?: number;

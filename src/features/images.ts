@@ -10,6 +10,7 @@ import type { Dataset } from '../data/types';
 import { downloadBytes, HttpStatusError } from '../util/download';
 import { UserError } from '../util/errors';
 
+/** Extensions of the image files read from an image folder (lower case; other files are ignored). */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
 
 /** Where item images come from. */

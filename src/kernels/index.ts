@@ -22,6 +22,7 @@ export { referenceKernels } from './reference';
 
 /** The native builds of the kernels, fastest first. */
 export const NATIVE_VARIANTS = ['avx512', 'avx2', 'baseline'] as const;
+/** The name of one native build of the kernels (the instruction set it is compiled for). */
 export type NativeVariant = (typeof NATIVE_VARIANTS)[number];
 
 /** What native/addon.cc exports. */

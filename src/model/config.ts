@@ -4,6 +4,8 @@
  * The ladder M = [m_1 < ... < m_K = D]; chunk k covers coordinates
  * [m_{k-1}, m_k) with m_0 = 0. Every prefix of width m_k is a complete model.
  */
+
+/** A model's architecture: its ladder of sizes, its items and their inputs, its blocks, dropout and LRU initialisation. */
 export interface ModelConfig {
   /** Ladder of sizes, ascending; the last is the model width D. */
   dims: number[];

@@ -3,6 +3,8 @@
  * gradient buffer of the same layout. The optimizer works on the flat arrays;
  * layers work on the named views.
  */
+
+/** Where one named parameter lives in the flat buffers, and its shape. */
 export interface ParamSpec {
   /** Unique name, e.g. "blocks.0.lru.in_re.weight". */
   name: string;
@@ -24,6 +26,7 @@ export interface ParamSpec {
  */
 export type ParamReader = (name: string, shape: number[]) => Float32Array;
 
+/** Every parameter of a model in one flat buffer, with its gradient buffer and a view per name (declare, then allocate). */
 export class ParamStore {
   readonly specs: ParamSpec[] = [];
   private readonly byName = new Map<string, ParamSpec>();

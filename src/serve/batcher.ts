@@ -12,6 +12,7 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** Collects the recommend requests of one event-loop turn and answers them as one batch (at most maxBatch at a time), resolving each caller's promise with its own answer. */
 export class RequestBatcher {
   private queue: Pending[] = [];
   private scheduled = false;

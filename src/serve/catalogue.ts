@@ -15,6 +15,7 @@ export interface Resolved {
   unknown: ItemRef[];
 }
 
+/** The items a model knows, by id and by ASIN, with their titles; it grows when items are added to the model. */
 export class Catalogue {
   private readonly byId: ItemEntry[];
   private readonly byAsin = new Map<string, number>();

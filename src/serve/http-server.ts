@@ -27,6 +27,7 @@ import { openApiDocument } from './openapi';
 import type { LiveService } from './live';
 import type { LiveItems } from './live-items';
 
+/** How the HTTP service listens, what it accepts, and which optional routes and guards it has. */
 export interface ServerOptions {
   host: string;
   port: number;
@@ -48,6 +49,7 @@ export interface ServerOptions {
   items?: LiveItems;
 }
 
+/** Port 8080 on 127.0.0.1, 64 KiB bodies, the default request limits, 10 s drain; no token, no CORS, no access log, no store. */
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   host: '127.0.0.1', port: 8080, maxBodyBytes: 64 * 1024, limits: DEFAULT_LIMITS, drainTimeoutMs: 10_000,
   token: null, cors: null, accessLog: null,
@@ -62,6 +64,7 @@ class HttpError extends Error {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** The HTTP service over one exported model: `listen()` to start, `close()` to drain and stop (routes in the comment above). */
 export class RecommendServer {
   readonly metrics: ServiceMetrics;
   private readonly server: http.Server;

@@ -44,6 +44,7 @@ export interface LiveOptions {
   maxShortlist: number;
 }
 
+/** 1000 events and 1 MiB per POST /v1/events; k and shortlists as large as POST /v1/recommend allows. */
 export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
   maxEvents: 1000, maxBodyBytes: 1024 * 1024, maxK: DEFAULT_LIMITS.maxK, maxShortlist: DEFAULT_LIMITS.maxCandidates,
 };
@@ -77,6 +78,7 @@ interface UserQuery {
 const EVENT_FIELDS = new Set(['id', 'user', 'item', 'ts']);
 const QUERY_FIELDS = new Set(['k', 'size', 'exclude_history', 'funnel']);
 
+/** The live routes over a store: applies events to the stored user states and recommends from a user's stored state. */
 export class LiveService {
   /** The padding item's output at width W: the vector of a user without events. */
   private readonly emptyVector: Float32Array;

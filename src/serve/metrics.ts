@@ -14,6 +14,7 @@ interface Histogram {
   count: number;
 }
 
+/** The counters and histograms of one service, and their Prometheus text (`info`: the labels of the fmrlrec_model_info gauge). */
 export class ServiceMetrics {
   private readonly requests = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();

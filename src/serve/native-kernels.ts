@@ -10,6 +10,7 @@ import { EngineKernels, TYPESCRIPT_ENGINE_KERNELS, typescriptGemm } from './engi
 /** Multiply-adds (m·n·k) from which a product goes to the native sgemm (below, a call costs more than the loops). */
 const NATIVE_MIN_WORK = 16_384;
 
+/** The engine's kernels for the service: native sgemm and topItems when `kern` is native, else the TypeScript ones. */
 export function serviceKernels(kern: Kernels): EngineKernels {
   if (!kern.name.startsWith('native')) return TYPESCRIPT_ENGINE_KERNELS;
   return {

@@ -62,6 +62,7 @@ export interface RequestLimits {
   maxCandidates: number;
 }
 
+/** The service's default request limits: k up to 1000, 10 000 history items, 100 000 candidates. */
 export const DEFAULT_LIMITS: RequestLimits = { maxK: 1000, maxHistory: 10_000, maxCandidates: 100_000 };
 
 const REQUEST_FIELDS = new Set(['history', 'k', 'size', 'exclude_history', 'candidates', 'funnel']);

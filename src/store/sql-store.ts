@@ -51,6 +51,7 @@ export interface SqlStoreOptions extends MigrationOptions {
   modelFingerprint: string;
 }
 
+/** The live store over a SQL database (PGlite or PostgreSQL): users' states, histories and event ids, written one transaction per batch as above. */
 export class SqlStore implements LiveStore {
   private constructor(private readonly db: SqlDatabase, readonly description: string) {}
 

@@ -12,6 +12,7 @@
 import type { NegativeDraw } from '../model/sampled-softmax';
 import type { Rng } from '../util/rng';
 
+/** Draws sampled softmax's negatives from Q (above) and gives their log Q for the logit correction. */
 export class NegativeSampler {
   /** log Q(i) for i in 0..N; entry 0 (the padding item, never drawn) is −Infinity. */
   readonly logQ: Float32Array;

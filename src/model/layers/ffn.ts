@@ -15,6 +15,7 @@ import { LinearKernels, mrlLinearBackward, mrlLinearForward, mrlLinearInit } fro
 
 /** The three MRL maps, by name. */
 export const FFN_MAPS = ['gate', 'w1', 'w2'] as const;
+/** The name of one of the three MRL maps of an FFN. */
 export type FfnMap = (typeof FFN_MAPS)[number];
 
 /** Parameter names of one FFN under a prefix such as "blocks.0.ffn": {gate, w1, w2} × {weight, bias}. */
