@@ -13,9 +13,9 @@ namespace fmrlrec {
 namespace FMRLREC_VARIANT {
 namespace {
 
-constexpr int kWD = kVecBytes / 8;            // doubles per vector
-constexpr int64_t kSerialWork = 32768;        // below this many elements, one task
-constexpr int64_t kLineFloats = 16;           // floats per 64-byte cache line
+constexpr int kWD = kVecBytes / 8;      // doubles per vector
+constexpr int64_t kSerialWork = 32768;  // below this many elements, one task
+constexpr int64_t kLineFloats = 16;     // floats per 64-byte cache line
 
 typedef double VecD __attribute__((vector_size(kVecBytes)));
 typedef float VecF __attribute__((vector_size(kVecBytes / 2)));  // kWD floats
@@ -66,8 +66,8 @@ static inline void update(const Coefficients& k, float* params, const float* gra
 bool adamw_update(float* params, const float* grads, float* m, float* v, int64_t size, double beta1, double beta2,
                   double eps, double step_size, double inv_sqrt_bc2, double keep) {
   // 1 − beta as JavaScript computes it (one double subtraction).
-  const Coefficients k = {splat_d(beta1), splat_d(beta2), splat_d(1.0 - beta1), splat_d(1.0 - beta2),
-                          splat_d(eps), splat_d(step_size), splat_d(inv_sqrt_bc2), splat_d(keep)};
+  const Coefficients k = {splat_d(beta1), splat_d(beta2),     splat_d(1.0 - beta1),  splat_d(1.0 - beta2),
+                          splat_d(eps),   splat_d(step_size), splat_d(inv_sqrt_bc2), splat_d(keep)};
   const int64_t lines = (size + kLineFloats - 1) / kLineFloats;
   const int64_t tasks = size < kSerialWork ? 1 : min64(lines, 4 * static_cast<int64_t>(pool_threads()));
   auto task = [&](int index) {

@@ -7,8 +7,8 @@
 // Every wrapper checks its arguments as src/kernels/validate.ts does (same
 // messages), so that no kernel reads or writes outside the arrays it is given,
 // then calls the variant's KernelTable.
-#include <node_api.h>
 #include <math.h>
+#include <node_api.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,8 +26,8 @@ namespace {
 bool cpu_runs_avx512() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") &&
+         __builtin_cpu_supports("fma");
 }
 
 bool cpu_runs_avx2() {
@@ -104,9 +104,15 @@ class Call {
     return value;
   }
 
-  Array f32(size_t i, const char* name, bool nullable = false) { return typed(i, name, napi_float32_array, "Float32Array", nullable); }
-  Array i32(size_t i, const char* name, bool nullable = false) { return typed(i, name, napi_int32_array, "Int32Array", nullable); }
-  Array f64(size_t i, const char* name, bool nullable = false) { return typed(i, name, napi_float64_array, "Float64Array", nullable); }
+  Array f32(size_t i, const char* name, bool nullable = false) {
+    return typed(i, name, napi_float32_array, "Float32Array", nullable);
+  }
+  Array i32(size_t i, const char* name, bool nullable = false) {
+    return typed(i, name, napi_int32_array, "Int32Array", nullable);
+  }
+  Array f64(size_t i, const char* name, bool nullable = false) {
+    return typed(i, name, napi_float64_array, "Float64Array", nullable);
+  }
 
   // The array holds at least `needed` elements (products of sizes are passed
   // as doubles: exact up to 2^53 and never overflowing).
@@ -145,7 +151,8 @@ class Call {
     const int32_t* v = static_cast<const int32_t*>(a.data);
     bool good = a.length >= 2 && a.length <= static_cast<size_t>(kMaxSizes) + 1 && v[0] == 0 && v[a.length - 1] == d;
     for (size_t k = 1; good && k < a.length; ++k) good = v[k] > v[k - 1];
-    if (!good) fail("bounds must rise strictly from 0 to %lld (at most %d chunks)", static_cast<long long>(d), kMaxSizes);
+    if (!good)
+      fail("bounds must rise strictly from 0 to %lld (at most %d chunks)", static_cast<long long>(d), kMaxSizes);
   }
 
   // Segment starts [0, ..., t], non-decreasing.
@@ -257,8 +264,10 @@ class Call {
     char message[512];
     int prefix = snprintf(message, sizeof message, "%s: ", kernel_);
     vsnprintf(message + prefix, sizeof message - prefix, format, args);
-    if (type_error) napi_throw_type_error(env_, nullptr, message);
-    else napi_throw_range_error(env_, nullptr, message);
+    if (type_error)
+      napi_throw_type_error(env_, nullptr, message);
+    else
+      napi_throw_range_error(env_, nullptr, message);
   }
 
   napi_env env_;
@@ -296,8 +305,8 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   call.no_overlap({&c}, {&a, &b});
   if (!call.ok()) return nullptr;
   return call.finish(call.table()->sgemm(trans_a, trans_b, m, n, k, static_cast<float>(alpha),
-                                         static_cast<const float*>(a.data), lda, static_cast<const float*>(b.data),
-                                         ldb, static_cast<float>(beta), static_cast<float*>(c.data), ldc));
+                                         static_cast<const float*>(a.data), lda, static_cast<const float*>(b.data), ldb,
+                                         static_cast<float>(beta), static_cast<float*>(c.data), ldc));
 }
 
 napi_value SoftmaxXentMulti(napi_env env, napi_callback_info info) {
@@ -456,11 +465,11 @@ napi_value RankTargets(napi_env env, napi_callback_info info) {
   }
   call.no_overlap({&ranks}, {&h, &e, &targets, &dims, &offsets, &items});
   if (!call.ok()) return nullptr;
-  return call.finish(call.table()->rank_targets(
-      static_cast<const float*>(h.data), static_cast<const float*>(e.data), b, n1, d,
-      static_cast<const int32_t*>(targets.data), static_cast<const int32_t*>(dims.data),
-      static_cast<int>(dims.length), static_cast<const int32_t*>(offsets.data),
-      static_cast<const int32_t*>(items.data), static_cast<int32_t*>(ranks.data)));
+  return call.finish(
+      call.table()->rank_targets(static_cast<const float*>(h.data), static_cast<const float*>(e.data), b, n1, d,
+                                 static_cast<const int32_t*>(targets.data), static_cast<const int32_t*>(dims.data),
+                                 static_cast<int>(dims.length), static_cast<const int32_t*>(offsets.data),
+                                 static_cast<const int32_t*>(items.data), static_cast<int32_t*>(ranks.data)));
 }
 
 napi_value TopItems(napi_env env, napi_callback_info info) {
@@ -475,8 +484,9 @@ napi_value TopItems(napi_env env, napi_callback_info info) {
   call.length(scores, static_cast<double>(b) * k);
   call.no_overlap({&ids, &scores}, {&h, &e});
   if (!call.ok()) return nullptr;
-  return call.finish(call.table()->top_items(static_cast<const float*>(h.data), static_cast<const float*>(e.data), b, n1,
-                                             d, k, static_cast<int32_t*>(ids.data), static_cast<float*>(scores.data)));
+  return call.finish(call.table()->top_items(static_cast<const float*>(h.data), static_cast<const float*>(e.data), b,
+                                             n1, d, k, static_cast<int32_t*>(ids.data),
+                                             static_cast<float*>(scores.data)));
 }
 
 napi_value AddRowVector(napi_env env, napi_callback_info info) {
@@ -488,7 +498,8 @@ napi_value AddRowVector(napi_env env, napi_callback_info info) {
   call.length(v, d);
   call.no_overlap({&y}, {&v});
   if (!call.ok()) return nullptr;
-  return call.finish(call.table()->add_row_vector(static_cast<float*>(y.data), t, d, static_cast<const float*>(v.data)));
+  return call.finish(
+      call.table()->add_row_vector(static_cast<float*>(y.data), t, d, static_cast<const float*>(v.data)));
 }
 
 napi_value AddColumnSums(napi_env env, napi_callback_info info) {
@@ -500,7 +511,8 @@ napi_value AddColumnSums(napi_env env, napi_callback_info info) {
   call.length(acc, d);
   call.no_overlap({&acc}, {&x});
   if (!call.ok()) return nullptr;
-  return call.finish(call.table()->add_column_sums(static_cast<const float*>(x.data), t, d, static_cast<float*>(acc.data)));
+  return call.finish(
+      call.table()->add_column_sums(static_cast<const float*>(x.data), t, d, static_cast<float*>(acc.data)));
 }
 
 napi_value AddSparseRowsProduct(napi_env env, napi_callback_info info) {

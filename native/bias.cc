@@ -11,9 +11,9 @@ namespace fmrlrec {
 namespace FMRLREC_VARIANT {
 namespace {
 
-constexpr int64_t kSerialWork = 32768;  // below this many elements, one task
-constexpr int64_t kLineFloats = 16;     // floats per 64-byte cache line
-constexpr int64_t kBlockColumns = 1024; // columns summed at once in a local buffer (4 KiB)
+constexpr int64_t kSerialWork = 32768;   // below this many elements, one task
+constexpr int64_t kLineFloats = 16;      // floats per 64-byte cache line
+constexpr int64_t kBlockColumns = 1024;  // columns summed at once in a local buffer (4 KiB)
 
 }  // namespace
 

@@ -24,7 +24,8 @@ constexpr int64_t kNC = 2048;                   // columns of a B panel (kKC × 
 // the B sliver's row p starts at b + p·b_step.
 template <bool kRowMajorA, int kVectors = kNV>
 __attribute__((always_inline)) inline void accumulate(Vec (&acc)[kMR][kNV], const float* __restrict a, int64_t a_step,
-                                                      const float* __restrict b, int64_t b_step, int64_t p0, int64_t p1) {
+                                                      const float* __restrict b, int64_t b_step, int64_t p0,
+                                                      int64_t p1) {
   for (int64_t p = p0; p < p1; ++p) {
     Vec bv[kVectors];
 #pragma GCC unroll 4
@@ -170,8 +171,8 @@ void pack_gathered_rows_as_a(const float* src, int64_t ld, const int32_t* index,
 namespace {
 
 template <bool kRowMajorA>
-void snapshot(const float* a, int64_t a_step, const float* b, const int32_t* ends, int num_ends,
-              float* const* out, int64_t offset, int64_t ld) {
+void snapshot(const float* a, int64_t a_step, const float* b, const int32_t* ends, int num_ends, float* const* out,
+              int64_t offset, int64_t ld) {
   Vec acc[kMR][kNV];
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i)
@@ -191,8 +192,8 @@ void snapshot(const float* a, int64_t a_step, const float* b, const int32_t* end
 
 }  // namespace
 
-void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_ends,
-                   float* const* out, int64_t offset, int64_t ld) {
+void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_ends, float* const* out, int64_t offset,
+                   int64_t ld) {
   snapshot<false>(a, kMR, b, ends, num_ends, out, offset, ld);
 }
 
@@ -206,8 +207,8 @@ int64_t snapshot_chunk(int64_t depth) {
   return min64(512, max64(2 * kNR, items));
 }
 
-bool gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+bool gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return true;
   if (k == 0 || alpha == 0.0f) {
     scale_c(m, n, beta, c, ldc);
@@ -261,10 +262,14 @@ bool gemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a
       const float* a_sliver = rows < kMR ? a_edge : trans_a ? a + i : a + i * lda;
       const int64_t a_step = rows < kMR ? kMR : lda;
       const bool row_major = rows == kMR && !trans_a;
-      if (narrow && row_major) micro_kernel<true, 1>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
-      else if (narrow) micro_kernel<false, 1>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
-      else if (row_major) micro_kernel<true>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
-      else micro_kernel<false>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
+      if (narrow && row_major)
+        micro_kernel<true, 1>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
+      else if (narrow)
+        micro_kernel<false, 1>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
+      else if (row_major)
+        micro_kernel<true>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
+      else
+        micro_kernel<false>(k, a_sliver, a_step, b, kNR, out, ld_out, 1.0f, beta);
       if (whole) continue;
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t q = 0; q < cols; ++q) c[(i + r) * ldc + j + q] += edge[r * kNR + q];
@@ -273,8 +278,8 @@ bool gemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a
   return true;
 }
 
-bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   const int threads = pool_threads();
   if (threads == 1 || 2.0 * m * n * k < 4e6 || k == 0 || alpha == 0.0f) {
     return gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

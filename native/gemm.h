@@ -33,8 +33,8 @@ void pack_gathered_rows_as_a(const float* src, int64_t ld, const int32_t* index,
 // rows of a row-major matrix in place (A[i, p] = a[i·lda + p]). An entry's sum
 // is the same chain of operations wherever its row and column sit and however
 // A is held, so equal inputs give bit-equal results.
-void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_ends,
-                   float* const* out, int64_t offset, int64_t ld);
+void snapshot_tile(const float* a, const float* b, const int32_t* ends, int num_ends, float* const* out, int64_t offset,
+                   int64_t ld);
 void snapshot_tile_rows(const float* a, int64_t lda, const float* b, const int32_t* ends, int num_ends,
                         float* const* out, int64_t offset, int64_t ld);
 
@@ -45,8 +45,8 @@ int64_t snapshot_chunk(int64_t depth);
 
 // C = alpha · op(A) · op(B) + beta · C on the calling thread (beta = 0: C is
 // not read). Uses the caller's scratch slots kScratchGemmA / kScratchGemmB.
-bool gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+bool gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 // Packs the row-major k × n matrix b (row stride ldb) as a panel of kNR-column
 // slivers for gemm_packed_b: round_up(n, kNR) · k floats, zero-padded.
@@ -60,8 +60,8 @@ bool gemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a
                    float* c, int64_t ldc);
 
 // The same product as gemm_serial on the thread pool (the public sgemm kernel).
-bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 }  // namespace FMRLREC_VARIANT
 }  // namespace fmrlrec

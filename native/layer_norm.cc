@@ -41,8 +41,8 @@ float chunk_squares(const float* x, int64_t n, float mean) {
 
 }  // namespace
 
-bool layer_norm_forward(const float* x, int64_t t, int64_t d, const int32_t* bounds, int num_chunks,
-                        const float* gamma, const float* beta, float eps, float* y, float* mean, float* rstd) {
+bool layer_norm_forward(const float* x, int64_t t, int64_t d, const int32_t* bounds, int num_chunks, const float* gamma,
+                        const float* beta, float eps, float* y, float* mean, float* rstd) {
   const int64_t tasks = row_tasks(t, d);
   auto task = [&](int index) {
     for (int64_t row = part_start(t, tasks, index); row < part_start(t, tasks, index + 1); ++row) {
@@ -57,7 +57,8 @@ bool layer_norm_forward(const float* x, int64_t t, int64_t d, const int32_t* bou
         rstd[row * num_chunks + k] = r;
         const Vec vmu = splat(mu), vr = splat(r);
         int64_t i = 0;
-        for (; i + kW <= n; i += kW) store(ys + i, (load(xs + i) - vmu) * vr * load(gamma + lo + i) + load(beta + lo + i));
+        for (; i + kW <= n; i += kW)
+          store(ys + i, (load(xs + i) - vmu) * vr * load(gamma + lo + i) + load(beta + lo + i));
         for (; i < n; ++i) ys[i] = (xs[i] - mu) * r * gamma[lo + i] + beta[lo + i];
       }
     }
@@ -66,9 +67,9 @@ bool layer_norm_forward(const float* x, int64_t t, int64_t d, const int32_t* bou
   return true;
 }
 
-bool layer_norm_backward(const float* dy, const float* x, int64_t t, int64_t d, const int32_t* bounds,
-                         int num_chunks, const float* gamma, const float* mean, const float* rstd,
-                         float* dx, float* dgamma, float* dbeta) {
+bool layer_norm_backward(const float* dy, const float* x, int64_t t, int64_t d, const int32_t* bounds, int num_chunks,
+                         const float* gamma, const float* mean, const float* rstd, float* dx, float* dgamma,
+                         float* dbeta) {
   const int64_t tasks = row_tasks(t, d);
   // Per task: Σ dy·xhat then Σ dy, each d floats (padded to whole vectors).
   const int64_t padded = round_up(d, kW);

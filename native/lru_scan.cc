@@ -50,8 +50,7 @@ void block_channels(const ScanPlan& plan, int64_t d, int64_t b, int64_t& c0, int
 }  // namespace
 
 bool lru_scan_forward(const float* u_re, const float* u_im, const float* lam_re, const float* lam_im,
-                      const int32_t* segments, int64_t num_segments, int64_t t, int64_t d,
-                      float* h_re, float* h_im) {
+                      const int32_t* segments, int64_t num_segments, int64_t t, int64_t d, float* h_re, float* h_im) {
   ScanPlan plan;
   if (!plan_scan(segments, num_segments, t, d, plan)) return false;
   auto task = [&](int index) {
@@ -87,9 +86,8 @@ bool lru_scan_forward(const float* u_re, const float* u_im, const float* lam_re,
 }
 
 bool lru_scan_backward(const float* dh_re, const float* dh_im, const float* h_re, const float* h_im,
-                       const float* lam_re, const float* lam_im, const int32_t* segments,
-                       int64_t num_segments, int64_t t, int64_t d, float* du_re, float* du_im,
-                       float* dlam_re, float* dlam_im) {
+                       const float* lam_re, const float* lam_im, const int32_t* segments, int64_t num_segments,
+                       int64_t t, int64_t d, float* du_re, float* du_im, float* dlam_re, float* dlam_im) {
   ScanPlan plan;
   if (!plan_scan(segments, num_segments, t, d, plan)) return false;
   // Per group: Σ over its rows of g_r · conj(h_{r-1}), summed over a segment in

@@ -31,8 +31,10 @@ int compare_items(const void* a, const void* b) {
 int64_t lower_bound(const int32_t* sorted, int64_t lo, int64_t hi, int64_t value) {
   while (lo < hi) {
     const int64_t mid = (lo + hi) / 2;
-    if (sorted[mid] < value) lo = mid + 1;
-    else hi = mid;
+    if (sorted[mid] < value)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -46,9 +48,9 @@ struct Ranking {
   int sizes;
   const int32_t* exclude_offsets;  // input lists (null: no exclusions)
   const int32_t* exclude_items;
-  int32_t* excluded;               // per user u: sorted distinct excluded items other than 0 and
-  int64_t* excluded_end;           //   the target, at [exclude_offsets[u] − exclude_offsets[0], excluded_end[u])
-  float* target_score;             // users × sizes
+  int32_t* excluded;      // per user u: sorted distinct excluded items other than 0 and
+  int64_t* excluded_end;  //   the target, at [exclude_offsets[u] − exclude_offsets[0], excluded_end[u])
+  float* target_score;    // users × sizes
   int32_t* ranks;
   int64_t chunk, chunks, item_groups, blocks;
 };
@@ -104,7 +106,8 @@ bool count_block(const Ranking& r, int64_t block, int64_t group) {
   const int64_t u0 = block * kBlockUsers;
   const int64_t users = min64(kBlockUsers, r.users - u0);
   int32_t counts[kMaxSizes * kBlockUsers] = {};  // size k, user q: minus the count
-  for (int64_t c = part_start(r.chunks, r.item_groups, group); c < part_start(r.chunks, r.item_groups, group + 1); ++c) {
+  for (int64_t c = part_start(r.chunks, r.item_groups, group); c < part_start(r.chunks, r.item_groups, group + 1);
+       ++c) {
     const int64_t j0 = c * r.chunk;
     const int64_t items = min64(r.chunk, r.n1 - j0);
     for (int64_t i = 0; i < items; i += kMR) {
@@ -112,8 +115,10 @@ bool count_block(const Ranking& r, int64_t block, int64_t group) {
       if (!whole) pack_rows_as_a(r.e, r.d, j0 + i, items - i, r.depth, edge_items);
       for (int64_t q = 0; q < users; q += kNR) {
         const float* b = r.users_packed + (u0 + q) * r.depth;
-        if (whole) snapshot_tile_rows(r.e + (j0 + i) * r.d, r.d, b, r.dims, r.sizes, out, i * kBlockUsers + q, kBlockUsers);
-        else snapshot_tile(edge_items, b, r.dims, r.sizes, out, i * kBlockUsers + q, kBlockUsers);
+        if (whole)
+          snapshot_tile_rows(r.e + (j0 + i) * r.d, r.d, b, r.dims, r.sizes, out, i * kBlockUsers + q, kBlockUsers);
+        else
+          snapshot_tile(edge_items, b, r.dims, r.sizes, out, i * kBlockUsers + q, kBlockUsers);
       }
     }
     // Vectorised over users: lanes of users past the block hold values nobody reads.
@@ -132,10 +137,12 @@ bool count_block(const Ranking& r, int64_t block, int64_t group) {
     for (int64_t q = 0; q < users; ++q) {
       const int64_t u = u0 + q;
       const int64_t target = r.target[u];
-      const int64_t ex_begin = r.exclude_offsets == nullptr ? 0
-          : lower_bound(r.excluded, r.exclude_offsets[u] - r.exclude_offsets[0], r.excluded_end[u], j0);
-      const int64_t ex_end = r.exclude_offsets == nullptr ? 0
-          : lower_bound(r.excluded, ex_begin, r.excluded_end[u], j0 + items);
+      const int64_t ex_begin =
+          r.exclude_offsets == nullptr
+              ? 0
+              : lower_bound(r.excluded, r.exclude_offsets[u] - r.exclude_offsets[0], r.excluded_end[u], j0);
+      const int64_t ex_end =
+          r.exclude_offsets == nullptr ? 0 : lower_bound(r.excluded, ex_begin, r.excluded_end[u], j0 + items);
       for (int k = 0; k < r.sizes; ++k) {
         const float* z = out[k] + q;
         const float threshold = r.target_score[u * r.sizes + k];
@@ -159,9 +166,9 @@ bool count_block(const Ranking& r, int64_t block, int64_t group) {
 
 }  // namespace
 
-bool rank_targets(const float* h, const float* e, int64_t b, int64_t n1, int64_t d,
-                  const int32_t* targets, const int32_t* dims, int num_dims,
-                  const int32_t* exclude_offsets, const int32_t* exclude_items, int32_t* ranks) {
+bool rank_targets(const float* h, const float* e, int64_t b, int64_t n1, int64_t d, const int32_t* targets,
+                  const int32_t* dims, int num_dims, const int32_t* exclude_offsets, const int32_t* exclude_items,
+                  int32_t* ranks) {
   if (b == 0) return true;
   Ranking r;
   r.e = e;
@@ -187,8 +194,8 @@ bool rank_targets(const float* h, const float* e, int64_t b, int64_t n1, int64_t
   r.target_score = static_cast<float*>(malloc(sizeof(float) * b * num_dims));
   r.excluded = static_cast<int32_t*>(malloc(sizeof(int32_t) * (excluded_count + 1)));
   r.excluded_end = static_cast<int64_t*>(malloc(sizeof(int64_t) * b));
-  bool failed = users_packed == nullptr || r.target_score == nullptr || r.excluded == nullptr ||
-                r.excluded_end == nullptr;
+  bool failed =
+      users_packed == nullptr || r.target_score == nullptr || r.excluded == nullptr || r.excluded_end == nullptr;
   if (!failed) {
     r.users_packed = users_packed;
     pack_rows_as_b(h, d, 0, b, r.depth, users_packed);
@@ -199,7 +206,8 @@ bool rank_targets(const float* h, const float* e, int64_t b, int64_t n1, int64_t
   }
   if (!failed) {
     auto count = [&](int task) {
-      if (!count_block(r, task / r.item_groups, task % r.item_groups)) __atomic_store_n(&failed, true, __ATOMIC_RELAXED);
+      if (!count_block(r, task / r.item_groups, task % r.item_groups))
+        __atomic_store_n(&failed, true, __ATOMIC_RELAXED);
     };
     parallel(static_cast<int>(r.blocks * r.item_groups), count);
   }

@@ -30,11 +30,11 @@ constexpr int kMR = 14;  // rows of the register tile (14 × 2 accumulators + 3 
 constexpr int kNR = 32;  // columns of the register tile (two vectors)
 #elif defined(__AVX2__)
 constexpr int kVecBytes = 32;
-constexpr int kMR = 6;   // 6 × 2 accumulators + 3 = 15 ymm
+constexpr int kMR = 6;  // 6 × 2 accumulators + 3 = 15 ymm
 constexpr int kNR = 16;
 #else
 constexpr int kVecBytes = 16;
-constexpr int kMR = 6;   // 6 × 2 accumulators + 3 = 15 xmm (a product needs a spare without FMA)
+constexpr int kMR = 6;  // 6 × 2 accumulators + 3 = 15 xmm (a product needs a spare without FMA)
 constexpr int kNR = 8;
 #endif
 
@@ -47,7 +47,11 @@ typedef int32_t VecI __attribute__((vector_size(kVecBytes)));
 // x − (+0) is x for every x (−0 and NaN included), and compilers fold it to a
 // plain broadcast; "0 + x" is not x for x = −0 and costs an extra add.
 static inline Vec splat(float x) { return x - Vec{}; }
-static inline Vec load(const float* p) { Vec v; memcpy(&v, p, sizeof v); return v; }
+static inline Vec load(const float* p) {
+  Vec v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
 static inline void store(float* p, Vec v) { memcpy(p, &v, sizeof v); }
 // min / max of every lane; when a lane of either is NaN the result is b's lane.
 // (GCC lowers "a < b ? a : b" against a constant to compare + blend, so the x86
@@ -76,9 +80,7 @@ static inline VecI lane_index() {
 }
 
 // Lanes at index >= valid become 0.
-static inline Vec keep_first(Vec v, int valid) {
-  return lane_index() < valid ? v : Vec{};
-}
+static inline Vec keep_first(Vec v, int valid) { return lane_index() < valid ? v : Vec{}; }
 
 static inline float hmax(Vec v) {
   float m = v[0];

@@ -36,16 +36,16 @@ namespace {
 constexpr int64_t kBlockRows = (96 + kMR - 1) / kMR * kMR;  // rows of h per tile
 
 struct Problem {
-  const float* h;        // A × d rows that have a target (h itself when every row has one)
-  const float* h_packed; // the same rows, packed block by block for the snapshot kernel
-  const int32_t* target; // A targets (> 0)
+  const float* h;         // A × d rows that have a target (h itself when every row has one)
+  const float* h_packed;  // the same rows, packed block by block for the snapshot kernel
+  const int32_t* target;  // A targets (> 0)
   const float* e;
   int64_t rows, n1, d, depth;
   const int32_t* dims;
   int sizes;
   float scale;
-  int64_t block_rows;    // rows per block (a multiple of kMR)
-  int64_t chunk;         // items per chunk (a multiple of kNR)
+  int64_t block_rows;  // rows per block (a multiple of kMR)
+  int64_t chunk;       // items per chunk (a multiple of kNR)
   int64_t chunks, groups;
   // Gradient products: the dims of size k's chunk C(k), padded to whole kNR
   // slivers, start at column panel_start[k] of a panel of panel_start[sizes].
@@ -69,9 +69,9 @@ void tile_logits(const Problem& p, int64_t r0, int64_t rows, const float* items_
 }
 
 struct Stats {
-  float* max;      // groups × A × K running max
-  double* sum;     // groups × A × K running Σ exp(z − max)
-  float* target;   // A × K target logits
+  float* max;     // groups × A × K running max
+  double* sum;    // groups × A × K running Σ exp(z − max)
+  float* target;  // A × K target logits
 };
 
 void pass_one_group(const Problem& p, const Stats& s, int64_t group, bool& out_of_memory) {
@@ -102,7 +102,8 @@ void pass_one_group(const Problem& p, const Stats& s, int64_t group, bool& out_o
           Vec vmx = splat(-INFINITY);
           for (int64_t j = 0; j < items; j += kW) {
             Vec v = load(z + j);
-            vmx = vmax(vmx, items - j >= kW ? v : (lane_index() < static_cast<int32_t>(items - j) ? v : splat(-INFINITY)));
+            vmx = vmax(vmx,
+                       items - j >= kW ? v : (lane_index() < static_cast<int32_t>(items - j) ? v : splat(-INFINITY)));
           }
           const float old_max = group_max[at];
           const float new_max = fmaxf(old_max, hmax(vmx));
@@ -183,9 +184,9 @@ void pass_two_group(const Problem& p, const float* lse, float* grad_h_group, flo
 
 }  // namespace
 
-bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, int64_t d,
-                        const int32_t* targets, const int32_t* dims, int num_dims, float scale,
-                        float* grad_h, float* grad_e, double* loss_per_size) {
+bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, int64_t d, const int32_t* targets,
+                        const int32_t* dims, int num_dims, float scale, float* grad_h, float* grad_e,
+                        double* loss_per_size) {
   for (int k = 0; k < num_dims; ++k) loss_per_size[k] = 0.0;
   if (grad_h != nullptr) memset(grad_h, 0, sizeof(float) * t * d);
   if (grad_e != nullptr) memset(grad_e, 0, sizeof(float) * n1 * d);
@@ -227,9 +228,7 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
   float* target_logit = static_cast<float*>(malloc(sizeof(float) * rows * num_dims));
   float* lse = static_cast<float*>(malloc(sizeof(float) * rows * num_dims));
   float* grad_h_groups = grad_h != nullptr ? static_cast<float*>(calloc(p.groups * rows * d, sizeof(float))) : nullptr;
-  float* h_panels = grad_e != nullptr
-      ? allocate_floats(padded_rows * p.panel_start[num_dims])
-      : nullptr;
+  float* h_panels = grad_e != nullptr ? allocate_floats(padded_rows * p.panel_start[num_dims]) : nullptr;
   bool out_of_memory = row_of == nullptr || row_target == nullptr || (rows != t && h_rows == nullptr) ||
                        h_packed == nullptr || stat_max == nullptr || stat_sum == nullptr || target_logit == nullptr ||
                        lse == nullptr || (grad_h != nullptr && grad_h_groups == nullptr) ||
@@ -269,7 +268,8 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
         double sum = 0.0;
         for (int64_t g = 0; g < p.groups; ++g) {
           const float group_max = stat_max[g * rows * num_dims + at];
-          if (group_max != -INFINITY) sum += stat_sum[g * rows * num_dims + at] * exp(static_cast<double>(group_max) - max);
+          if (group_max != -INFINITY)
+            sum += stat_sum[g * rows * num_dims + at] * exp(static_cast<double>(group_max) - max);
         }
         const double logsumexp = max + log(sum);
         lse[at] = static_cast<float>(logsumexp);

@@ -69,8 +69,10 @@ bool add_sparse_rows_product(float* c, int64_t rows, int64_t d, const int32_t* r
     int64_t lo = 0, hi = rows;
     while (lo < hi) {
       const int64_t mid = lo + (hi - lo) / 2;
-      if (cost(mid) < target) lo = mid + 1;
-      else hi = mid;
+      if (cost(mid) < target)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     return lo;
   };

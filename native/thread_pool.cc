@@ -153,9 +153,7 @@ void parallel_for(int tasks, TaskFn fn, void* context) {
   const uint64_t all_finished = (static_cast<uint64_t>(generation) << 32) | static_cast<uint32_t>(tasks);
   p.finished.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
   p.state.store(all_finished, std::memory_order_release);  // every task unclaimed
-  {
-    std::lock_guard<std::mutex> lock(p.mutex);
-  }
+  { std::lock_guard<std::mutex> lock(p.mutex); }
   p.wake.notify_all();
   p.run_tasks(generation);
   for (int i = 0; i < kSpinIterations && p.finished.load(std::memory_order_acquire) != all_finished; ++i) cpu_relax();

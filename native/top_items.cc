@@ -97,7 +97,8 @@ bool top_block(const TopProblem& r, int64_t block, int64_t group) {
     return Heap{r.heaps + at * r.k, r.counts + at};
   };
   for (int64_t q = 0; q < users; ++q) *heap(q).count = 0;
-  for (int64_t c = part_start(r.chunks, r.item_groups, group); c < part_start(r.chunks, r.item_groups, group + 1); ++c) {
+  for (int64_t c = part_start(r.chunks, r.item_groups, group); c < part_start(r.chunks, r.item_groups, group + 1);
+       ++c) {
     const int64_t j0 = c * r.chunk;
     const int64_t items = min64(r.chunk, r.n1 - j0);
     for (int64_t i = 0; i < items; i += kMR) {
@@ -105,8 +106,10 @@ bool top_block(const TopProblem& r, int64_t block, int64_t group) {
       if (!whole) pack_rows_as_a(r.e, r.d, j0 + i, items - i, r.d, edge_items);
       for (int64_t q = 0; q < users; q += kNR) {
         const float* b = r.users_packed + (u0 + q) * r.d;
-        if (whole) snapshot_tile_rows(r.e + (j0 + i) * r.d, r.d, b, ends, 1, out, i * kBlockUsers + q, kBlockUsers);
-        else snapshot_tile(edge_items, b, ends, 1, out, i * kBlockUsers + q, kBlockUsers);
+        if (whole)
+          snapshot_tile_rows(r.e + (j0 + i) * r.d, r.d, b, ends, 1, out, i * kBlockUsers + q, kBlockUsers);
+        else
+          snapshot_tile(edge_items, b, ends, 1, out, i * kBlockUsers + q, kBlockUsers);
       }
     }
     // Vectorised over users: a lane passes when its score is not below the
@@ -192,7 +195,9 @@ bool top_items(const float* h, const float* e, int64_t b, int64_t n1, int64_t d,
   Entry* merged = static_cast<Entry*>(malloc(sizeof(Entry) * k));
   bool failed = users_packed == nullptr || r.heaps == nullptr || r.counts == nullptr || merged == nullptr;
   if (!failed && b < kSmallBatch) {
-    auto run = [&](int task) { top_user_by_dots(r, h + (task / r.item_groups) * d, task / r.item_groups, task % r.item_groups); };
+    auto run = [&](int task) {
+      top_user_by_dots(r, h + (task / r.item_groups) * d, task / r.item_groups, task % r.item_groups);
+    };
     parallel(static_cast<int>(b * r.item_groups), run);
   } else if (!failed) {
     r.users_packed = users_packed;

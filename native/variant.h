@@ -31,24 +31,22 @@ enum ScratchSlot {
 float* scratch(ScratchSlot slot, size_t floats);
 
 // The entry points (arguments as in kernels.h; sgemm is declared in gemm.h).
-bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, int64_t d,
-                        const int32_t* targets, const int32_t* dims, int num_dims, float scale,
-                        float* grad_h, float* grad_e, double* loss_per_size);
+bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, int64_t d, const int32_t* targets,
+                        const int32_t* dims, int num_dims, float scale, float* grad_h, float* grad_e,
+                        double* loss_per_size);
 bool lru_scan_forward(const float* u_re, const float* u_im, const float* lam_re, const float* lam_im,
-                      const int32_t* segments, int64_t num_segments, int64_t t, int64_t d,
-                      float* h_re, float* h_im);
+                      const int32_t* segments, int64_t num_segments, int64_t t, int64_t d, float* h_re, float* h_im);
 bool lru_scan_backward(const float* dh_re, const float* dh_im, const float* h_re, const float* h_im,
-                       const float* lam_re, const float* lam_im, const int32_t* segments,
-                       int64_t num_segments, int64_t t, int64_t d, float* du_re, float* du_im,
-                       float* dlam_re, float* dlam_im);
-bool layer_norm_forward(const float* x, int64_t t, int64_t d, const int32_t* bounds, int num_chunks,
-                        const float* gamma, const float* beta, float eps, float* y, float* mean, float* rstd);
-bool layer_norm_backward(const float* dy, const float* x, int64_t t, int64_t d, const int32_t* bounds,
-                         int num_chunks, const float* gamma, const float* mean, const float* rstd,
-                         float* dx, float* dgamma, float* dbeta);
-bool rank_targets(const float* h, const float* e, int64_t b, int64_t n1, int64_t d,
-                  const int32_t* targets, const int32_t* dims, int num_dims,
-                  const int32_t* exclude_offsets, const int32_t* exclude_items, int32_t* ranks);
+                       const float* lam_re, const float* lam_im, const int32_t* segments, int64_t num_segments,
+                       int64_t t, int64_t d, float* du_re, float* du_im, float* dlam_re, float* dlam_im);
+bool layer_norm_forward(const float* x, int64_t t, int64_t d, const int32_t* bounds, int num_chunks, const float* gamma,
+                        const float* beta, float eps, float* y, float* mean, float* rstd);
+bool layer_norm_backward(const float* dy, const float* x, int64_t t, int64_t d, const int32_t* bounds, int num_chunks,
+                         const float* gamma, const float* mean, const float* rstd, float* dx, float* dgamma,
+                         float* dbeta);
+bool rank_targets(const float* h, const float* e, int64_t b, int64_t n1, int64_t d, const int32_t* targets,
+                  const int32_t* dims, int num_dims, const int32_t* exclude_offsets, const int32_t* exclude_items,
+                  int32_t* ranks);
 bool top_items(const float* h, const float* e, int64_t b, int64_t n1, int64_t d, int64_t k, int32_t* ids,
                float* scores);
 bool add_row_vector(float* y, int64_t t, int64_t d, const float* v);
@@ -68,13 +66,12 @@ static inline float* allocate_floats(int64_t count) {
 // Runs body(task) for task = 0..tasks-1 on the thread pool.
 template <class Body>
 static void parallel(int tasks, Body& body) {
-  parallel_for(tasks, [](void* context, int task) { (*static_cast<Body*>(context))(task); }, &body);
+  parallel_for(
+      tasks, [](void* context, int task) { (*static_cast<Body*>(context))(task); }, &body);
 }
 
 // Start of part `index` when [0, total) is cut into `parts` nearly equal parts.
-static inline int64_t part_start(int64_t total, int64_t parts, int64_t index) {
-  return total * index / parts;
-}
+static inline int64_t part_start(int64_t total, int64_t parts, int64_t index) { return total * index / parts; }
 
 }  // namespace FMRLREC_VARIANT
 }  // namespace fmrlrec
