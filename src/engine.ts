@@ -13,15 +13,30 @@
  *   engine.rank(user, 64, { k: 10, exclude: history });
  */
 export {
-  InferenceEngine, typescriptGemm, TYPESCRIPT_ENGINE_KERNELS,
-  type EngineKernels, type EngineModel, type Gemm, type RankOptions, type TopItems, type UserStream,
+  InferenceEngine,
+  typescriptGemm,
+  TYPESCRIPT_ENGINE_KERNELS,
+  type EngineKernels,
+  type EngineModel,
+  type Gemm,
+  type RankOptions,
+  type TopItems,
+  type UserStream,
 } from './serve/engine';
 export { engineFromFiles, type LoadedEngine, type ModelFiles } from './serve/model-files';
 export { Catalogue, type ItemRef, type Resolved } from './serve/catalogue';
 export { funnelRank, type FunnelOptions } from './serve/funnel';
 export { topK, type RankedItem } from './serve/top-k';
 export {
-  CONFIG_FILE, INDEX_FILE, ITEM_TABLE_FILE, ITEMS_FILE, MANIFEST_FILE, WEIGHTS_FILE,
-  type ExportedConfig, type ExportIndex, type ItemEntry, type SizeManifest,
+  CONFIG_FILE,
+  INDEX_FILE,
+  ITEM_TABLE_FILE,
+  ITEMS_FILE,
+  MANIFEST_FILE,
+  WEIGHTS_FILE,
+  type ExportedConfig,
+  type ExportIndex,
+  type ItemEntry,
+  type SizeManifest,
 } from './deploy/format';
 export { UserError } from './util/errors';

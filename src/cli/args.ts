@@ -39,7 +39,12 @@ export function requireString(values: Record<string, unknown>, name: string, com
 }
 
 /** An optional number flag, checked to be finite and within [min, max] (and an integer when asked). */
-export function numberFlag(values: Record<string, unknown>, name: string, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+export function numberFlag(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number {
   const v = values[name];
   if (v === undefined) return fallback;
   const n = Number(v);
@@ -54,7 +59,9 @@ export function numberFlag(values: Record<string, unknown>, name: string, fallba
 export function intListFlag(values: Record<string, unknown>, name: string): number[] | undefined {
   const v = values[name];
   if (v === undefined) return undefined;
-  const parts = String(v).split(',').map((s) => s.trim());
+  const parts = String(v)
+    .split(',')
+    .map((s) => s.trim());
   const nums = parts.map(Number);
   if (parts.some((p) => p === '') || nums.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new UserError(`--${name} must be a comma-separated list of positive integers (got "${String(v)}")`);

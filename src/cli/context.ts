@@ -14,7 +14,10 @@ export class CliContext {
    * @param argv the command line after "fmrlrec"
    * @param env  the environment's settings (default: read from process.env now)
    */
-  constructor(readonly argv: string[], readonly env: CliEnvironment = readEnvironment(process.env)) {}
+  constructor(
+    readonly argv: string[],
+    readonly env: CliEnvironment = readEnvironment(process.env),
+  ) {}
 
   /** Print to stdout. */
   out(text: string): void {
@@ -57,7 +60,9 @@ export class CliContext {
 
 /** Print the test table of a report. */
 export function printReport(ctx: CliContext, report: MetricsReport, runDir: string): void {
-  ctx.out(`\n${report.dataset} — test, every size (features ${report.features}; best epoch ${report.best_epoch}, ${report.train_seconds.toFixed(0)} s of training)\n`);
+  ctx.out(
+    `\n${report.dataset} — test, every size (features ${report.features}; best epoch ${report.best_epoch}, ${report.train_seconds.toFixed(0)} s of training)\n`,
+  );
   ctx.out(metricsTable(report.test, report.dims));
   ctx.out(`\nWrote ${runDir}/metrics.json and ${runDir}/metrics.md`);
 }

@@ -26,8 +26,14 @@ chronological order. Writes <out>/ingest-report.json with every skipped line.
 `;
 
 const OPTIONS: OptionSpec = {
-  category: { type: 'string' }, out: { type: 'string' }, raw: { type: 'string' }, offline: { type: 'boolean' },
-  'source-url': { type: 'string' }, 'min-count': { type: 'string' }, 'on-malformed': { type: 'string' }, name: { type: 'string' },
+  category: { type: 'string' },
+  out: { type: 'string' },
+  raw: { type: 'string' },
+  offline: { type: 'boolean' },
+  'source-url': { type: 'string' },
+  'min-count': { type: 'string' },
+  'on-malformed': { type: 'string' },
+  name: { type: 'string' },
 };
 
 /** Run `fmrlrec data <source>` (only `amazon` so far). */
@@ -49,18 +55,26 @@ export async function dataCommand(argv: string[], ctx: CliContext): Promise<numb
   if (policy !== 'skip' && policy !== 'fail') throw new UserError(`--on-malformed must be skip or fail (got "${policy}")`);
   const minCount = numberFlag(values, 'min-count', 5, { min: 0, integer: true });
   const result = await ingestAmazon({
-    category, out, minCount, onMalformed: policy as MalformedPolicy, download: !values.offline,
+    category,
+    out,
+    minCount,
+    onMalformed: policy as MalformedPolicy,
+    download: !values.offline,
     rawDir: typeof values.raw === 'string' ? values.raw : undefined,
     sourceUrl: typeof values['source-url'] === 'string' ? values['source-url'] : undefined,
     name: typeof values.name === 'string' ? values.name : undefined,
     log: (line) => ctx.log(line),
   });
   const { dataset, malformed } = result;
-  ctx.out(`Wrote ${out}: ${dataset.sequences.length} users, ${dataset.numItems} items, ` +
-    `${result.interactions} interactions (${result.reviewsRead} reviews read, ${minCount}-core)`);
+  ctx.out(
+    `Wrote ${out}: ${dataset.sequences.length} users, ${dataset.numItems} items, ` +
+      `${result.interactions} interactions (${result.reviewsRead} reviews read, ${minCount}-core)`,
+  );
   if (malformed.length > 0) {
-    ctx.out(`Skipped ${malformed.length} malformed line(s), listed in ${result.reportFile}; first: ` +
-      `${malformed[0].file}:${malformed[0].line}: ${malformed[0].problem}`);
+    ctx.out(
+      `Skipped ${malformed.length} malformed line(s), listed in ${result.reportFile}; first: ` +
+        `${malformed[0].file}:${malformed[0].line}: ${malformed[0].problem}`,
+    );
   }
   if (result.itemsWithoutMeta.length > 0) ctx.out(`${result.itemsWithoutMeta.length} item(s) have no metadata line`);
   return 0;

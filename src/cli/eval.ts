@@ -21,14 +21,20 @@ checks it against <run>/metrics.json.
 `;
 
 const OPTIONS: OptionSpec = {
-  run: { type: 'string' }, 'exclude-history': { type: 'boolean' }, json: { type: 'boolean' },
-  threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
+  run: { type: 'string' },
+  'exclude-history': { type: 'boolean' },
+  json: { type: 'boolean' },
+  threads: { type: 'string' },
+  'no-progress': { type: 'boolean' },
 };
 
 /** Run `fmrlrec eval`. */
 export async function evalCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('eval', argv, OPTIONS);
-  if (v.help) { ctx.out(EVAL_HELP); return 0; }
+  if (v.help) {
+    ctx.out(EVAL_HELP);
+    return 0;
+  }
   const runDir = requireString(v, 'run', 'eval');
   ctx.configureKernels(v.threads as string | undefined);
   const { report, differenceToSaved } = await evaluateRun(runDir, { ...ctx.jobOptions(!v['no-progress']), excludeHistory: Boolean(v['exclude-history']) });

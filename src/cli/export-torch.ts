@@ -24,7 +24,10 @@ const OPTIONS: OptionSpec = { run: { type: 'string' }, out: { type: 'string' }, 
 /** Run `fmrlrec export-torch`. */
 export async function exportTorchCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('export-torch', argv, OPTIONS);
-  if (v.help) { ctx.out(EXPORT_TORCH_HELP); return 0; }
+  if (v.help) {
+    ctx.out(EXPORT_TORCH_HELP);
+    return 0;
+  }
   const runDir = requireString(v, 'run', 'export-torch');
   const out = requireString(v, 'out', 'export-torch');
   ctx.configureKernels(v.threads as string | undefined);

@@ -28,20 +28,31 @@ With --size all: one such folder per size (size-8/, size-16/, ...) and index.jso
 `;
 
 const OPTIONS: OptionSpec = {
-  run: { type: 'string' }, size: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
-  threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
+  run: { type: 'string' },
+  size: { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean' },
+  threads: { type: 'string' },
+  'no-progress': { type: 'boolean' },
 };
 
 function describe(manifest: SizeManifest, dir: string): string {
-  const recall = manifest.metrics ? `valid Recall@10 ${manifest.metrics.valid['Recall@10'].toFixed(4)}, NDCG@10 ${manifest.metrics.valid['NDCG@10'].toFixed(4)}` : 'no metrics';
-  return `size ${String(manifest.size).padStart(4)}: ${manifest.parameters.toLocaleString('en-US')} parameters, ` +
-    `${(manifest.bytes.total / 1e6).toFixed(2)} MB, ${recall} -> ${dir}`;
+  const recall = manifest.metrics
+    ? `valid Recall@10 ${manifest.metrics.valid['Recall@10'].toFixed(4)}, NDCG@10 ${manifest.metrics.valid['NDCG@10'].toFixed(4)}`
+    : 'no metrics';
+  return (
+    `size ${String(manifest.size).padStart(4)}: ${manifest.parameters.toLocaleString('en-US')} parameters, ` +
+    `${(manifest.bytes.total / 1e6).toFixed(2)} MB, ${recall} -> ${dir}`
+  );
 }
 
 /** Run `fmrlrec export`. */
 export async function exportCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('export', argv, OPTIONS);
-  if (v.help) { ctx.out(EXPORT_HELP); return 0; }
+  if (v.help) {
+    ctx.out(EXPORT_HELP);
+    return 0;
+  }
   const runDir = requireString(v, 'run', 'export');
   const sizeFlag = requireString(v, 'size', 'export');
   const out = requireString(v, 'out', 'export');

@@ -35,9 +35,18 @@ preprocessor_config.json, onnx/*.onnx).
 `;
 
 const OPTIONS: OptionSpec = {
-  data: { type: 'string' }, 'text-model': { type: 'string' }, 'image-model': { type: 'string' }, images: { type: 'string' },
-  'allow-download': { type: 'boolean' }, pooling: { type: 'string' }, 'batch-size': { type: 'string' }, name: { type: 'string' },
-  'cache-dir': { type: 'string' }, 'models-dir': { type: 'string' }, rebuild: { type: 'boolean' }, 'no-progress': { type: 'boolean' },
+  data: { type: 'string' },
+  'text-model': { type: 'string' },
+  'image-model': { type: 'string' },
+  images: { type: 'string' },
+  'allow-download': { type: 'boolean' },
+  pooling: { type: 'string' },
+  'batch-size': { type: 'string' },
+  name: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'models-dir': { type: 'string' },
+  rebuild: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
 };
 
 /** A text model flag as a text encoder name: built-in names stay, anything else becomes hf:<m>. */
@@ -73,16 +82,24 @@ export async function featuresCommand(argv: string[], ctx: CliContext): Promise<
   if (textModel) {
     const name = textModelName(textModel);
     const text = await loadItemFeatures({ dataset, cacheDir, encoder: textEncoderSource(name, hf), rebuild, progress });
-    ctx.out(`text features: ${text.path} (${text.numRows} × ${text.dim}, ${text.fromCache ? 'from the cache' : 'encoded'}); ` +
-      `train with --text-encoder ${name}`);
+    ctx.out(
+      `text features: ${text.path} (${text.numRows} × ${text.dim}, ${text.fromCache ? 'from the cache' : 'encoded'}); ` + `train with --text-encoder ${name}`,
+    );
   }
   if (imageModel) {
     const image = await loadItemImageFeatures({
-      dataset, cacheDir, encoder: huggingFaceImageSource(imageModel, hf), rebuild, progress,
-      folder: values.images as string | undefined, download: hf.allowDownload,
+      dataset,
+      cacheDir,
+      encoder: huggingFaceImageSource(imageModel, hf),
+      rebuild,
+      progress,
+      folder: values.images as string | undefined,
+      download: hf.allowDownload,
     });
-    ctx.out(`image features: ${image.path} (${image.numRows} × ${image.dim}, ${image.fromCache ? 'from the cache' : 'encoded'}); ` +
-      `${image.missing.length} item(s) without a usable image have zero rows (listed in the sidecar .json)`);
+    ctx.out(
+      `image features: ${image.path} (${image.numRows} × ${image.dim}, ${image.fromCache ? 'from the cache' : 'encoded'}); ` +
+        `${image.missing.length} item(s) without a usable image have zero rows (listed in the sidecar .json)`,
+    );
     for (const m of image.missing.slice(0, 5)) ctx.out(`  item ${m.item} (${m.asin}): ${m.problem}`);
     if (image.missing.length > 5) ctx.out(`  ... and ${image.missing.length - 5} more`);
   }

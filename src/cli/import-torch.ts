@@ -24,7 +24,10 @@ const OPTIONS: OptionSpec = { weights: { type: 'string' }, data: { type: 'string
 /** Run `fmrlrec import-torch`. */
 export async function importTorchCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('import-torch', argv, OPTIONS);
-  if (v.help) { ctx.out(IMPORT_TORCH_HELP); return 0; }
+  if (v.help) {
+    ctx.out(IMPORT_TORCH_HELP);
+    return 0;
+  }
   const weights = requireString(v, 'weights', 'import-torch');
   const data = requireString(v, 'data', 'import-torch');
   const out = requireString(v, 'out', 'import-torch');

@@ -54,7 +54,10 @@ export function readItemsFile(file: string): ItemToAdd[] {
 /** Run `fmrlrec items <subcommand>`. */
 export async function itemsCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values: v, positionals } = parseFlags('fmrlrec items', argv, OPTIONS, true);
-  if (v.help) { ctx.out(ITEMS_HELP); return 0; }
+  if (v.help) {
+    ctx.out(ITEMS_HELP);
+    return 0;
+  }
   if (positionals.length !== 1 || positionals[0] !== 'add') {
     throw new UserError(`expected "fmrlrec items add --model <dir> --items <file>" (got "${['items', ...positionals].join(' ')}"; see "fmrlrec items --help")`);
   }
@@ -66,9 +69,14 @@ export async function itemsCommand(argv: string[], ctx: CliContext): Promise<num
     return 0;
   }
   const { added } = result;
-  ctx.out(`added ${added.length} item${added.length === 1 ? '' : 's'} to ${dir} (sizes ${result.sizes.join(', ')}): ids ${added[0].id}..${added[added.length - 1].id}`);
+  ctx.out(
+    `added ${added.length} item${added.length === 1 ? '' : 's'} to ${dir} (sizes ${result.sizes.join(', ')}): ids ${added[0].id}..${added[added.length - 1].id}`,
+  );
   for (const e of added) ctx.out(`  ${String(e.id).padStart(7)}  ${e.asin}  ${e.title}`);
   const unknown = result.unknownAttributes.reduce((a, b) => a + b, 0);
-  if (unknown > 0) ctx.log(`${unknown} brand, category or title-word value${unknown === 1 ? '' : 's'} of the new items ${unknown === 1 ? 'is' : 'are'} unknown to the model and add${unknown === 1 ? 's' : ''} nothing to their vectors`);
+  if (unknown > 0)
+    ctx.log(
+      `${unknown} brand, category or title-word value${unknown === 1 ? '' : 's'} of the new items ${unknown === 1 ? 'is' : 'are'} unknown to the model and add${unknown === 1 ? 's' : ''} nothing to their vectors`,
+    );
   return 0;
 }

@@ -40,7 +40,9 @@ const USAGE = `Usage: fmrlrec <command> [options]
 fMRLRec: train one multimodal sequential recommender, deploy any size.
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
+  .join('\n')}
 
 Run "fmrlrec <command> --help" for a command's options; "fmrlrec --version" prints the version.
 `;
@@ -80,8 +82,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {
-    process.stderr.write(`fmrlrec: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exitCode = 70;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`fmrlrec: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
 }

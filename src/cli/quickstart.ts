@@ -25,20 +25,27 @@ every size and prints the table. Re-running replaces an earlier quickstart run.
 `;
 
 const OPTIONS: OptionSpec = {
-  out: { type: 'string' }, users: { type: 'string' }, items: { type: 'string' },
-  threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
+  out: { type: 'string' },
+  users: { type: 'string' },
+  items: { type: 'string' },
+  threads: { type: 'string' },
+  'no-progress': { type: 'boolean' },
 };
 
 /** Run `fmrlrec quickstart`. */
 export async function quickstartCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('quickstart', argv, OPTIONS);
-  if (v.help) { ctx.out(QUICKSTART_HELP); return 0; }
+  if (v.help) {
+    ctx.out(QUICKSTART_HELP);
+    return 0;
+  }
   const out = (v.out as string | undefined) ?? path.join('runs', 'quickstart');
   replaceEarlierQuickstart(out);
   const config: RunConfig = {
     version: 1,
     dataset: {
-      kind: 'synthetic', name: 'synthetic',
+      kind: 'synthetic',
+      name: 'synthetic',
       users: numberFlag(v, 'users', 2000, { min: 10, integer: true }),
       items: numberFlag(v, 'items', 400, { min: 20, integer: true }),
       seed: 1,

@@ -31,12 +31,21 @@ the answer is the one for a user with no history, and stderr says so.
 `;
 
 const OPTIONS: OptionSpec = {
-  model: { type: 'string' }, history: { type: 'string' }, k: { type: 'string' }, size: { type: 'string' },
-  'exclude-history': { type: 'boolean' }, candidates: { type: 'string' }, funnel: { type: 'string' }, json: { type: 'boolean' },
+  model: { type: 'string' },
+  history: { type: 'string' },
+  k: { type: 'string' },
+  size: { type: 'string' },
+  'exclude-history': { type: 'boolean' },
+  candidates: { type: 'string' },
+  funnel: { type: 'string' },
+  json: { type: 'boolean' },
 };
 
 function itemList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function parseFunnel(value: string): { size: number; shortlist: number } {
@@ -57,13 +66,19 @@ function table(response: RecommendResponse): string {
 /** Run `fmrlrec recommend`: print the best items for a history (a table, or JSON with --json); resolves to the exit code. */
 export async function recommendCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('recommend', argv, OPTIONS);
-  if (v.help) { ctx.out(RECOMMEND_HELP); return 0; }
+  if (v.help) {
+    ctx.out(RECOMMEND_HELP);
+    return 0;
+  }
   const modelDir = requireString(v, 'model', 'recommend');
-  if (typeof v.history !== 'string') throw new UserError('--history is required (see "fmrlrec recommend --help"); give --history "" for a user with no history');
+  if (typeof v.history !== 'string')
+    throw new UserError('--history is required (see "fmrlrec recommend --help"); give --history "" for a user with no history');
   const history = itemList(v.history);
   const { engine, catalogue } = loadModelFolder(modelDir);
   const request: RecommendRequest = {
-    history, k: numberFlag(v, 'k', 10, { min: 1, integer: true }), excludeHistory: Boolean(v['exclude-history']),
+    history,
+    k: numberFlag(v, 'k', 10, { min: 1, integer: true }),
+    excludeHistory: Boolean(v['exclude-history']),
   };
   if (v.size !== undefined) request.size = numberFlag(v, 'size', engine.width, { min: 1, integer: true });
   if (v.candidates !== undefined) request.candidates = itemList(v.candidates as string);
@@ -73,7 +88,9 @@ export async function recommendCommand(argv: string[], ctx: CliContext): Promise
   if (response.unknown?.history) ctx.log(`not in the catalogue, ignored: ${response.unknown.history.join(', ')}`);
   if (response.unknown?.candidates) ctx.log(`candidates not in the catalogue, ignored: ${response.unknown.candidates.join(', ')}`);
   if (response.history_used === 0) {
-    ctx.log(`${history.length === 0 ? 'the history is empty' : 'no item of the history is in the catalogue'}: these are the recommendations for a user with no history`);
+    ctx.log(
+      `${history.length === 0 ? 'the history is empty' : 'no item of the history is in the catalogue'}: these are the recommendations for a user with no history`,
+    );
   }
   ctx.out(v.json ? JSON.stringify(response) : table(response));
   return 0;

@@ -28,8 +28,13 @@ const OPTIONS: OptionSpec = { runs: { type: 'string' }, out: { type: 'string' } 
 /** Run `fmrlrec report`: write report.md and one chart per dataset over the given runs; resolves to the exit code. */
 export async function reportCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('report', argv, OPTIONS);
-  if (v.help) { ctx.out(REPORT_HELP); return 0; }
-  const runs = requireString(v, 'runs', 'report').split(',').map((s) => s.trim());
+  if (v.help) {
+    ctx.out(REPORT_HELP);
+    return 0;
+  }
+  const runs = requireString(v, 'runs', 'report')
+    .split(',')
+    .map((s) => s.trim());
   if (runs.some((s) => s === '')) throw new UserError(`--runs must be a comma-separated list of run folders (got "${String(v.runs)}")`);
   const out = requireString(v, 'out', 'report');
   const written = await writeResultsReport(runs, out, ['fmrlrec', ...ctx.argv].join(' '));

@@ -96,7 +96,9 @@ export async function readAmazonReviews(file: string, policy: MalformedPolicy, m
       return log.add(file, line, `invalid JSON: ${(err as Error).message}`);
     }
     if (!isJsonObject(record)) return log.add(file, line, 'expected a JSON object');
-    const user = record.reviewerID, item = record.asin, time = record.unixReviewTime;
+    const user = record.reviewerID,
+      item = record.asin,
+      time = record.unixReviewTime;
     if (typeof user !== 'string' || user === '') return log.add(file, line, 'missing or empty "reviewerID"');
     if (typeof item !== 'string' || item === '') return log.add(file, line, 'missing or empty "asin"');
     if (typeof time !== 'number' || !Number.isFinite(time)) return log.add(file, line, 'missing or non-numeric "unixReviewTime"');
@@ -138,9 +140,7 @@ export async function readAmazonMeta(
     if (typeof asin !== 'string' || asin === '') return log.add(file, line, 'missing or empty "asin"');
     if (wanted !== undefined && !wanted.has(asin)) return;
     const categories = record.categories;
-    const firstPath = Array.isArray(categories) && categories.length > 0
-      ? (Array.isArray(categories[0]) ? [categories[0]] : [categories])
-      : categories;
+    const firstPath = Array.isArray(categories) && categories.length > 0 ? (Array.isArray(categories[0]) ? [categories[0]] : [categories]) : categories;
     try {
       items.set(asin, itemInfoFromRecord({ ...record, categories: firstPath }, asin, file, line));
     } catch (err) {
@@ -210,7 +210,9 @@ export async function readAmazonDataset(options: AmazonDatasetOptions): Promise<
 /** What to do about raw files that are absent (offline, or not yet downloaded). */
 export function missingRawFilesMessage(category: string, rawDir: string): string {
   const names = amazonFileNames(category);
-  return `the raw Amazon 2014 files for ${category} are not in ${rawDir}: put ` +
+  return (
+    `the raw Amazon 2014 files for ${category} are not in ${rawDir}: put ` +
     `${names.reviews} (${AMAZON_2014_BASE_URL}/${names.reviews}) and ` +
-    `${names.meta} (${AMAZON_2014_BASE_URL}/${names.meta}) there`;
+    `${names.meta} (${AMAZON_2014_BASE_URL}/${names.meta}) there`
+  );
 }

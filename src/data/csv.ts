@@ -20,7 +20,9 @@ export interface CsvRecord {
  */
 export function parseCsv(text: string, file: string, delimiter = ','): CsvRecord[] {
   const records: CsvRecord[] = [];
-  const QUOTE = 34, LF = 10, CR = 13;
+  const QUOTE = 34,
+    LF = 10,
+    CR = 13;
   const sep = delimiter.charCodeAt(0);
   let fields: string[] = [];
   let recordLine = 1;

@@ -46,8 +46,7 @@ const FIELDS: Field[] = ['user', 'item', 'timestamp'];
 export function readInteractions(file: string): Interaction[] {
   const text = readInputText(file, 'interactions');
   const ext = path.extname(file).toLowerCase();
-  const isJsonLines = ['.jsonl', '.ndjson', '.json'].includes(ext)
-    || (!['.csv', '.tsv'].includes(ext) && text.trimStart().startsWith('{'));
+  const isJsonLines = ['.jsonl', '.ndjson', '.json'].includes(ext) || (!['.csv', '.tsv'].includes(ext) && text.trimStart().startsWith('{'));
   const interactions = isJsonLines ? readInteractionsJsonl(text, file) : readInteractionsCsv(text, file, ext === '.tsv' ? '\t' : ',');
   if (interactions.length === 0) throw new InputFileError(file, null, 'no interactions: the file has no rows');
   return interactions;
@@ -64,8 +63,11 @@ function readInteractionsCsv(text: string, file: string, delimiter: string): Int
     if (column[field] === -1) missing.push(`${field} (${INTERACTION_FIELDS[field].join(' | ')})`);
   }
   if (missing.length > 0) {
-    throw new InputFileError(file, records[0].line,
-      `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in header "${records[0].fields.join(delimiter)}"`);
+    throw new InputFileError(
+      file,
+      records[0].line,
+      `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in header "${records[0].fields.join(delimiter)}"`,
+    );
   }
   const interactions: Interaction[] = [];
   for (let r = 1; r < records.length; r++) {
@@ -101,11 +103,7 @@ function readInteractionsJsonl(text: string, file: string): Interaction[] {
 }
 
 /** Call fn with each non-blank line parsed as a JSON object. */
-function forEachJsonLine(
-  text: string,
-  file: string,
-  fn: (record: Record<string, unknown>, line: number) => void,
-): void {
+function forEachJsonLine(text: string, file: string, fn: (record: Record<string, unknown>, line: number) => void): void {
   const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].trim() === '') continue;
@@ -236,6 +234,6 @@ export function buildDataset(options: BuildDatasetOptions): Dataset {
     userIds.push(externalUserIds[u]);
     sequences.push(sequence);
   }
-  const itemInfos: (ItemInfo | null)[] = itemIds.map((id, i) => (i === 0 ? null : items?.get(id) ?? null));
+  const itemInfos: (ItemInfo | null)[] = itemIds.map((id, i) => (i === 0 ? null : (items?.get(id) ?? null)));
   return { name, numItems: itemIds.length - 1, sequences, userIds, itemIds, items: itemInfos };
 }

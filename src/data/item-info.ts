@@ -27,12 +27,7 @@ export function cleanText(raw: string): string | undefined {
  * @param line   line number for errors (null when unknown)
  * @throws InputFileError when a field has the wrong type
  */
-export function itemInfoFromRecord(
-  record: Record<string, unknown>,
-  asin: string,
-  file: string,
-  line: number | null,
-): ItemInfo {
+export function itemInfoFromRecord(record: Record<string, unknown>, asin: string, file: string, line: number | null): ItemInfo {
   const wrongType = (field: string, expected: string): never => {
     throw new InputFileError(file, line, `item ${asin}: field "${field}" must be ${expected}`);
   };

@@ -17,13 +17,7 @@
  * @param numItems number of distinct item indices
  * @param k        minimum interactions per user and per item (k <= 1 keeps all)
  */
-export function kCoreMask(
-  users: Int32Array,
-  items: Int32Array,
-  numUsers: number,
-  numItems: number,
-  k: number,
-): Uint8Array {
+export function kCoreMask(users: Int32Array, items: Int32Array, numUsers: number, numItems: number, k: number): Uint8Array {
   const count = users.length;
   const keep = new Uint8Array(count).fill(1);
   if (k <= 1) return keep;
@@ -35,7 +29,7 @@ export function kCoreMask(
   }
   // Each pass removes every interaction touching a user or item below k; the
   // degrees it lowers may push others below k, so repeat until nothing changes.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let e = 0; e < count; e++) {
       if (keep[e] === 1 && (userDegree[users[e]] < k || itemDegree[items[e]] < k)) {

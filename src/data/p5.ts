@@ -47,10 +47,7 @@ export function readP5Dataset(dir: string, name?: string): Dataset {
   const sequencesFile = path.join(dir, P5_FILES.sequences);
   const datamapsFile = path.join(dir, P5_FILES.datamaps);
   const sequencesText = readInputText(sequencesFile, `a P5 dataset folder needs ${P5_FILES.sequences}`);
-  const datamaps = parseJsonText(
-    readInputText(datamapsFile, `a P5 dataset folder needs ${P5_FILES.datamaps}`),
-    datamapsFile,
-  );
+  const datamaps = parseJsonText(readInputText(datamapsFile, `a P5 dataset folder needs ${P5_FILES.datamaps}`), datamapsFile);
   const id2item = stringMap(datamaps, 'id2item', datamapsFile);
   const id2user = stringMap(datamaps, 'id2user', datamapsFile);
 
@@ -99,8 +96,7 @@ export function readP5Dataset(dir: string, name?: string): Dataset {
     const asin = id2item[String(p5Ids[k - 1])];
     const previous = internalOfAsin.get(asin);
     if (previous !== undefined) {
-      throw new InputFileError(datamapsFile, null,
-        `id2item maps both ${p5Ids[previous - 1]} and ${p5Ids[k - 1]} to "${asin}"`);
+      throw new InputFileError(datamapsFile, null, `id2item maps both ${p5Ids[previous - 1]} and ${p5Ids[k - 1]} to "${asin}"`);
     }
     internalOfAsin.set(asin, k);
     itemIds[k] = asin;
@@ -117,8 +113,7 @@ export function readP5Dataset(dir: string, name?: string): Dataset {
       if (!isJsonObject(record)) throw new InputFileError(metaFile, null, `item ${asin}: must be a JSON object`);
       const p5Id = p5Ids[internal - 1];
       if (record.item_id !== undefined && record.item_id !== null && Number(record.item_id) !== p5Id) {
-        throw new InputFileError(metaFile, null,
-          `item ${asin}: item_id ${String(record.item_id)} disagrees with ${P5_FILES.datamaps} (${p5Id})`);
+        throw new InputFileError(metaFile, null, `item ${asin}: item_id ${String(record.item_id)} disagrees with ${P5_FILES.datamaps} (${p5Id})`);
       }
       items[internal] = itemInfoFromRecord(record, asin, metaFile, null);
     }
@@ -140,7 +135,12 @@ export function readP5Dataset(dir: string, name?: string): Dataset {
  * @throws InputFileError at the line of a token that is not an integer below 2^31
  */
 function parseIntegerLines(text: string, file: string): { line: number; values: Int32Array }[] {
-  const SPACE = 32, TAB = 9, CR = 13, LF = 10, ZERO = 48, NINE = 57;
+  const SPACE = 32,
+    TAB = 9,
+    CR = 13,
+    LF = 10,
+    ZERO = 48,
+    NINE = 57;
   const buffer = new Int32Array((text.length >>> 1) + 1);
   const records: { line: number; values: Int32Array }[] = [];
   let count = 0;

@@ -48,19 +48,43 @@ export function parsePythonLiteral(text: string): unknown {
         return String.fromCodePoint(parseInt(digits, 16));
       };
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '0': out += '\0'; break;
-        case 'a': out += '\x07'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case 'x': out += hex(2); break;
-        case 'u': out += hex(4); break;
-        case 'U': out += hex(8); break;
-        case '\n': break;
-        default: out += e === '\\' || e === "'" || e === '"' ? e : '\\' + e;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case '0':
+          out += '\0';
+          break;
+        case 'a':
+          out += '\x07';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'v':
+          out += '\v';
+          break;
+        case 'x':
+          out += hex(2);
+          break;
+        case 'u':
+          out += hex(4);
+          break;
+        case 'U':
+          out += hex(8);
+          break;
+        case '\n':
+          break;
+        default:
+          out += e === '\\' || e === "'" || e === '"' ? e : '\\' + e;
       }
     }
   };
@@ -79,7 +103,10 @@ export function parsePythonLiteral(text: string): unknown {
         i++;
         obj[String(key)] = parseValue();
         skipSpace();
-        if (text[i] === ',') { i++; skipSpace(); } else if (text[i] !== '}') fail('expected "," or "}"');
+        if (text[i] === ',') {
+          i++;
+          skipSpace();
+        } else if (text[i] !== '}') fail('expected "," or "}"');
       }
       i++;
       return obj;
@@ -93,7 +120,10 @@ export function parsePythonLiteral(text: string): unknown {
         if (i >= text.length) fail(`expected "${close}"`);
         list.push(parseValue());
         skipSpace();
-        if (text[i] === ',') { i++; skipSpace(); } else if (text[i] !== close) fail(`expected "," or "${close}"`);
+        if (text[i] === ',') {
+          i++;
+          skipSpace();
+        } else if (text[i] !== close) fail(`expected "," or "${close}"`);
       }
       i++;
       return list;

@@ -51,42 +51,90 @@ interface Theme {
 }
 
 const THEMES: Theme[] = [
-  { categories: ['Beauty', 'Nail Care'], brands: ['Lumina', 'Glossa', 'Nailia'],
+  {
+    categories: ['Beauty', 'Nail Care'],
+    brands: ['Lumina', 'Glossa', 'Nailia'],
     nouns: ['nail polish', 'top coat', 'nail lacquer', 'base coat', 'cuticle oil'],
-    adjectives: ['glossy', 'quick-dry', 'matte', 'shimmer', 'chip-resistant'], price: [4, 15] },
-  { categories: ['Beauty', 'Skin Care'], brands: ['Dermaline', 'Puravera', 'Skinova'],
+    adjectives: ['glossy', 'quick-dry', 'matte', 'shimmer', 'chip-resistant'],
+    price: [4, 15],
+  },
+  {
+    categories: ['Beauty', 'Skin Care'],
+    brands: ['Dermaline', 'Puravera', 'Skinova'],
     nouns: ['face cream', 'serum', 'moisturizer', 'eye gel', 'toner'],
-    adjectives: ['hydrating', 'anti-aging', 'soothing', 'firming', 'brightening'], price: [10, 60] },
-  { categories: ['Beauty', 'Hair Care'], brands: ['Tressa', 'Curlique', 'Mane & Co'],
+    adjectives: ['hydrating', 'anti-aging', 'soothing', 'firming', 'brightening'],
+    price: [10, 60],
+  },
+  {
+    categories: ['Beauty', 'Hair Care'],
+    brands: ['Tressa', 'Curlique', 'Mane & Co'],
     nouns: ['shampoo', 'conditioner', 'hair mask', 'styling gel', 'hair oil'],
-    adjectives: ['volumizing', 'repairing', 'sulfate-free', 'smoothing', 'curl-defining'], price: [6, 30] },
-  { categories: ['Beauty', 'Fragrance'], brands: ['Aurelle', 'Noir Atelier', 'Bloomhaus'],
+    adjectives: ['volumizing', 'repairing', 'sulfate-free', 'smoothing', 'curl-defining'],
+    price: [6, 30],
+  },
+  {
+    categories: ['Beauty', 'Fragrance'],
+    brands: ['Aurelle', 'Noir Atelier', 'Bloomhaus'],
     nouns: ['eau de parfum', 'body mist', 'cologne', 'perfume oil', 'scented lotion'],
-    adjectives: ['floral', 'woody', 'citrus', 'musky', 'fresh'], price: [20, 90] },
-  { categories: ['Sports & Outdoors', 'Camping'], brands: ['Trailhead', 'Ridge & Pine', 'Campfire'],
+    adjectives: ['floral', 'woody', 'citrus', 'musky', 'fresh'],
+    price: [20, 90],
+  },
+  {
+    categories: ['Sports & Outdoors', 'Camping'],
+    brands: ['Trailhead', 'Ridge & Pine', 'Campfire'],
     nouns: ['tent', 'sleeping bag', 'camp stove', 'lantern', 'backpack'],
-    adjectives: ['lightweight', 'waterproof', 'compact', 'insulated', 'rugged'], price: [15, 250] },
-  { categories: ['Sports & Outdoors', 'Cycling'], brands: ['Velo', 'Spokewise', 'Crankset'],
+    adjectives: ['lightweight', 'waterproof', 'compact', 'insulated', 'rugged'],
+    price: [15, 250],
+  },
+  {
+    categories: ['Sports & Outdoors', 'Cycling'],
+    brands: ['Velo', 'Spokewise', 'Crankset'],
     nouns: ['bike helmet', 'bike light', 'saddle', 'tire pump', 'cycling gloves'],
-    adjectives: ['aerodynamic', 'reflective', 'padded', 'rechargeable', 'adjustable'], price: [10, 120] },
-  { categories: ['Sports & Outdoors', 'Fishing'], brands: ['Reelmaster', 'Lakeline', 'Bassport'],
+    adjectives: ['aerodynamic', 'reflective', 'padded', 'rechargeable', 'adjustable'],
+    price: [10, 120],
+  },
+  {
+    categories: ['Sports & Outdoors', 'Fishing'],
+    brands: ['Reelmaster', 'Lakeline', 'Bassport'],
     nouns: ['fishing rod', 'spinning reel', 'tackle box', 'fishing line', 'lure set'],
-    adjectives: ['telescopic', 'braided', 'saltwater', 'ultralight', 'corrosion-resistant'], price: [8, 150] },
-  { categories: ['Sports & Outdoors', 'Fitness'], brands: ['Ironcore', 'Flexfit', 'Pulse'],
+    adjectives: ['telescopic', 'braided', 'saltwater', 'ultralight', 'corrosion-resistant'],
+    price: [8, 150],
+  },
+  {
+    categories: ['Sports & Outdoors', 'Fitness'],
+    brands: ['Ironcore', 'Flexfit', 'Pulse'],
     nouns: ['yoga mat', 'dumbbell set', 'resistance band', 'jump rope', 'foam roller'],
-    adjectives: ['non-slip', 'heavy-duty', 'portable', 'high-density', 'cushioned'], price: [8, 100] },
-  { categories: ['Toys & Games', 'Board Games'], brands: ['Meeple Works', 'Dicecraft', 'Tabletop'],
+    adjectives: ['non-slip', 'heavy-duty', 'portable', 'high-density', 'cushioned'],
+    price: [8, 100],
+  },
+  {
+    categories: ['Toys & Games', 'Board Games'],
+    brands: ['Meeple Works', 'Dicecraft', 'Tabletop'],
     nouns: ['board game', 'card game', 'strategy game', 'party game', 'dice game'],
-    adjectives: ['cooperative', 'family', 'two-player', 'classic', 'deluxe'], price: [10, 70] },
-  { categories: ['Toys & Games', 'Building Toys'], brands: ['Brickly', 'Buildit', 'Blocktown'],
+    adjectives: ['cooperative', 'family', 'two-player', 'classic', 'deluxe'],
+    price: [10, 70],
+  },
+  {
+    categories: ['Toys & Games', 'Building Toys'],
+    brands: ['Brickly', 'Buildit', 'Blocktown'],
     nouns: ['building set', 'construction kit', 'block set', 'robot kit', 'marble run'],
-    adjectives: ['creative', 'motorized', 'magnetic', 'starter', 'expansion'], price: [12, 120] },
-  { categories: ['Toys & Games', 'Dolls & Plush'], brands: ['Cuddlebee', 'Dollhaven', 'Plushpals'],
+    adjectives: ['creative', 'motorized', 'magnetic', 'starter', 'expansion'],
+    price: [12, 120],
+  },
+  {
+    categories: ['Toys & Games', 'Dolls & Plush'],
+    brands: ['Cuddlebee', 'Dollhaven', 'Plushpals'],
     nouns: ['plush bear', 'fashion doll', 'doll house', 'stuffed bunny', 'hand puppet'],
-    adjectives: ['soft', 'huggable', 'collectible', 'handmade', 'dress-up'], price: [8, 80] },
-  { categories: ['Clothing', 'Outerwear'], brands: ['Northcoat', 'Urbanwear', 'Denimworks'],
+    adjectives: ['soft', 'huggable', 'collectible', 'handmade', 'dress-up'],
+    price: [8, 80],
+  },
+  {
+    categories: ['Clothing', 'Outerwear'],
+    brands: ['Northcoat', 'Urbanwear', 'Denimworks'],
     nouns: ['rain jacket', 'hoodie', 'fleece vest', 'wool sweater', 'parka'],
-    adjectives: ['slim-fit', 'breathable', 'warm', 'stretch', 'vintage'], price: [20, 200] },
+    adjectives: ['slim-fit', 'breathable', 'warm', 'stretch', 'vintage'],
+    price: [20, 200],
+  },
 ];
 
 /** Probabilities of the topic chain and of the item-to-item transitions. */
@@ -183,15 +231,17 @@ export function generateSyntheticDataset(options: SyntheticOptions = {}): Datase
   const idOf = new Int32Array(numItems).fill(0);
   const itemIds = [''];
   const items: (ItemInfo | null)[] = [null];
-  const packed = sequences.map((sequence) => Int32Array.from(sequence, (i) => {
-    if (idOf[i] === 0) {
-      idOf[i] = itemIds.length;
-      const asin = `B0${(i + 1).toString(36).toUpperCase().padStart(8, '0')}`;
-      itemIds.push(asin);
-      items.push({ asin, ...catalogue[i] });
-    }
-    return idOf[i];
-  }));
+  const packed = sequences.map((sequence) =>
+    Int32Array.from(sequence, (i) => {
+      if (idOf[i] === 0) {
+        idOf[i] = itemIds.length;
+        const asin = `B0${(i + 1).toString(36).toUpperCase().padStart(8, '0')}`;
+        itemIds.push(asin);
+        items.push({ asin, ...catalogue[i] });
+      }
+      return idOf[i];
+    }),
+  );
   return {
     name,
     numItems: itemIds.length - 1,

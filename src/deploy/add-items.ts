@@ -22,8 +22,17 @@ import { decodeFloat32Safetensors } from '../util/safetensors';
 import { writeSafetensors } from '../util/safetensors-file';
 import { folderBytes } from './export';
 import {
-  CONFIG_FILE, ExportedConfig, ExportIndex, INDEX_FILE, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ITEMS_FILE, MANIFEST_FILE,
-  MODEL_INDEX_FORMAT, SizeManifest,
+  CONFIG_FILE,
+  ExportedConfig,
+  ExportIndex,
+  INDEX_FILE,
+  ITEM_TABLE_FILE,
+  ITEM_TABLE_TENSOR,
+  ItemEntry,
+  ITEMS_FILE,
+  MANIFEST_FILE,
+  MODEL_INDEX_FORMAT,
+  SizeManifest,
 } from './format';
 import { checkDistinctAsins, ItemToAdd, loadItemVectorBuilder, RecipeEncoderOptions } from './new-items';
 
@@ -61,13 +70,17 @@ function sizeFolders(dir: string): { index: ExportIndex | null; folders: SizeFol
   const read = (rel: string): SizeFolder => {
     const at = path.join(dir, rel);
     return {
-      rel, manifest: readJson(path.join(at, MANIFEST_FILE)), config: readJson(path.join(at, CONFIG_FILE)), items: readJson(path.join(at, ITEMS_FILE)),
+      rel,
+      manifest: readJson(path.join(at, MANIFEST_FILE)),
+      config: readJson(path.join(at, CONFIG_FILE)),
+      items: readJson(path.join(at, ITEMS_FILE)),
     };
   };
   const indexFile = path.join(dir, INDEX_FILE);
   if (fs.existsSync(indexFile)) {
     const index = readJson<ExportIndex>(indexFile);
-    if (index.format !== MODEL_INDEX_FORMAT || !Array.isArray(index.sizes) || index.sizes.length === 0) throw new UserError(`${indexFile}: not an fmrlrec model index`);
+    if (index.format !== MODEL_INDEX_FORMAT || !Array.isArray(index.sizes) || index.sizes.length === 0)
+      throw new UserError(`${indexFile}: not an fmrlrec model index`);
     return { index, folders: index.sizes.map((s) => read(s.folder)) };
   }
   if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) {
@@ -93,7 +106,9 @@ export async function addItemsToModelFolder(dir: string, items: readonly ItemToA
   const n = largest.config.model.numItems;
   for (const f of folders) {
     if (f.config.model.numItems !== n || !Array.isArray(f.items) || f.items.length !== n) {
-      throw new UserError(`${path.join(dir, f.rel)}: its items (${f.config.model.numItems} in ${CONFIG_FILE}, ${f.items.length} in ${ITEMS_FILE}) disagree with the largest size's (${n})`);
+      throw new UserError(
+        `${path.join(dir, f.rel)}: its items (${f.config.model.numItems} in ${CONFIG_FILE}, ${f.items.length} in ${ITEMS_FILE}) disagree with the largest size's (${n})`,
+      );
     }
   }
   checkDistinctAsins(items, (i) => `items[${i}]`);

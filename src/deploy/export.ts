@@ -22,8 +22,23 @@ import { writeJsonAtomic } from '../util/files';
 import type { Float32Tensor } from '../util/safetensors';
 import { writeSafetensors } from '../util/safetensors-file';
 import {
-  CONFIG_FILE, ExportedConfig, ExportIndex, INDEX_FILE, ITEM_RECIPE_FILE, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ItemRecipe, ITEMS_FILE,
-  MANIFEST_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_INDEX_FORMAT, SizeManifest, sizeFolderName, WEIGHTS_FILE,
+  CONFIG_FILE,
+  ExportedConfig,
+  ExportIndex,
+  INDEX_FILE,
+  ITEM_RECIPE_FILE,
+  ITEM_TABLE_FILE,
+  ITEM_TABLE_TENSOR,
+  ItemEntry,
+  ItemRecipe,
+  ITEMS_FILE,
+  MANIFEST_FILE,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  MODEL_INDEX_FORMAT,
+  SizeManifest,
+  sizeFolderName,
+  WEIGHTS_FILE,
 } from './format';
 import { itemRecipeOf } from './new-items';
 
@@ -50,8 +65,14 @@ export interface ExportSource {
 /** What a loaded run folder exports as (its model, dataset, features, window, metrics, best epoch and new items' recipe). */
 export function exportSourceOf(run: TrainedRun): ExportSource {
   return {
-    model: run.model, dataset: run.dataset, features: run.features, maxLen: run.config.train.maxLen,
-    metrics: run.metrics, run: run.runDir, bestEpoch: run.bestEpoch, itemRecipe: itemRecipeOf(run),
+    model: run.model,
+    dataset: run.dataset,
+    features: run.features,
+    maxLen: run.config.train.maxLen,
+    metrics: run.metrics,
+    run: run.runDir,
+    bestEpoch: run.bestEpoch,
+    itemRecipe: itemRecipeOf(run),
   };
 }
 
@@ -106,16 +127,27 @@ export interface ExportedModel {
  * The size-m model with its item table and catalogue. `itemTable` is the full
  * model's E ((N+1)×D) when the caller computed it once for all sizes.
  */
-function exportedModel(source: Pick<ExportSource, 'model' | 'dataset' | 'features' | 'maxLen'>, m: number, itemTable = source.model.itemTable()): ExportedModel {
+function exportedModel(
+  source: Pick<ExportSource, 'model' | 'dataset' | 'features' | 'maxLen'>,
+  m: number,
+  itemTable = source.model.itemTable(),
+): ExportedModel {
   const { model, dataset } = source;
   const small = sliceModel(model, m);
   const rows = model.numRows;
   const config: ExportedConfig = {
-    format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, dataset: dataset.name, features: source.features,
-    model: small.config, maxLen: source.maxLen,
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    dataset: dataset.name,
+    features: source.features,
+    model: small.config,
+    maxLen: source.maxLen,
   };
   return {
-    small, config, weights: paramTensors(small), items: catalogueEntries(dataset),
+    small,
+    config,
+    weights: paramTensors(small),
+    items: catalogueEntries(dataset),
     itemTable: { data: leadingColumns(itemTable, rows, model.width, m), shape: [rows, m] },
   };
 }
@@ -162,8 +194,13 @@ function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: numbe
   const key = String(m);
   const valid = source.metrics?.valid[key];
   const manifest: SizeManifest = {
-    format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, dataset: dataset.name, size: m, dims: small.config.dims,
-    parameters: parameterCount(small), bytes,
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    dataset: dataset.name,
+    size: m,
+    dims: small.config.dims,
+    parameters: parameterCount(small),
+    bytes,
     metrics: valid ? { valid, test: source.metrics?.test?.[key] ?? null } : null,
     source: { run: source.run, bestEpoch: source.bestEpoch },
     created: new Date().toISOString(),
@@ -212,8 +249,12 @@ export function exportAllSizes(source: ExportSource, outDir: string, options: Ex
     const folder = sizeFolderName(m);
     const manifest = writeSizeFolder(source, itemTable, m, path.join(outDir, folder));
     index.sizes.push({
-      size: m, folder, parameters: manifest.parameters, bytes: manifest.bytes.total,
-      validRecall10: manifest.metrics?.valid['Recall@10'] ?? null, validNdcg10: manifest.metrics?.valid['NDCG@10'] ?? null,
+      size: m,
+      folder,
+      parameters: manifest.parameters,
+      bytes: manifest.bytes.total,
+      validRecall10: manifest.metrics?.valid['Recall@10'] ?? null,
+      validNdcg10: manifest.metrics?.valid['NDCG@10'] ?? null,
     });
     options.onSize?.(manifest);
   }

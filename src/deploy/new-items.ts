@@ -69,7 +69,10 @@ export function parseItemToAdd(value: unknown, at: string): ItemToAdd {
   if (typeof asin !== 'string' || !NEW_ASIN_PATTERN.test(asin)) {
     throw new RequestError(field('asin'), `"${field('asin')}" must be 1 to 64 characters without spaces (got ${JSON.stringify(asin)})`);
   }
-  for (const [name, v] of [['title', title], ['brand', brand]] as const) {
+  for (const [name, v] of [
+    ['title', title],
+    ['brand', brand],
+  ] as const) {
     if (v !== undefined && v !== null && typeof v !== 'string') throw new RequestError(field(name), `"${field(name)}" must be a string`);
   }
   if (categories !== undefined && categories !== null && (!Array.isArray(categories) || categories.some((c) => typeof c !== 'string'))) {
@@ -110,13 +113,18 @@ export function itemRecipeOf(source: RecipeSource): ItemRecipe {
     const kinds = { brandAndCategory: f.attributes === true, titleWords: f.titleWords === true };
     const { vocabulary } = attributeFeatures(source.dataset.items, kinds);
     if (vocabulary.length !== model.attributes.dim) {
-      throw new UserError(`the dataset's items give ${vocabulary.length} attribute values, the model was trained with ${model.attributes.dim}: has the dataset's metadata changed since training?`);
+      throw new UserError(
+        `the dataset's items give ${vocabulary.length} attribute values, the model was trained with ${model.attributes.dim}: has the dataset's metadata changed since training?`,
+      );
     }
     attributes = { ...kinds, vocabulary };
   }
   return {
-    textEncoder: f.text ?? null, templateVersion: TEMPLATE_VERSION, featureDim: model.config.featureDim,
-    imageEncoder: f.image ?? null, attributes,
+    textEncoder: f.text ?? null,
+    templateVersion: TEMPLATE_VERSION,
+    featureDim: model.config.featureDim,
+    imageEncoder: f.image ?? null,
+    attributes,
   };
 }
 
@@ -140,13 +148,19 @@ export class ItemVectorBuilder {
    * @param encoder the recipe's text encoder, loaded (null when the recipe has no text part)
    * @throws UserError when the recipe cannot build an item (see {@link checkRecipe}) or the weights do not fit it
    */
-  constructor(readonly recipe: ItemRecipe, weights: Record<string, Float32Tensor>, private readonly encoder: TextEncoder | null) {
+  constructor(
+    readonly recipe: ItemRecipe,
+    weights: Record<string, Float32Tensor>,
+    private readonly encoder: TextEncoder | null,
+  ) {
     checkRecipe(recipe);
     const bias = weights[PROJECTION_BIAS];
     if (!bias) throw new UserError(`model weights: parameter ${PROJECTION_BIAS} is missing`);
     this.width = bias.shape[0];
     if (recipe.textEncoder !== null && (encoder === null || encoder.dim !== recipe.featureDim)) {
-      throw new UserError(`the text encoder "${recipe.textEncoder}" gives ${encoder?.dim ?? 'no'} values per text; the model was trained on ${recipe.featureDim}`);
+      throw new UserError(
+        `the text encoder "${recipe.textEncoder}" gives ${encoder?.dim ?? 'no'} values per text; the model was trained on ${recipe.featureDim}`,
+      );
     }
     const vocabulary = recipe.attributes?.vocabulary.length ?? 0;
     declareItemTable(this.params, 1, this.width, recipe.featureDim, false, vocabulary);
@@ -186,11 +200,16 @@ export class ItemVectorBuilder {
  */
 export function checkRecipe(recipe: ItemRecipe): void {
   if (recipe.textEncoder === REFERENCE_FEATURES_NAME) {
-    throw new UserError('this model\'s item features were imported from the reference code ("reference"); new items need the encoder that made them, which fmrlrec does not have');
+    throw new UserError(
+      'this model\'s item features were imported from the reference code ("reference"); new items need the encoder that made them, which fmrlrec does not have',
+    );
   }
-  if (recipe.imageEncoder) throw new UserError(`this model's item features have an image part (${recipe.imageEncoder}); adding items with pictures is not supported`);
+  if (recipe.imageEncoder)
+    throw new UserError(`this model's item features have an image part (${recipe.imageEncoder}); adding items with pictures is not supported`);
   if (recipe.templateVersion !== TEMPLATE_VERSION) {
-    throw new UserError(`the model's features were encoded with item text template version ${recipe.templateVersion}; this fmrlrec writes version ${TEMPLATE_VERSION}`);
+    throw new UserError(
+      `the model's features were encoded with item text template version ${recipe.templateVersion}; this fmrlrec writes version ${TEMPLATE_VERSION}`,
+    );
   }
   if (recipe.featureDim === 0 && !recipe.attributes) {
     throw new UserError('this model knows items only by their learned ID vectors: an item added without training would have nothing to build its vector from');

@@ -63,9 +63,16 @@ export function importTorchRun(weightsFile: string, dataDir: string, outDir: str
     model: { ...DEFAULT_MODEL, dims: imported.dims, numBlocks: imported.numBlocks },
     train: REFERENCE_TRAIN_CONFIG,
   };
-  const model = new FmrlRec({
-    ...config.model, numItems: dataset.numItems, featureDim: features.langDim + features.imgDim, itemIdEmbedding: false,
-  }, concatColumns(features.lang, features.langDim, features.img, features.imgDim, rows), options.kern);
+  const model = new FmrlRec(
+    {
+      ...config.model,
+      numItems: dataset.numItems,
+      featureDim: features.langDim + features.imgDim,
+      itemIdEmbedding: false,
+    },
+    concatColumns(features.lang, features.langDim, features.img, features.imgDim, rows),
+    options.kern,
+  );
   applyTorchModel(model, imported);
   fs.mkdirSync(outDir, { recursive: true });
   writeSafetensors(path.join(outDir, REFERENCE_FEATURES_FILE), {

@@ -50,15 +50,22 @@ export type { FeatureParts } from './reference-features';
 function torchBlock(b: number) {
   const p = `model.lru_blocks.${b}`;
   return {
-    ln1: `${p}.input_layernorm`, ln2: `${p}.post_lru_layernorm`, paramsLog: `${p}.lru_layer.params_log`,
-    inProj: `${p}.lru_layer.in_proj`, outProj: `${p}.lru_layer.out_proj`, ffn: (map: FfnMap) => `${p}.feed_forward.${TORCH_FFN[map]}`,
+    ln1: `${p}.input_layernorm`,
+    ln2: `${p}.post_lru_layernorm`,
+    paramsLog: `${p}.lru_layer.params_log`,
+    inProj: `${p}.lru_layer.in_proj`,
+    outProj: `${p}.lru_layer.out_proj`,
+    ffn: (map: FfnMap) => `${p}.feed_forward.${TORCH_FFN[map]}`,
   };
 }
 
 /** Why a model with learned item-ID or attribute vectors cannot be exported. */
 export function itemIdEmbeddingError(runDir: string): UserError {
-  return new UserError(`${runDir}: the model has learned item-ID or attribute vectors, which the reference model has no place for; ` +
-    'only a model of item features alone can be exported to the reference\'s names', 'no-reference-features');
+  return new UserError(
+    `${runDir}: the model has learned item-ID or attribute vectors, which the reference model has no place for; ` +
+      "only a model of item features alone can be exported to the reference's names",
+    'no-reference-features',
+  );
 }
 
 /** The reference state_dict of a model (float32; complex tensors with a trailing 2). */
@@ -76,7 +83,10 @@ export function toTorchStateDict(model: FmrlRec, features: FeatureParts | null, 
   for (let b = 0; b < config.numBlocks; b++) {
     const ours = blockParamNames(b);
     const ref = torchBlock(b);
-    for (const [ln, torchLn] of [[ours.ln1, ref.ln1], [ours.ln2, ref.ln2]] as const) {
+    for (const [ln, torchLn] of [
+      [ours.ln1, ref.ln1],
+      [ours.ln2, ref.ln2],
+    ] as const) {
       for (let k = 0; k < chunks; k++) {
         out[`${torchLn}.layernorm_${k}.weight`] = vectorChunk(params.value(ln.weight), bounds, k);
         out[`${torchLn}.layernorm_${k}.bias`] = vectorChunk(params.value(ln.bias), bounds, k);
@@ -135,7 +145,9 @@ export function fromTorchStateDict(tensors: Record<string, Tensor>, source: stri
   const img = tensors[TORCH_TOKEN_IMG];
   const projection = tensors[TORCH_PROJECTION_WEIGHT];
   if (!lang || !img || !projection || lang.shape.length !== 2 || img.shape.length !== 2 || projection.shape.length !== 2) {
-    throw new UserError(`${source}: expected ${TORCH_TOKEN_LANG}, ${TORCH_TOKEN_IMG} and ${TORCH_PROJECTION_WEIGHT} (2-D); is this a state_dict of the fMRLRec reference model?`);
+    throw new UserError(
+      `${source}: expected ${TORCH_TOKEN_LANG}, ${TORCH_TOKEN_IMG} and ${TORCH_PROJECTION_WEIGHT} (2-D); is this a state_dict of the fMRLRec reference model?`,
+    );
   }
   const rows = lang.shape[0];
   const [langDim, imgDim] = [lang.shape[1], img.shape[1]];
@@ -161,15 +173,27 @@ export function fromTorchStateDict(tensors: Record<string, Tensor>, source: stri
   for (let b = 0; b < numBlocks; b++) {
     const ours = blockParamNames(b);
     const ref = torchBlock(b);
-    for (const [ln, torchLn] of [[ours.ln1, ref.ln1], [ours.ln2, ref.ln2]] as const) {
-      params.set(ln.weight, joinVector(bounds, (k, n) => get(`${torchLn}.layernorm_${k}.weight`, [n])));
-      params.set(ln.bias, joinVector(bounds, (k, n) => get(`${torchLn}.layernorm_${k}.bias`, [n])));
+    for (const [ln, torchLn] of [
+      [ours.ln1, ref.ln1],
+      [ours.ln2, ref.ln2],
+    ] as const) {
+      params.set(
+        ln.weight,
+        joinVector(bounds, (k, n) => get(`${torchLn}.layernorm_${k}.weight`, [n])),
+      );
+      params.set(
+        ln.bias,
+        joinVector(bounds, (k, n) => get(`${torchLn}.layernorm_${k}.bias`, [n])),
+      );
     }
     const paramsLog = get(ref.paramsLog, [3, d]);
     params.set(ours.lru.nuLog, paramsLog.slice(0, d));
     params.set(ours.lru.thetaLog, paramsLog.slice(d, 2 * d));
     params.set(ours.lru.gammaLog, paramsLog.slice(2 * d, 3 * d));
-    for (const [proj, re, im] of [[ref.inProj, ours.lru.inReW, ours.lru.inImW], [ref.outProj, ours.lru.outReW, ours.lru.outImW]] as const) {
+    for (const [proj, re, im] of [
+      [ref.inProj, ours.lru.inReW, ours.lru.inImW],
+      [ref.outProj, ours.lru.outReW, ours.lru.outImW],
+    ] as const) {
       const [wRe, wIm] = joinComplexMatrix(bounds, (k, rowsK, cols) => get(`${proj}.mrl_linear_${k}.weight`, [rowsK, cols, 2]));
       params.set(re, wRe);
       params.set(im, wIm);
@@ -180,14 +204,22 @@ export function fromTorchStateDict(tensors: Record<string, Tensor>, source: stri
     // The imaginary part of out_proj's bias has no effect on Re(C h + b): dropped.
     params.set(ours.lru.outReB, joinComplexVector(bounds, (k, n) => get(`${ref.outProj}.mrl_linear_${k}.bias`, [n, 2]))[0]);
     for (const map of FFN_MAPS) {
-      params.set(ours.ffn[map].weight, joinMatrix(bounds, (k, rowsK, cols) => get(`${ref.ffn(map)}.mrl_linear_${k}.weight`, [rowsK, cols])));
-      params.set(ours.ffn[map].bias, joinVector(bounds, (k, n) => get(`${ref.ffn(map)}.mrl_linear_${k}.bias`, [n])));
+      params.set(
+        ours.ffn[map].weight,
+        joinMatrix(bounds, (k, rowsK, cols) => get(`${ref.ffn(map)}.mrl_linear_${k}.weight`, [rowsK, cols])),
+      );
+      params.set(
+        ours.ffn[map].bias,
+        joinVector(bounds, (k, n) => get(`${ref.ffn(map)}.mrl_linear_${k}.bias`, [n])),
+      );
     }
   }
   const extra = Object.keys(tensors).filter((name) => !used.has(name));
   if (extra.length > 0) {
-    throw new UserError(`${source}: tensors the fMRLRec reference model does not have (${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}); ` +
-      `expected ${numBlocks} block(s) with sizes ${dims.join(', ')}`);
+    throw new UserError(
+      `${source}: tensors the fMRLRec reference model does not have (${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}); ` +
+        `expected ${numBlocks} block(s) with sizes ${dims.join(', ')}`,
+    );
   }
   return { dims, numBlocks, numRows: rows, features, params };
 }

@@ -42,8 +42,18 @@ export function rankTargets(model: FmrlRec, split: Split, which: 'valid' | 'test
     for (let b = 0; b < batch.size; b++) targets[b] = targetsOf[batch.users[b]];
     const exclude = options.excludeHistory ? historyItems(split, batch.users, which) : null;
     const batchRanks = new Int32Array(batch.size * k);
-    model.kern.rankTargets(hidden, itemTable, batch.size, model.numRows, model.width, targets, dimsArray,
-      exclude?.offsets ?? null, exclude?.items ?? null, batchRanks);
+    model.kern.rankTargets(
+      hidden,
+      itemTable,
+      batch.size,
+      model.numRows,
+      model.width,
+      targets,
+      dimsArray,
+      exclude?.offsets ?? null,
+      exclude?.items ?? null,
+      batchRanks,
+    );
     for (let b = 0; b < batch.size; b++) ranks.set(batchRanks.subarray(b * k, b * k + k), batch.users[b] * k);
     bar?.tick(batch.size);
   }
@@ -57,6 +67,8 @@ export function evaluate(model: FmrlRec, split: Split, which: 'valid' | 'test', 
   const ranks = rankTargets(model, split, which, options);
   const perSize = metricsFromRanks(ranks, split.train.length, dims.length);
   const out: MetricsBySize = {};
-  dims.forEach((m, k) => { out[String(m)] = perSize[k]; });
+  dims.forEach((m, k) => {
+    out[String(m)] = perSize[k];
+  });
   return out;
 }

@@ -10,8 +10,7 @@
  */
 
 /** Where the figures come from, for report footnotes. */
-export const PUBLISHED_SOURCE =
-  'fMRLRec paper (Wang et al., EMNLP 2024 Findings, arXiv 2409.16627), as restated in docs/method.md §7';
+export const PUBLISHED_SOURCE = 'fMRLRec paper (Wang et al., EMNLP 2024 Findings, arXiv 2409.16627), as restated in docs/method.md §7';
 
 /** The item features behind the paper's figures (our runs use other encoders; reports say which). */
 export const PUBLISHED_FEATURES = 'bge-large text + SigLIP image (frozen), D=1024';
@@ -62,10 +61,18 @@ export interface PublishedCurve {
 /** The paper's per-size curves (docs/method.md §7): fMRLRec Recall@10 on Beauty, read off the plot. */
 export const PUBLISHED_CURVES: readonly PublishedCurve[] = [
   {
-    dataset: 'Beauty', model: 'fMRLRec', metric: 'Recall@10',
+    dataset: 'Beauty',
+    model: 'fMRLRec',
+    metric: 'Recall@10',
     bySize: [
-      { size: 8, value: 0.015 }, { size: 16, value: 0.018 }, { size: 32, value: 0.024 }, { size: 64, value: 0.036 },
-      { size: 128, value: 0.053 }, { size: 256, value: 0.072 }, { size: 512, value: 0.089 }, { size: 1024, value: 0.094 },
+      { size: 8, value: 0.015 },
+      { size: 16, value: 0.018 },
+      { size: 32, value: 0.024 },
+      { size: 64, value: 0.036 },
+      { size: 128, value: 0.053 },
+      { size: 256, value: 0.072 },
+      { size: 512, value: 0.089 },
+      { size: 1024, value: 0.094 },
     ],
   },
 ];

@@ -28,10 +28,7 @@ const COLUMNS = ['NDCG@5', 'Recall@5', 'NDCG@10', 'Recall@10', 'NDCG@20', 'Recal
 
 /** A Markdown table: one row per size, the main metrics as columns. */
 export function metricsTable(metrics: MetricsBySize, dims: number[]): string {
-  const lines = [
-    `| size | ${COLUMNS.join(' | ')} |`,
-    `|---:|${COLUMNS.map(() => '---:').join('|')}|`,
-  ];
+  const lines = [`| size | ${COLUMNS.join(' | ')} |`, `|---:|${COLUMNS.map(() => '---:').join('|')}|`];
   for (const m of dims) {
     const row = metrics[String(m)];
     lines.push(`| ${m} | ${COLUMNS.map((c) => row[c].toFixed(4)).join(' | ')} |`);

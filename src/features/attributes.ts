@@ -50,13 +50,14 @@ export function itemAttributes(info: ItemInfo | null, kinds: AttributeKinds = BR
  * @param minItems keep a value only when at least this many items have it
  *                 (a value of one item would only repeat its ID)
  */
-export function attributeFeatures(
-  items: readonly (ItemInfo | null)[], kinds: AttributeKinds = BRAND_AND_CATEGORY, minItems = 2,
-): NamedItemAttributes {
+export function attributeFeatures(items: readonly (ItemInfo | null)[], kinds: AttributeKinds = BRAND_AND_CATEGORY, minItems = 2): NamedItemAttributes {
   const perItem = distinctAttributes(items, kinds);
   const counts = new Map<string, number>();
   for (const values of perItem) for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const vocabulary = [...counts].filter(([, n]) => n >= minItems).map(([v]) => v).sort();
+  const vocabulary = [...counts]
+    .filter(([, n]) => n >= minItems)
+    .map(([v]) => v)
+    .sort();
   return { ...attributeRows(perItem, vocabulary), vocabulary };
 }
 
@@ -75,7 +76,9 @@ function distinctAttributes(items: readonly (ItemInfo | null)[], kinds: Attribut
  * @param items index 0 = padding (no attribute), as in dataset.items
  */
 export function attributesOver(
-  items: readonly (ItemInfo | null)[], kinds: AttributeKinds, vocabulary: readonly string[],
+  items: readonly (ItemInfo | null)[],
+  kinds: AttributeKinds,
+  vocabulary: readonly string[],
 ): ItemAttributes & { unknown: number[] } {
   const perItem = distinctAttributes(items, kinds);
   const rows = attributeRows(perItem, vocabulary);
@@ -85,9 +88,16 @@ export function attributesOver(
 /** Compressed rows of the items' values that are columns of `vocabulary`, weighted 1/sqrt(count) per row. */
 function attributeRows(perItem: readonly string[][], vocabulary: readonly string[]): ItemAttributes {
   const column = new Map(vocabulary.map((v, j) => [v, j]));
-  const rows = perItem.map((values) => values.map((v) => column.get(v)).filter((j): j is number => j !== undefined).sort((a, b) => a - b));
+  const rows = perItem.map((values) =>
+    values
+      .map((v) => column.get(v))
+      .filter((j): j is number => j !== undefined)
+      .sort((a, b) => a - b),
+  );
   const rowStart = new Int32Array(perItem.length + 1);
-  rows.forEach((cols, i) => { rowStart[i + 1] = rowStart[i] + cols.length; });
+  rows.forEach((cols, i) => {
+    rowStart[i + 1] = rowStart[i] + cols.length;
+  });
   const columns = Int32Array.from(rows.flat());
   const weights = Float32Array.from(rows.flatMap((cols) => cols.map(() => 1 / Math.sqrt(cols.length))));
   return { dim: vocabulary.length, rowStart, columns, weights };

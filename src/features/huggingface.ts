@@ -119,9 +119,11 @@ function onnxFile(kind: 'text' | 'image', dtype: string): string {
 export function missingModelMessage(kind: 'text' | 'image', loc: Location, dtype: string, missing: string[]): string {
   const files = [...(kind === 'text' ? TEXT_FILES : IMAGE_FILES), onnxFile(kind, dtype)];
   const from = loc.hubId ? ` (from https://huggingface.co/${loc.hubId}/tree/main)` : '';
-  return `${kind} model "${loc.spec}" is not available offline: ${missing.length > 0 ? `missing ${missing.join(', ')}; ` : ''}` +
+  return (
+    `${kind} model "${loc.spec}" is not available offline: ${missing.length > 0 ? `missing ${missing.join(', ')}; ` : ''}` +
     `put ${files.join(', ')}${from} in ${loc.folder}${path.sep}` +
-    (loc.hubId ? ', or give a local folder, or allow downloading' : '');
+    (loc.hubId ? ', or give a local folder, or allow downloading' : '')
+  );
 }
 
 function missingFiles(kind: 'text' | 'image', loc: Location, dtype: string): string[] {
@@ -160,7 +162,8 @@ async function transformers(allowDownload: boolean, modelsDir: string): Promise<
 /** Load a model's files; turn "file not found" into the one clear message. */
 async function loadChecked<T>(kind: 'text' | 'image', loc: Location, dtype: string, allowDownload: boolean, load: () => Promise<T>): Promise<T> {
   const missing = missingFiles(kind, loc, dtype);
-  if (missing.length > 0 && !(allowDownload && loc.hubId)) throw new UserError(missingModelMessage(kind, loc, dtype, missing), loc.hubId ? 'download-not-allowed' : undefined);
+  if (missing.length > 0 && !(allowDownload && loc.hubId))
+    throw new UserError(missingModelMessage(kind, loc, dtype, missing), loc.hubId ? 'download-not-allowed' : undefined);
   try {
     return await load();
   } catch (err) {
@@ -200,7 +203,8 @@ export function huggingFaceTextSource(spec: string, options: HuggingFaceOptions 
     load: async () => {
       const t = await transformers(o.allowDownload, o.modelsDir);
       const extractor = await loadChecked('text', loc, o.dtype, o.allowDownload, () =>
-        t.pipeline('feature-extraction', loc.modelArg, { dtype: o.dtype, device: 'cpu' }));
+        t.pipeline('feature-extraction', loc.modelArg, { dtype: o.dtype, device: 'cpu' }),
+      );
       const probe = await extractor(['probe'], { pooling, normalize: true });
       const dim = probe.dims[probe.dims.length - 1];
       const encoder: TextEncoder = {
@@ -212,7 +216,10 @@ export function huggingFaceTextSource(spec: string, options: HuggingFaceOptions 
           const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length);
           for (let start = 0; start < order.length; start += batchSize) {
             const idx = order.slice(start, start + batchSize);
-            const result = await extractor(idx.map((i) => texts[i]), { pooling, normalize: true });
+            const result = await extractor(
+              idx.map((i) => texts[i]),
+              { pooling, normalize: true },
+            );
             const data = result.data as Float32Array;
             idx.forEach((i, k) => out.set(data.subarray(k * dim, (k + 1) * dim), i * dim));
             onProgress?.(Math.min(start + batchSize, texts.length));
@@ -238,11 +245,12 @@ export function huggingFaceImageSource(spec: string, options: HuggingFaceOptions
     load: async () => {
       const t = await transformers(o.allowDownload, o.modelsDir);
       const pipe = await loadChecked('image', loc, o.dtype, o.allowDownload, () =>
-        t.pipeline('image-feature-extraction', loc.modelArg, { dtype: o.dtype, device: 'cpu' }));
+        t.pipeline('image-feature-extraction', loc.modelArg, { dtype: o.dtype, device: 'cpu' }),
+      );
       type RawImage = InstanceType<Transformers['RawImage']>;
       const embed = async (images: RawImage[]): Promise<{ data: Float32Array; dim: number }> => {
         const { pixel_values } = await pipe.processor(images);
-        const outputs = await pipe.model({ pixel_values }) as Record<string, { dims: number[]; data: Float32Array }>;
+        const outputs = (await pipe.model({ pixel_values })) as Record<string, { dims: number[]; data: Float32Array }>;
         const picked = outputs.image_embeds ?? outputs.pooler_output ?? outputs.last_hidden_state;
         if (!picked) throw new Error(`image model "${spec}" returned none of image_embeds, pooler_output, last_hidden_state`);
         const dims = picked.dims;

@@ -84,7 +84,8 @@ export async function loadItemImageFeatures(options: LoadImageFeaturesOptions): 
   for (let i = 1; i <= N; i++) hash.update(`${dataset.itemIds[i]}\t${imageSourceKey(sources[i])}\n`);
   const inputsSha256 = hash.digest('hex');
   const base = path.join(cacheDir, `${dataset.name}.${source.id}`);
-  const matrixFile = `${base}.npy`, sidecarFile = `${base}.json`;
+  const matrixFile = `${base}.npy`,
+    sidecarFile = `${base}.json`;
 
   if (!options.rebuild && fs.existsSync(matrixFile) && fs.existsSync(sidecarFile)) {
     try {
@@ -92,7 +93,16 @@ export async function loadItemImageFeatures(options: LoadImageFeaturesOptions): 
       if (sidecar.encoder === source.id && sidecar.items === N && sidecar.inputs_sha256 === inputsSha256) {
         const array = readNpy(matrixFile);
         if (array.shape[0] === N + 1 && array.shape[1] === sidecar.dim && matrixSha256(array.data) === sidecar.matrix_sha256) {
-          return { matrix: array.data, dim: sidecar.dim, numRows: N + 1, encoder: source.id, path: matrixFile, fromCache: true, missing: sidecar.missing, complete: true };
+          return {
+            matrix: array.data,
+            dim: sidecar.dim,
+            numRows: N + 1,
+            encoder: source.id,
+            path: matrixFile,
+            fromCache: true,
+            missing: sidecar.missing,
+            complete: true,
+          };
         }
       }
       log(`cache ${matrixFile} is stale; encoding again`);
@@ -148,7 +158,12 @@ export async function loadItemImageFeatures(options: LoadImageFeaturesOptions): 
   missing.sort((a, b) => a.item - b.item);
   writeNpy(matrixFile, matrix, [N + 1, dim]);
   const sidecar: ImageCacheSidecar = {
-    encoder: source.id, dim, items: N, inputs_sha256: inputsSha256, matrix_sha256: matrixSha256(matrix), missing,
+    encoder: source.id,
+    dim,
+    items: N,
+    inputs_sha256: inputsSha256,
+    matrix_sha256: matrixSha256(matrix),
+    missing,
     created: new Date().toISOString(),
   };
   writeJsonAtomic(sidecarFile, sidecar);

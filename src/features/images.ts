@@ -72,10 +72,7 @@ export function imageSourceKey(source: ImageSource): string {
 }
 
 /** The bytes of each source, or why they could not be read. */
-export async function readImageSources(
-  sources: ImageSource[],
-  options: ItemImageOptions,
-): Promise<({ bytes: Uint8Array } | { problem: string })[]> {
+export async function readImageSources(sources: ImageSource[], options: ItemImageOptions): Promise<({ bytes: Uint8Array } | { problem: string })[]> {
   const results = new Array<{ bytes: Uint8Array } | { problem: string }>(sources.length);
   let next = 0;
   const worker = async (): Promise<void> => {

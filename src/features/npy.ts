@@ -39,8 +39,8 @@ export function writeNpy(file: string, data: Float32Array, shape: number[]): voi
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   // Exactly as numpy.save writes it: room for the first axis to grow to 21 digits,
   // then spaces up to the alignment (a full 64 when already aligned) and a newline.
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }` +
-    ' '.repeat(shape.length > 0 ? GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length : 0);
+  const dict =
+    `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }` + ' '.repeat(shape.length > 0 ? GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length : 0);
   const preambleLength = MAGIC.length + 2 + 2;
   const padding = ALIGNMENT - ((preambleLength + dict.length + 1) % ALIGNMENT);
   const headerLength = dict.length + padding + 1;
@@ -98,10 +98,14 @@ export function readNpy(file: string): NpyArray {
   }
   if (descr !== '<f4') fail(`dtype '${descr}' is not little-endian float32 ('<f4')`);
   if (fortranOrder === 'True') fail('Fortran-ordered arrays are not supported (expected C order)');
-  const shape = shapeText!.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
-    if (!/^\d+$/.test(s)) fail(`malformed shape (${shapeText})`);
-    return Number(s);
-  });
+  const shape = shapeText!
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      if (!/^\d+$/.test(s)) fail(`malformed shape (${shapeText})`);
+      return Number(s);
+    });
 
   const expectedBytes = shapeSize(shape) * 4;
   if (bytes.length - dataStart !== expectedBytes) {

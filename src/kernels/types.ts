@@ -36,9 +36,19 @@ export interface Kernels {
    * stride is at least max(1, columns as stored).
    */
   sgemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
-    beta: number, c: Float32Array, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
   ): void;
 
   /**
@@ -54,9 +64,16 @@ export interface Kernels {
    * Streams over chunks of items: memory O(T × chunk × K), never T × n1 × K.
    */
   softmaxXentMulti(
-    h: Float32Array, e: Float32Array, t: number, n1: number, d: number,
-    targets: Int32Array, dims: Int32Array, scale: number,
-    gradH: Float32Array | null, gradE: Float32Array | null,
+    h: Float32Array,
+    e: Float32Array,
+    t: number,
+    n1: number,
+    d: number,
+    targets: Int32Array,
+    dims: Int32Array,
+    scale: number,
+    gradH: Float32Array | null,
+    gradE: Float32Array | null,
     lossPerSize: Float64Array | null,
   ): number;
 
@@ -68,8 +85,15 @@ export interface Kernels {
    * non-decreasing (an empty segment is allowed).
    */
   lruScanForward(
-    uRe: Float32Array, uIm: Float32Array, lamRe: Float32Array, lamIm: Float32Array,
-    segments: Int32Array, t: number, d: number, hRe: Float32Array, hIm: Float32Array,
+    uRe: Float32Array,
+    uIm: Float32Array,
+    lamRe: Float32Array,
+    lamIm: Float32Array,
+    segments: Int32Array,
+    t: number,
+    d: number,
+    hRe: Float32Array,
+    hIm: Float32Array,
   ): void;
 
   /**
@@ -80,9 +104,19 @@ export interface Kernels {
    * du_r = g_r, and dλ += g_r·conj(h_{r−1}) for every row but the first.
    */
   lruScanBackward(
-    dhRe: Float32Array, dhIm: Float32Array, hRe: Float32Array, hIm: Float32Array,
-    lamRe: Float32Array, lamIm: Float32Array, segments: Int32Array, t: number, d: number,
-    duRe: Float32Array, duIm: Float32Array, dLamRe: Float32Array, dLamIm: Float32Array,
+    dhRe: Float32Array,
+    dhIm: Float32Array,
+    hRe: Float32Array,
+    hIm: Float32Array,
+    lamRe: Float32Array,
+    lamIm: Float32Array,
+    segments: Int32Array,
+    t: number,
+    d: number,
+    duRe: Float32Array,
+    duIm: Float32Array,
+    dLamRe: Float32Array,
+    dLamIm: Float32Array,
   ): void;
 
   /**
@@ -92,16 +126,31 @@ export interface Kernels {
    * Writes y (T×d), mean and rstd (T×K each, K = bounds.length − 1).
    */
   layerNormForward(
-    x: Float32Array, t: number, d: number, bounds: Int32Array,
-    gamma: Float32Array, beta: Float32Array, eps: number,
-    y: Float32Array, mean: Float32Array, rstd: Float32Array,
+    x: Float32Array,
+    t: number,
+    d: number,
+    bounds: Int32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    eps: number,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
   ): void;
 
   /** Backward of layerNormForward: writes dx, ADDS into dGamma and dBeta. */
   layerNormBackward(
-    dy: Float32Array, x: Float32Array, t: number, d: number, bounds: Int32Array,
-    gamma: Float32Array, mean: Float32Array, rstd: Float32Array,
-    dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array,
+    dy: Float32Array,
+    x: Float32Array,
+    t: number,
+    d: number,
+    bounds: Int32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dGamma: Float32Array,
+    dBeta: Float32Array,
   ): void;
 
   /**
@@ -118,9 +167,15 @@ export interface Kernels {
    * packs the whole item table once per call: pass many users per call.
    */
   rankTargets(
-    h: Float32Array, e: Float32Array, b: number, n1: number, d: number,
-    targets: Int32Array, dims: Int32Array,
-    excludeOffsets: Int32Array | null, excludeItems: Int32Array | null,
+    h: Float32Array,
+    e: Float32Array,
+    b: number,
+    n1: number,
+    d: number,
+    targets: Int32Array,
+    dims: Int32Array,
+    excludeOffsets: Int32Array | null,
+    excludeItems: Int32Array | null,
     ranks: Int32Array,
   ): void;
 
@@ -133,10 +188,7 @@ export interface Kernels {
    * and score −Infinity. Scores may differ from a float64 dot product by
    * float32 rounding; the choice among scores that round equal follows them.
    */
-  topItems(
-    h: Float32Array, e: Float32Array, b: number, n1: number, d: number, k: number,
-    ids: Int32Array, scores: Float32Array,
-  ): void;
+  topItems(h: Float32Array, e: Float32Array, b: number, n1: number, d: number, k: number, ids: Int32Array, scores: Float32Array): void;
 
   /** y[r, j] += v[j] for every row r of the t×d matrix y (float32 adds; the bias add). */
   addRowVector(y: Float32Array, t: number, d: number, v: Float32Array): void;
@@ -160,8 +212,14 @@ export interface Kernels {
    * a float32 product then a float32 add (no fused multiply-add).
    */
   addSparseRowsProduct(
-    c: Float32Array, rows: number, d: number, rowStart: Int32Array, columns: Int32Array, weights: Float32Array,
-    b: Float32Array, bRows: number,
+    c: Float32Array,
+    rows: number,
+    d: number,
+    rowStart: Int32Array,
+    columns: Int32Array,
+    weights: Float32Array,
+    b: Float32Array,
+    bRows: number,
   ): void;
 
   /**
@@ -176,7 +234,17 @@ export interface Kernels {
    * params, m and v are updated in place (outputs: none may overlap grads).
    */
   adamwUpdate(
-    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, offset: number, size: number,
-    beta1: number, beta2: number, eps: number, stepSize: number, invSqrtBc2: number, keep: number,
+    params: Float32Array,
+    grads: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    offset: number,
+    size: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    stepSize: number,
+    invSqrtBc2: number,
+    keep: number,
   ): void;
 }

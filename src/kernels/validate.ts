@@ -43,15 +43,13 @@ export function checkDims(kernel: string, dims: Int32Array, d: number): void {
 
 /** Chunk bounds [0, m_1, ..., d]: strictly ascending from 0 to d. */
 export function checkBounds(kernel: string, bounds: Int32Array, d: number): void {
-  const ok = bounds.length >= 2 && bounds[0] === 0 && bounds[bounds.length - 1] === d
-    && bounds.every((b, k) => k === 0 || b > bounds[k - 1]);
+  const ok = bounds.length >= 2 && bounds[0] === 0 && bounds[bounds.length - 1] === d && bounds.every((b, k) => k === 0 || b > bounds[k - 1]);
   if (!ok) fail(kernel, `bounds must rise strictly from 0 to ${d} (got ${Array.from(bounds).join(', ')})`);
 }
 
 /** Segment starts [0, ..., t]: non-decreasing from 0 to t. */
 export function checkSegments(kernel: string, segments: Int32Array, t: number): void {
-  const ok = segments.length >= 1 && segments[0] === 0 && segments[segments.length - 1] === t
-    && segments.every((s, k) => k === 0 || s >= segments[k - 1]);
+  const ok = segments.length >= 1 && segments[0] === 0 && segments[segments.length - 1] === t && segments.every((s, k) => k === 0 || s >= segments[k - 1]);
   if (!ok) fail(kernel, `segments must rise from 0 to ${t} (got ${segments.length} entries)`);
 }
 

@@ -11,9 +11,7 @@
 import type { Kernels } from '../kernels/types';
 import type { Rng } from '../util/rng';
 import { declareFfn, FfnCache, ffnForward, ffnParamNames, FfnWeights, initFfn, readFfn } from './layers/ffn';
-import {
-  declareLayerNorm, initLayerNorm, LayerNormCache, layerNormForward, layerNormParamNames, LayerNormWeights, readLayerNorm,
-} from './layers/layer-norm';
+import { declareLayerNorm, initLayerNorm, LayerNormCache, layerNormForward, layerNormParamNames, LayerNormWeights, readLayerNorm } from './layers/layer-norm';
 import { declareLru, initLru, LruCache, lruForward, lruParamNames, LruWeights, readLru, Recurrence } from './layers/lru';
 import type { ParamReader, ParamStore } from './params';
 import { gatherRows } from './rows';
@@ -67,7 +65,10 @@ export function readBlock(read: ParamReader, b: number, d: number): BlockWeights
 
 /** What a block's forward keeps for the backward. */
 export interface BlockCache {
-  ln1: LayerNormCache; lru: LruCache; ln2: LayerNormCache; ffn: FfnCache;
+  ln1: LayerNormCache;
+  lru: LruCache;
+  ln2: LayerNormCache;
+  ffn: FfnCache;
 }
 
 /** Where a block's forward runs: the ladder prefix (m = bounds[K]), the weights' row stride and LayerNorm's epsilon. */
@@ -85,8 +86,15 @@ export interface BlockShape {
  * dropoutRng = null: no dropout.
  */
 export function blockForward(
-  kern: ForwardKernels, w: BlockWeights, shape: BlockShape, x: Float32Array, t: number,
-  recurrence: Recurrence, keep: Int32Array | null, dropout: number, dropoutRng: Rng | null,
+  kern: ForwardKernels,
+  w: BlockWeights,
+  shape: BlockShape,
+  x: Float32Array,
+  t: number,
+  recurrence: Recurrence,
+  keep: Int32Array | null,
+  dropout: number,
+  dropoutRng: Rng | null,
 ): { out: Float32Array; cache: BlockCache } {
   const { bounds, ldw, eps } = shape;
   const m = bounds[bounds.length - 1];

@@ -43,8 +43,13 @@ export function readInferenceModel(read: ParamReader, numBlocks: number, width: 
  * computed and returned (keep.length × m), else every row (T×m).
  */
 export function forwardRows(
-  kern: ForwardKernels, model: InferenceModel, bounds: Int32Array, x: Float32Array, t: number,
-  recurrenceOf: (block: number) => Recurrence, keep: Int32Array | null,
+  kern: ForwardKernels,
+  model: InferenceModel,
+  bounds: Int32Array,
+  x: Float32Array,
+  t: number,
+  recurrenceOf: (block: number) => Recurrence,
+  keep: Int32Array | null,
 ): Float32Array {
   const shape: BlockShape = { bounds, ldw: model.width, eps: model.eps };
   const last = model.blocks.length - 1;

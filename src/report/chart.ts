@@ -45,7 +45,9 @@ export function chartSpec(dataset: string, series: readonly RunSeries[]): object
   const names = [...series.map((s) => s.name), ...curves.map(publishedCurveName)];
   const sizes = [...new Set(data.map((d) => d.size))].sort((a, b) => a - b);
   const x = {
-    field: 'size', type: 'quantitative', title: 'size m (log scale)',
+    field: 'size',
+    type: 'quantitative',
+    title: 'size m (log scale)',
     scale: { type: 'log', base: 2, domain: [sizes[0], sizes[sizes.length - 1]] },
     axis: { values: sizes, format: 'd', grid: true, labelOverlap: false, labelFlush: true },
   };
@@ -63,9 +65,21 @@ export function chartSpec(dataset: string, series: readonly RunSeries[]): object
         {
           mark: { type: 'line', point: true },
           encoding: {
-            x, color,
+            x,
+            color,
             y: { field: 'value', type: 'quantitative', title: 'test value', scale: { zero: true } },
-            strokeDash: { field: 'source', type: 'nominal', scale: { domain: [...SOURCES], range: [[1, 0], [5, 3]] }, legend: null },
+            strokeDash: {
+              field: 'source',
+              type: 'nominal',
+              scale: {
+                domain: [...SOURCES],
+                range: [
+                  [1, 0],
+                  [5, 3],
+                ],
+              },
+              legend: null,
+            },
           },
         },
         {

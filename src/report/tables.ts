@@ -46,21 +46,62 @@ export function publishedCurveName(curve: PublishedCurve): string {
  * paper's rows for the dataset (test only; the paper gives D = 1024).
  */
 export function runsTable(runs: readonly ReportRun[], dataset: string): string {
-  const header = ['run', 'method', 'features', 'kind', 'D', 'sizes', 'seed', 'best epoch', 'train time',
-    'valid NDCG@10', 'valid Recall@10', 'test NDCG@5', 'test Recall@5', 'test NDCG@10', 'test Recall@10'];
+  const header = [
+    'run',
+    'method',
+    'features',
+    'kind',
+    'D',
+    'sizes',
+    'seed',
+    'best epoch',
+    'train time',
+    'valid NDCG@10',
+    'valid Recall@10',
+    'test NDCG@5',
+    'test Recall@5',
+    'test NDCG@10',
+    'test Recall@10',
+  ];
   const rows = runs.map((run) => {
     const valid = run.metrics.valid[String(run.width)];
     const test = run.metrics.test[String(run.width)];
     return [
-      run.dir, methodDescription(run.metrics.features), run.metrics.features, seriesKind(run), String(run.width),
-      run.sizes.join(','), String(run.config.train.seed), String(run.metrics.best_epoch), `${Math.round(run.metrics.train_seconds)} s`,
-      formatValue(valid['NDCG@10']), formatValue(valid['Recall@10']),
-      formatValue(test['NDCG@5']), formatValue(test['Recall@5']), formatValue(test['NDCG@10']), formatValue(test['Recall@10']),
+      run.dir,
+      methodDescription(run.metrics.features),
+      run.metrics.features,
+      seriesKind(run),
+      String(run.width),
+      run.sizes.join(','),
+      String(run.config.train.seed),
+      String(run.metrics.best_epoch),
+      `${Math.round(run.metrics.train_seconds)} s`,
+      formatValue(valid['NDCG@10']),
+      formatValue(valid['Recall@10']),
+      formatValue(test['NDCG@5']),
+      formatValue(test['Recall@5']),
+      formatValue(test['NDCG@10']),
+      formatValue(test['Recall@10']),
     ];
   });
   for (const p of publishedRows(dataset)) {
-    rows.push([publishedRowName(p), p.method, p.features, '—', String(PUBLISHED_WIDTH), '—', '—', '—', '—', '—', '—',
-      formatValue(p['NDCG@5']), formatValue(p['Recall@5']), formatValue(p['NDCG@10']), formatValue(p['Recall@10'])]);
+    rows.push([
+      publishedRowName(p),
+      p.method,
+      p.features,
+      '—',
+      String(PUBLISHED_WIDTH),
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+      formatValue(p['NDCG@5']),
+      formatValue(p['Recall@5']),
+      formatValue(p['NDCG@10']),
+      formatValue(p['Recall@10']),
+    ]);
   }
   return markdownTable(header, ['l', 'l', 'l', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], rows);
 }
@@ -71,8 +112,9 @@ export function runsTable(runs: readonly ReportRun[], dataset: string): string {
  */
 export function perSizeTable(series: readonly RunSeries[], dataset: string, metric: 'NDCG@10' | 'Recall@10'): string {
   const curves = publishedCurves(dataset).filter((c) => c.metric === metric);
-  const sizes = [...new Set([...series.flatMap((s) => s.points.map((p) => p.size)), ...curves.flatMap((c) => c.bySize.map((p) => p.size))])]
-    .sort((a, b) => a - b);
+  const sizes = [...new Set([...series.flatMap((s) => s.points.map((p) => p.size)), ...curves.flatMap((c) => c.bySize.map((p) => p.size))])].sort(
+    (a, b) => a - b,
+  );
   const rows = series.map((s) => {
     const bySize = new Map(s.points.map((p) => [p.size, formatSummary(summarizePoint(p, 'test', metric))]));
     return [s.name, String(s.runs.length), ...sizes.map((m) => bySize.get(m) ?? '—')];
@@ -93,13 +135,18 @@ export function seedsTable(series: readonly RunSeries[]): string | null {
   for (const s of series) {
     const point = s.points[s.points.length - 1];
     if (point.runs.length < 2) continue;
-    rows.push([s.name, String(point.size), String(point.runs.length), pointSeeds(point).join(', '),
+    rows.push([
+      s.name,
+      String(point.size),
+      String(point.runs.length),
+      pointSeeds(point).join(', '),
       formatSummary(summarizePoint(point, 'valid', 'NDCG@10')),
-      formatSummary(summarizePoint(point, 'test', 'NDCG@10')), formatSummary(summarizePoint(point, 'test', 'Recall@10'))]);
+      formatSummary(summarizePoint(point, 'test', 'NDCG@10')),
+      formatSummary(summarizePoint(point, 'test', 'Recall@10')),
+    ]);
   }
   if (rows.length === 0) return null;
-  return markdownTable(['series', 'size', 'runs', 'seeds', 'valid NDCG@10', 'test NDCG@10', 'test Recall@10'],
-    ['l', 'r', 'r', 'l', 'r', 'r', 'r'], rows);
+  return markdownTable(['series', 'size', 'runs', 'seeds', 'valid NDCG@10', 'test NDCG@10', 'test Recall@10'], ['l', 'r', 'r', 'l', 'r', 'r', 'r'], rows);
 }
 
 /** The section of report.md for one dataset (the chart is a file beside it). */
@@ -149,13 +196,28 @@ export function summaryText(datasets: ReadonlyArray<{ dataset: string; series: r
   for (const { dataset, series } of datasets) {
     for (const s of series) {
       const point = s.points[s.points.length - 1];
-      rows.push([dataset, s.name, String(point.size), String(point.runs.length),
-        formatSummary(summarizePoint(point, 'test', 'NDCG@10')), formatSummary(summarizePoint(point, 'test', 'Recall@10'))]);
+      rows.push([
+        dataset,
+        s.name,
+        String(point.size),
+        String(point.runs.length),
+        formatSummary(summarizePoint(point, 'test', 'NDCG@10')),
+        formatSummary(summarizePoint(point, 'test', 'Recall@10')),
+      ]);
     }
     for (const p of publishedRows(dataset)) {
       rows.push([dataset, `${publishedRowName(p)} · ${p.features}`, String(PUBLISHED_WIDTH), '—', formatValue(p['NDCG@10']), formatValue(p['Recall@10'])]);
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((v, c) => v.padEnd(widths[c]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

@@ -26,7 +26,11 @@ export interface WrittenReport {
 
 /** A file name for a dataset's chart: lower case, letters, digits and dashes, unique among `taken`. */
 function chartFileName(dataset: string, taken: Set<string>): string {
-  const base = dataset.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'dataset';
+  const base =
+    dataset
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'dataset';
   let name = `${base}.svg`;
   for (let i = 2; taken.has(name); i++) name = `${base}-${i}.svg`;
   taken.add(name);

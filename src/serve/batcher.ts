@@ -21,7 +21,10 @@ export class RequestBatcher {
    * @param answer   answers a batch of checked requests, in order
    * @param maxBatch most requests answered together
    */
-  constructor(private readonly answer: (requests: RecommendRequest[]) => RecommendResponse[], private readonly maxBatch = 64) {}
+  constructor(
+    private readonly answer: (requests: RecommendRequest[]) => RecommendResponse[],
+    private readonly maxBatch = 64,
+  ) {}
 
   /** Queue a checked request; resolves with its answer. */
   submit(request: RecommendRequest): Promise<RecommendResponse> {

@@ -49,7 +49,8 @@ export class Catalogue {
     const asins = new Set<string>();
     entries.forEach((e, i) => {
       if (e.id !== this.count + 1 + i) throw new UserError(`added item ${e.asin} has id ${e.id}, expected ${this.count + 1 + i}`);
-      if (!e.asin || this.byAsin.has(e.asin) || asins.has(e.asin)) throw new UserError(`added item ${e.id} has an ASIN that is empty or already known: "${e.asin}"`);
+      if (!e.asin || this.byAsin.has(e.asin) || asins.has(e.asin))
+        throw new UserError(`added item ${e.id} has an ASIN that is empty or already known: "${e.asin}"`);
       asins.add(e.asin);
     });
     for (const e of entries) {

@@ -34,9 +34,7 @@ import type { ExportedConfig } from '../deploy/format';
 import { uncheckedForwardLoops } from '../kernels/reference';
 import type { ForwardKernels } from '../model/block';
 import { chunkBounds } from '../model/config';
-import {
-  emptyStreamState, forwardRows, InferenceModel, lastRows, readInferenceModel, StreamState, streamStep,
-} from '../model/inference';
+import { emptyStreamState, forwardRows, InferenceModel, lastRows, readInferenceModel, StreamState, streamStep } from '../model/inference';
 import { stepSegments } from '../model/layers/lru';
 import type { ParamReader } from '../model/params';
 import { UserError } from '../util/errors';
@@ -50,8 +48,17 @@ export { gatherRows } from '../model/rows';
  * and B n×k (stride ldb), row-major; beta = 0 overwrites C.
  */
 export type Gemm = (
-  m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
-  b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
 ) => void;
 
 /** The engine's own {@link Gemm}: plain loops, one dot product per entry. */
@@ -70,10 +77,7 @@ export const typescriptGemm: Gemm = (m, n, k, alpha, a, lda, b, ldb, beta, c, ld
  * `topItems` (src/kernels/types.ts): users b×d, table n1×d (row 0 padding),
  * ids / scores b×k, best first, ties by lower id, id 0 past the catalogue.
  */
-export type TopItems = (
-  users: Float32Array, table: Float32Array, b: number, n1: number, d: number, k: number,
-  ids: Int32Array, scores: Float32Array,
-) => void;
+export type TopItems = (users: Float32Array, table: Float32Array, b: number, n1: number, d: number, k: number, ids: Int32Array, scores: Float32Array) => void;
 
 /** The engine's heavy arithmetic, replaceable by a host with faster versions. */
 export interface EngineKernels {
@@ -266,7 +270,9 @@ export class InferenceEngine {
   userVectors(histories: readonly ArrayLike<number>[], m: number = this.width, window: number = this.maxLen): Float32Array {
     const bounds = this.bounds(m);
     const starts = new Int32Array(histories.length + 1);
-    histories.forEach((h, b) => { starts[b + 1] = starts[b] + Math.max(1, Math.min(h.length, window)); });
+    histories.forEach((h, b) => {
+      starts[b + 1] = starts[b] + Math.max(1, Math.min(h.length, window));
+    });
     const t = starts[histories.length];
     const x = new Float32Array(t * m);
     histories.forEach((history, b) => {
@@ -387,7 +393,10 @@ export class InferenceEngine {
 
 /** Σ_{j<n} a[ao + j] · b[bo + j]. */
 function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let j = 0;
   for (; j + 3 < n; j += 4) {
     s0 += a[ao + j] * b[bo + j];
@@ -396,5 +405,5 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number
     s3 += a[ao + j + 3] * b[bo + j + 3];
   }
   for (; j < n; j++) s0 += a[ao + j] * b[bo + j];
-  return (s0 + s1) + (s2 + s3);
+  return s0 + s1 + (s2 + s3);
 }

@@ -43,7 +43,10 @@ export interface LiveItemsOptions {
 
 /** Defaults: poll every second, 1,000 items and 1 MiB per request. */
 export const DEFAULT_LIVE_ITEMS_OPTIONS: LiveItemsOptions = {
-  pollMs: 1000, maxItems: 1000, maxBodyBytes: 1024 * 1024, log: (line) => process.stderr.write(`${line}\n`),
+  pollMs: 1000,
+  maxItems: 1000,
+  maxBodyBytes: 1024 * 1024,
+  log: (line) => process.stderr.write(`${line}\n`),
 };
 
 /** The answer to POST /v1/items. */
@@ -86,19 +89,24 @@ export class LiveItems {
   async start(): Promise<void> {
     const base = await this.store.itemsBase();
     if (base !== null && base !== this.base) {
-      throw new UserError(`the ${this.store.description} numbers its added items after ${base} items, this model folder has ${this.base} `
-        + '(items were added to the folder with "fmrlrec items add" since): serve the folder the store\'s items were added to, or give this one an empty store');
+      throw new UserError(
+        `the ${this.store.description} numbers its added items after ${base} items, this model folder has ${this.base} ` +
+          '(items were added to the folder with "fmrlrec items add" since): serve the folder the store\'s items were added to, or give this one an empty store',
+      );
     }
     await this.sync();
     if (this.options.pollMs === null) return;
     this.timer = setInterval(() => {
-      this.sync().then(() => {
-        if (this.pollFailing) this.options.log('added items: the store answers again');
-        this.pollFailing = false;
-      }, (err: unknown) => {
-        if (!this.pollFailing) this.options.log(`added items: cannot poll the store (${(err as Error).message}); retrying every ${this.options.pollMs} ms`);
-        this.pollFailing = true;
-      });
+      this.sync().then(
+        () => {
+          if (this.pollFailing) this.options.log('added items: the store answers again');
+          this.pollFailing = false;
+        },
+        (err: unknown) => {
+          if (!this.pollFailing) this.options.log(`added items: cannot poll the store (${(err as Error).message}); retrying every ${this.options.pollMs} ms`);
+          this.pollFailing = true;
+        },
+      );
     }, this.options.pollMs);
     this.timer.unref();
   }
@@ -116,14 +124,18 @@ export class LiveItems {
    */
   sync(): Promise<number> {
     if (!this.running) {
-      this.running = this.syncOnce().finally(() => { this.running = null; });
+      this.running = this.syncOnce().finally(() => {
+        this.running = null;
+      });
       return this.running;
     }
     if (!this.queued) {
-      this.queued = this.running.catch(() => 0).then(() => {
-        this.queued = null;
-        return this.sync();
-      });
+      this.queued = this.running
+        .catch(() => 0)
+        .then(() => {
+          this.queued = null;
+          return this.sync();
+        });
     }
     return this.queued;
   }
@@ -140,7 +152,8 @@ export class LiveItems {
     const w = this.engine.width;
     const bad = stored.find((s) => s.vector.length !== w);
     if (bad) throw new Error(`stored item ${bad.asin} has a vector of width ${bad.vector.length}; this model's is ${w}`);
-    if (this.engine.numItems !== this.catalogue.numItems) throw new Error(`the engine has ${this.engine.numItems} items, the catalogue ${this.catalogue.numItems}`);
+    if (this.engine.numItems !== this.catalogue.numItems)
+      throw new Error(`the engine has ${this.engine.numItems} items, the catalogue ${this.catalogue.numItems}`);
     const first = this.catalogue.numItems + 1;
     const entries: ItemEntry[] = stored.map((s, i) => ({ id: first + i, asin: s.asin, title: s.title }));
     this.catalogue.add(entries);
@@ -159,7 +172,10 @@ export class LiveItems {
     const { vectors } = await builder.vectors(items.map((i) => i.info));
     const w = this.engine.width;
     try {
-      await this.store.addItems(items.map((item, i) => ({ asin: item.asin, title: item.info.title ?? '', vector: vectors.slice(i * w, (i + 1) * w) })), this.base);
+      await this.store.addItems(
+        items.map((item, i) => ({ asin: item.asin, title: item.info.title ?? '', vector: vectors.slice(i * w, (i + 1) * w) })),
+        this.base,
+      );
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       await this.sync();
@@ -176,7 +192,8 @@ export class LiveItems {
     const b = body as Record<string, unknown>;
     for (const key of Object.keys(b)) if (key !== 'items') throw new RequestError(key, `unknown field "${key}" (fields: items)`);
     const list = b.items;
-    if (!Array.isArray(list) || list.length === 0) throw new RequestError('items', '"items" must be a non-empty array of {"asin", "title"?, "brand"?, "categories"?, "price"?}');
+    if (!Array.isArray(list) || list.length === 0)
+      throw new RequestError('items', '"items" must be a non-empty array of {"asin", "title"?, "brand"?, "categories"?, "price"?}');
     if (list.length > this.options.maxItems) throw new RequestError('items', `"items" has ${list.length} items; at most ${this.options.maxItems} are accepted`);
     const items = list.map((value: unknown, i) => parseItemToAdd(value, `items[${i}]`));
     checkDistinctAsins(items, (i) => `items[${i}]`);
@@ -214,7 +231,8 @@ export function addedItemsSummary(model: LoadedModel): string {
   try {
     const recipe = readItemRecipe(servedSizeFolder(model));
     checkRecipe(recipe);
-    return recipe.textEncoder === null ? 'POST /v1/items: new items get vectors from their brand, categories and title words'
+    return recipe.textEncoder === null
+      ? 'POST /v1/items: new items get vectors from their brand, categories and title words'
       : `POST /v1/items: new items' text is encoded with "${recipe.textEncoder}" (loaded on the first request)`;
   } catch (err) {
     if (err instanceof UserError) return `POST /v1/items will answer 503: ${err.message}`;

@@ -46,7 +46,10 @@ export interface LiveOptions {
 
 /** 1000 events and 1 MiB per POST /v1/events; k and shortlists as large as POST /v1/recommend allows. */
 export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
-  maxEvents: 1000, maxBodyBytes: 1024 * 1024, maxK: DEFAULT_LIMITS.maxK, maxShortlist: DEFAULT_LIMITS.maxCandidates,
+  maxEvents: 1000,
+  maxBodyBytes: 1024 * 1024,
+  maxK: DEFAULT_LIMITS.maxK,
+  maxShortlist: DEFAULT_LIMITS.maxCandidates,
 };
 
 /** The answer to POST /v1/events. */
@@ -133,12 +136,21 @@ export class LiveService {
     const exclude = q.excludeHistory && state ? new Set(state.seen) : null;
     let ranked: RankedItem[];
     if (q.funnel) {
-      ranked = funnelRank(this.engine, vector, { shortlistSize: q.funnel.size, shortlist: q.funnel.shortlist, size: q.size, k: q.k, exclude: exclude ?? undefined });
+      ranked = funnelRank(this.engine, vector, {
+        shortlistSize: q.funnel.size,
+        shortlist: q.funnel.shortlist,
+        size: q.size,
+        k: q.k,
+        exclude: exclude ?? undefined,
+      });
     } else {
       ranked = this.engine.rankBatch(vector.slice(0, q.size), q.size, [q.k], [exclude])[0];
     }
     return {
-      user, known_user: state !== null, history_length: state?.length ?? 0, size: q.size,
+      user,
+      known_user: state !== null,
+      history_length: state?.length ?? 0,
+      size: q.size,
       items: ranked.map(({ id: item, score }) => {
         const entry = this.catalogue.item(item);
         return { id: item, asin: entry?.asin ?? '', title: entry?.title ?? '', score };
@@ -155,7 +167,8 @@ export class LiveService {
     if (!Array.isArray(list) || list.length === 0) {
       throw new RequestError('events', '"events" must be a non-empty array of {"id", "user", "item", "ts"?}');
     }
-    if (list.length > this.options.maxEvents) throw new RequestError('events', `"events" has ${list.length} events; at most ${this.options.maxEvents} are accepted`);
+    if (list.length > this.options.maxEvents)
+      throw new RequestError('events', `"events" has ${list.length} events; at most ${this.options.maxEvents} are accepted`);
     return list.map((e: unknown, i) => {
       const at = `events[${i}]`;
       if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new RequestError(at, `"${at}" must be an object {"id", "user", "item", "ts"?}`);
@@ -167,7 +180,11 @@ export class LiveService {
       const user = checkId(event.user, `${at}.user`);
       const ref = event.item;
       const item = typeof ref === 'string' && ref.length > 0 && ref.length <= 128 ? this.catalogue.resolve(ref) : null;
-      if (item === null) throw new RequestError(`${at}.item`, `"${at}.item" must name an item of the model (an ASIN or an id 1..${this.engine.numItems}); got ${JSON.stringify(ref)}`);
+      if (item === null)
+        throw new RequestError(
+          `${at}.item`,
+          `"${at}.item" must name an item of the model (an ASIN or an id 1..${this.engine.numItems}); got ${JSON.stringify(ref)}`,
+        );
       if (event.ts !== undefined && event.ts !== null && (typeof event.ts !== 'number' || !Number.isFinite(event.ts))) {
         throw new RequestError(`${at}.ts`, `"${at}.ts" must be a number (e.g. seconds since 1970)`);
       }
@@ -210,7 +227,10 @@ export class LiveService {
       const shortlistSize = match ? Number(match[1]) : NaN;
       const shortlist = match ? Number(match[2]) : NaN;
       if (!match || !this.engine.servesSize(shortlistSize) || shortlistSize > size || shortlist < k || shortlist > this.options.maxShortlist) {
-        throw new RequestError('funnel', `"funnel" must be <size>:<shortlist>, e.g. 16:200, with a size of the model up to ${size} (${sizes}) and a shortlist from k = ${k} to ${this.options.maxShortlist}`);
+        throw new RequestError(
+          'funnel',
+          `"funnel" must be <size>:<shortlist>, e.g. 16:200, with a size of the model up to ${size} (${sizes}) and a shortlist from k = ${k} to ${this.options.maxShortlist}`,
+        );
       }
       funnel = { size: shortlistSize, shortlist };
     }
@@ -244,5 +264,6 @@ export function modelFingerprint(model: LoadedModel): string {
   return createHash('sha256')
     .update(JSON.stringify({ ...config, model: modelConfig }))
     .update(fs.readFileSync(path.join(folder, WEIGHTS_FILE)))
-    .digest('hex').slice(0, 16);
+    .digest('hex')
+    .slice(0, 16);
 }

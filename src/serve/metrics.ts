@@ -49,7 +49,9 @@ export class ServiceMetrics {
     const lines: string[] = [
       '# HELP fmrlrec_model_info The model being served.',
       '# TYPE fmrlrec_model_info gauge',
-      `fmrlrec_model_info{${Object.entries(this.info).map(([k, v]) => `${k}="${label(v)}"`).join(',')}} 1`,
+      `fmrlrec_model_info{${Object.entries(this.info)
+        .map(([k, v]) => `${k}="${label(v)}"`)
+        .join(',')}} 1`,
       '# HELP fmrlrec_requests_total Requests answered, by route and HTTP status.',
       '# TYPE fmrlrec_requests_total counter',
     ];
@@ -66,15 +68,20 @@ export class ServiceMetrics {
       lines.push(`fmrlrec_request_duration_seconds_count{route="${r}"} ${h.count}`);
     }
     lines.push(
-      '# HELP fmrlrec_requests_in_flight Requests being answered.', '# TYPE fmrlrec_requests_in_flight gauge', `fmrlrec_requests_in_flight ${this.inFlight}`,
-      '# HELP fmrlrec_unknown_items_total Item references in requests that named no item.', '# TYPE fmrlrec_unknown_items_total counter',
+      '# HELP fmrlrec_requests_in_flight Requests being answered.',
+      '# TYPE fmrlrec_requests_in_flight gauge',
+      `fmrlrec_requests_in_flight ${this.inFlight}`,
+      '# HELP fmrlrec_unknown_items_total Item references in requests that named no item.',
+      '# TYPE fmrlrec_unknown_items_total counter',
       `fmrlrec_unknown_items_total ${this.unknownItems}`,
     );
     const cpu = process.cpuUsage();
     lines.push(
-      '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.', '# TYPE process_cpu_seconds_total counter',
+      '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.',
+      '# TYPE process_cpu_seconds_total counter',
       `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
-      '# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge',
+      '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+      '# TYPE process_resident_memory_bytes gauge',
       `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
     );
     return lines.join('\n') + '\n';

@@ -3,7 +3,17 @@
  * folder (src/deploy/format.ts), however they were read: from disk in Node
  * (./model-folder.ts) or with fetch() in a browser. Browser-safe.
  */
-import { CONFIG_FILE, ExportedConfig, ITEM_TABLE_FILE, ITEM_TABLE_TENSOR, ItemEntry, ITEMS_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, WEIGHTS_FILE } from '../deploy/format';
+import {
+  CONFIG_FILE,
+  ExportedConfig,
+  ITEM_TABLE_FILE,
+  ITEM_TABLE_TENSOR,
+  ItemEntry,
+  ITEMS_FILE,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  WEIGHTS_FILE,
+} from '../deploy/format';
 import { UserError } from '../util/errors';
 import { Catalogue } from './catalogue';
 import { EngineKernels, InferenceEngine, TYPESCRIPT_ENGINE_KERNELS } from './engine';

@@ -6,7 +6,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  CONFIG_FILE, ExportIndex, INDEX_FILE, ITEM_TABLE_FILE, ITEMS_FILE, MANIFEST_FILE, MODEL_INDEX_FORMAT, SizeManifest, WEIGHTS_FILE,
+  CONFIG_FILE,
+  ExportIndex,
+  INDEX_FILE,
+  ITEM_TABLE_FILE,
+  ITEMS_FILE,
+  MANIFEST_FILE,
+  MODEL_INDEX_FORMAT,
+  SizeManifest,
+  WEIGHTS_FILE,
 } from '../deploy/format';
 import { UserError } from '../util/errors';
 import { EngineKernels, TYPESCRIPT_ENGINE_KERNELS } from './engine';
@@ -39,12 +47,16 @@ function readBytes(file: string): Uint8Array {
 /** Load one exported size folder. */
 function loadSizeFolder(dir: string, kernels: EngineKernels): LoadedEngine & { manifest: SizeManifest } {
   const manifest = readJson(path.join(dir, MANIFEST_FILE)) as SizeManifest;
-  const loaded = engineFromFiles({
-    config: readJson(path.join(dir, CONFIG_FILE)),
-    items: readJson(path.join(dir, ITEMS_FILE)),
-    weights: readBytes(path.join(dir, WEIGHTS_FILE)),
-    itemTable: readBytes(path.join(dir, ITEM_TABLE_FILE)),
-  }, dir, kernels);
+  const loaded = engineFromFiles(
+    {
+      config: readJson(path.join(dir, CONFIG_FILE)),
+      items: readJson(path.join(dir, ITEMS_FILE)),
+      weights: readBytes(path.join(dir, WEIGHTS_FILE)),
+      itemTable: readBytes(path.join(dir, ITEM_TABLE_FILE)),
+    },
+    dir,
+    kernels,
+  );
   return { ...loaded, manifest };
 }
 

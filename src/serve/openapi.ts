@@ -48,8 +48,9 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     info: {
       title: 'fmrlrec',
       version: '1',
-      description: 'Sequential recommendations from an exported fMRLRec model: every size of its ladder is a complete model, chosen per request. '
-        + 'Errors are {"error": message, "field": name or null}. A method a route does not allow gets 405 with an Allow header; a path with no route gets 404.',
+      description:
+        'Sequential recommendations from an exported fMRLRec model: every size of its ladder is a complete model, chosen per request. ' +
+        'Errors are {"error": message, "field": name or null}. A method a route does not allow gets 405 with an Allow header; a path with no route gets 404.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     paths: {
@@ -93,10 +94,16 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         get: {
           operationId: 'openApi',
           summary: 'This document',
-          responses: { 200: { description: 'The OpenAPI document.', content: json({
-            type: 'object', required: ['openapi', 'info', 'paths'],
-            properties: { openapi: { type: 'string' }, info: { type: 'object' }, paths: { type: 'object' } },
-          }) } },
+          responses: {
+            200: {
+              description: 'The OpenAPI document.',
+              content: json({
+                type: 'object',
+                required: ['openapi', 'info', 'paths'],
+                properties: { openapi: { type: 'string' }, info: { type: 'object' }, paths: { type: 'object' } },
+              }),
+            },
+          },
         },
       },
     },
@@ -150,7 +157,11 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           additionalProperties: false,
           properties: {
             size,
-            history_used: { type: 'integer', minimum: 0, description: 'History items the model read (known ones, its window at most); 0: the answer for a user with no history.' },
+            history_used: {
+              type: 'integer',
+              minimum: 0,
+              description: 'History items the model read (known ones, its window at most); 0: the answer for a user with no history.',
+            },
             items: { type: 'array', items: ref('RecommendedItem'), description: 'Best first.' },
             unknown: {
               type: 'object',
@@ -202,7 +213,10 @@ function livePaths(live: LiveOptions, size: object, badRequest: object, unauthor
         ...WRITE,
         requestBody: { required: true, content: json(ref('EventsRequest')) },
         responses: {
-          200: { description: 'Events applied; an event id seen before (or earlier in the request) is a duplicate, not applied again.', content: json(ref('EventsResponse')) },
+          200: {
+            description: 'Events applied; an event id seen before (or earlier in the request) is a duplicate, not applied again.',
+            content: json(ref('EventsResponse')),
+          },
           400: error('A bad request (nothing is applied); `field` names the first bad field, e.g. "events[3].item".'),
           401: unauthorized,
           413: tooLarge,
@@ -219,12 +233,17 @@ function livePaths(live: LiveOptions, size: object, badRequest: object, unauthor
           { name: 'size', in: 'query', schema: size, description: 'The size to rank with (default: the largest).' },
           { name: 'exclude_history', in: 'query', schema: { type: 'boolean', default: false }, description: "Never return items of the user's history." },
           {
-            name: 'funnel', in: 'query', schema: { type: 'string', pattern: '^[0-9]{1,9}:[0-9]{1,9}$' },
+            name: 'funnel',
+            in: 'query',
+            schema: { type: 'string', pattern: '^[0-9]{1,9}:[0-9]{1,9}$' },
             description: `The MRL funnel as size:shortlist, e.g. 16:200: a size of the model up to \`size\`, a shortlist from k to ${live.maxShortlist}.`,
           },
         ],
         responses: {
-          200: { description: 'The best k items; a user without events gets the empty-history recommendation ("known_user": false).', content: json(ref('UserRecommendations')) },
+          200: {
+            description: 'The best k items; a user without events gets the empty-history recommendation ("known_user": false).',
+            content: json(ref('UserRecommendations')),
+          },
           400: badRequest,
         },
       },
@@ -252,7 +271,10 @@ function liveSchemas(live: LiveOptions, size: object): Record<string, unknown> {
               id: { ...LIVE_ID, description: 'The event id: an event sent again with the same id is applied once.' },
               user: { ...LIVE_ID, description: 'The user id.' },
               item: { type: 'string', minLength: 1, maxLength: 128, description: 'An item of the model: its ASIN or its id (digits).' },
-              ts: { type: ['number', 'null'], description: "When it happened (e.g. seconds since 1970); stored, not used for ordering: a user's events apply in commit order." },
+              ts: {
+                type: ['number', 'null'],
+                description: "When it happened (e.g. seconds since 1970); stored, not used for ordering: a user's events apply in commit order.",
+              },
             },
           },
         },
@@ -289,12 +311,15 @@ function itemsPaths(maxBodyBytes: number, unauthorized: object): Record<string, 
         ...WRITE,
         requestBody: { required: true, content: json(ref('ItemsRequest')) },
         responses: {
-          200: { description: 'The ids given to the new items, in request order; answered once committed. Every replica gives an added item the same id.', content: json(ref('ItemsResponse')) },
+          200: {
+            description: 'The ids given to the new items, in request order; answered once committed. Every replica gives an added item the same id.',
+            content: json(ref('ItemsResponse')),
+          },
           400: error('A bad request (nothing is added); `field` names the first bad field, e.g. "items[2].price".'),
           401: unauthorized,
           409: error('An ASIN is already in the catalogue (nothing is added); `field` names it, e.g. "items[0].asin".'),
           413: error(`The body is larger than ${maxBodyBytes} bytes.`),
-          503: error('This service cannot build item vectors (the model\'s text encoder is not installed, or the export has no item recipe).'),
+          503: error("This service cannot build item vectors (the model's text encoder is not installed, or the export has no item recipe)."),
         },
       },
     },
@@ -318,11 +343,18 @@ function itemsSchemas(maxItems: number): Record<string, unknown> {
             required: ['asin'],
             additionalProperties: false,
             properties: {
-              asin: { type: 'string', pattern: NEW_ASIN_PATTERN.source, description: 'A new ASIN: 1 to 64 characters, no spaces or control characters; each once per request.' },
+              asin: {
+                type: 'string',
+                pattern: NEW_ASIN_PATTERN.source,
+                description: 'A new ASIN: 1 to 64 characters, no spaces or control characters; each once per request.',
+              },
               title: { type: ['string', 'null'] },
               brand: { type: ['string', 'null'] },
               categories: { type: ['array', 'null'], items: { type: 'string' }, description: 'E.g. ["Makeup", "Nails"].' },
-              price: { anyOf: [{ type: 'number' }, { type: ['string', 'null'] }], description: 'As in the training metadata: a number, or text such as "$12.99".' },
+              price: {
+                anyOf: [{ type: 'number' }, { type: ['string', 'null'] }],
+                description: 'As in the training metadata: a number, or text such as "$12.99".',
+              },
             },
           },
         },
@@ -336,7 +368,9 @@ function itemsSchemas(maxItems: number): Record<string, unknown> {
         added: {
           type: 'array',
           items: {
-            type: 'object', required: ['asin', 'id'], additionalProperties: false,
+            type: 'object',
+            required: ['asin', 'id'],
+            additionalProperties: false,
             properties: { asin: { type: 'string' }, id: { type: 'integer', minimum: 1, description: 'The next id after the catalogue: N + 1, N + 2, ...' } },
           },
         },

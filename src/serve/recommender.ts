@@ -49,7 +49,11 @@ export interface RecommendResponse {
 
 /** A request that cannot be answered, naming the offending field; `status` is its HTTP status (400 unless said). */
 export class RequestError extends UserError {
-  constructor(readonly field: string, message: string, readonly status = 400) {
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
     this.name = 'RequestError';
   }
@@ -157,13 +161,22 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
   for (const [size, group] of bySize) {
     const histories = group.map((i) => catalogue.resolveAll(requests[i].history));
     const candidates = group.map((i) => (requests[i].candidates ? catalogue.resolveAll(requests[i].candidates!) : null));
-    const users = engine.userVectors(histories.map((h) => h.ids), size);
+    const users = engine.userVectors(
+      histories.map((h) => h.ids),
+      size,
+    );
     const user = (g: number) => users.subarray(g * size, (g + 1) * size);
     const excludes = group.map((i, g) => (requests[i].excludeHistory ? new Set(histories[g].ids) : null));
     const plain = group.map((_, g) => g).filter((g) => !requests[group[g]].funnel && !candidates[g]);
-    const plainRanked = plain.length > 0
-      ? engine.rankBatch(gatherRows(users, plain, size), size, plain.map((g) => requests[group[g]].k), plain.map((g) => excludes[g]))
-      : [];
+    const plainRanked =
+      plain.length > 0
+        ? engine.rankBatch(
+            gatherRows(users, plain, size),
+            size,
+            plain.map((g) => requests[group[g]].k),
+            plain.map((g) => excludes[g]),
+          )
+        : [];
     const plainRow = new Map(plain.map((g, row) => [g, row]));
     group.forEach((i, g) => {
       const request = requests[i];
@@ -172,7 +185,12 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
       let ranked: RankedItem[];
       if (request.funnel) {
         ranked = funnelRank(engine, user(g), {
-          shortlistSize: request.funnel.size, shortlist: request.funnel.shortlist, size, k: request.k, exclude: exclude ?? undefined, candidates: candidateIds,
+          shortlistSize: request.funnel.size,
+          shortlist: request.funnel.shortlist,
+          size,
+          k: request.k,
+          exclude: exclude ?? undefined,
+          candidates: candidateIds,
         });
       } else if (candidateIds) {
         ranked = engine.rank(user(g), size, { k: request.k, exclude: exclude ?? undefined, candidates: candidateIds });
@@ -185,7 +203,14 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
   return answers;
 }
 
-function response(catalogue: Catalogue, size: number, historyUsed: number, ranked: RankedItem[], history: Resolved, candidates: Resolved | null): RecommendResponse {
+function response(
+  catalogue: Catalogue,
+  size: number,
+  historyUsed: number,
+  ranked: RankedItem[],
+  history: Resolved,
+  candidates: Resolved | null,
+): RecommendResponse {
   const answer: RecommendResponse = {
     size,
     history_used: historyUsed,

@@ -63,7 +63,11 @@ export async function openEmbeddedStore(dir: string, options: EmbeddedStoreOptio
 class EmbeddedStore implements LiveStore {
   private readonly users = new Map<string, StoredUser>();
 
-  constructor(private readonly sql: SqlStore, private readonly unlock: () => void, private readonly capacity: number) {}
+  constructor(
+    private readonly sql: SqlStore,
+    private readonly unlock: () => void,
+    private readonly capacity: number,
+  ) {}
 
   get description(): string {
     return this.sql.description;
@@ -134,10 +138,14 @@ class PgliteDatabase implements SqlDatabase {
   }
 
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    return this.pg.transaction((tx) => fn({
-      query: async <Q>(text: string, params: readonly unknown[] = []) => asResult<Q>(await tx.query<Q>(text, params as unknown[])),
-      exec: async (script: string) => { await tx.exec(script); },
-    }));
+    return this.pg.transaction((tx) =>
+      fn({
+        query: async <Q>(text: string, params: readonly unknown[] = []) => asResult<Q>(await tx.query<Q>(text, params as unknown[])),
+        exec: async (script: string) => {
+          await tx.exec(script);
+        },
+      }),
+    );
   }
 
   close(): Promise<void> {

@@ -63,8 +63,13 @@ export function advanceUserStates(engine: InferenceEngine, priors: readonly (Use
     }
   });
   if (windowed.length > 0) {
-    const vectors = engine.userVectors(windowed.map((u) => next[u].recent), w);
-    windowed.forEach((u, row) => { next[u].vector = vectors.slice(row * w, (row + 1) * w); });
+    const vectors = engine.userVectors(
+      windowed.map((u) => next[u].recent),
+      w,
+    );
+    windowed.forEach((u, row) => {
+      next[u].vector = vectors.slice(row * w, (row + 1) * w);
+    });
   }
   return next;
 }
@@ -81,7 +86,16 @@ export function encodeUserState(state: UserState): Uint8Array {
   const blocks = stream?.hRe.length ?? 0;
   const bytes = new Uint8Array(HEADER_BYTES + (stream ? blocks * 2 * w * 4 : 0) + (vector ? w * 4 : 0) + (state.recent.length + state.seen.length) * 4);
   const view = new DataView(bytes.buffer);
-  const header = [MAGIC, FORMAT | (((stream ? HAS_STREAM : 0) | (vector ? HAS_VECTOR : 0)) << 16), w, blocks, state.length, state.recent.length, state.seen.length, 0];
+  const header = [
+    MAGIC,
+    FORMAT | (((stream ? HAS_STREAM : 0) | (vector ? HAS_VECTOR : 0)) << 16),
+    w,
+    blocks,
+    state.length,
+    state.recent.length,
+    state.seen.length,
+    0,
+  ];
   header.forEach((v, i) => view.setUint32(i * 4, v, true));
   let at = HEADER_BYTES;
   if (stream) {
@@ -108,7 +122,8 @@ export function decodeUserState(bytes: Uint8Array, engine: InferenceEngine): Use
   const hasVector = (flags & HAS_VECTOR) !== 0;
   const expected = HEADER_BYTES + (hasStream ? blocks * 2 * w * 4 : 0) + (hasVector ? w * 4 : 0) + (recentCount + seenCount) * 4;
   if ((hasStream || hasVector) && w !== engine.width) throw new Error(`a stored user state has width ${w}; this model's is ${engine.width}`);
-  if (hasStream && blocks !== engine.config.model.numBlocks) throw new Error(`a stored user state has ${blocks} blocks; this model has ${engine.config.model.numBlocks}`);
+  if (hasStream && blocks !== engine.config.model.numBlocks)
+    throw new Error(`a stored user state has ${blocks} blocks; this model has ${engine.config.model.numBlocks}`);
   if (bytes.length !== expected) throw new Error(`a stored user state has ${bytes.length} bytes, its header says ${expected}`);
   let at = HEADER_BYTES;
   const floats = () => {

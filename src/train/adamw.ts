@@ -36,7 +36,9 @@ export class AdamW {
    * @param kern   the kernels that run the update (e.g. the model's)
    */
   constructor(
-    size: number, private readonly ranges: readonly DecayRange[], private readonly config: AdamWConfig,
+    size: number,
+    private readonly ranges: readonly DecayRange[],
+    private readonly config: AdamWConfig,
     private readonly kern: Kernels,
   ) {
     const covered = ranges.reduce((s, r) => s + r.size, 0);

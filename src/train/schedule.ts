@@ -4,7 +4,7 @@
  * get_cosine_schedule_with_warmup). `step` counts from 0.
  */
 export function warmupCosine(step: number, baseLr: number, warmupSteps: number, totalSteps: number): number {
-  if (step < warmupSteps) return baseLr * (step + 1) / warmupSteps;
+  if (step < warmupSteps) return (baseLr * (step + 1)) / warmupSteps;
   const progress = Math.min(1, (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps));
   return baseLr * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
 }

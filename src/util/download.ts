@@ -18,7 +18,10 @@ export interface RetryOptions {
 
 /** A response that was not 2xx. */
 export class HttpStatusError extends Error {
-  constructor(readonly status: number, readonly url: string) {
+  constructor(
+    readonly status: number,
+    readonly url: string,
+  ) {
     super(`HTTP ${status} from ${url}`);
     this.name = 'HttpStatusError';
   }
@@ -98,6 +101,9 @@ export async function downloadFile(url: string, file: string, options: DownloadF
  * @throws Error (the last failure) when every attempt fails
  */
 export async function downloadBytes(url: string, options: RetryOptions = {}): Promise<Uint8Array> {
-  return fetchWithRetries(url, async (response) => new Uint8Array(await response.arrayBuffer()),
-    { attempts: options.attempts ?? 3, timeoutMs: options.timeoutMs ?? 20_000, backoffMs: options.backoffMs ?? 500 });
+  return fetchWithRetries(url, async (response) => new Uint8Array(await response.arrayBuffer()), {
+    attempts: options.attempts ?? 3,
+    timeoutMs: options.timeoutMs ?? 20_000,
+    backoffMs: options.backoffMs ?? 500,
+  });
 }

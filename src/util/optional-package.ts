@@ -26,7 +26,10 @@ export class MissingPackageError extends UserError {
    * @param missing the packages that could not be found (the message's install command names them)
    * @param feature what needs them
    */
-  constructor(readonly missing: readonly string[], feature: string) {
+  constructor(
+    readonly missing: readonly string[],
+    feature: string,
+  ) {
     super(`${feature} needs ${missing.join(' and ')} (not installed): npm install ${missing.join(' ')}`);
     this.name = 'MissingPackageError';
   }

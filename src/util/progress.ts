@@ -46,7 +46,8 @@ export class ProgressBar {
     const width = 24;
     const filled = Math.round(frac * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-    const line = `${this.label} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
+    const line =
+      `${this.label} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
       `${formatRate(rate)} ${this.unit}/s ETA ${formatDuration(eta)}${extra ? ' ' + extra : ''}`;
     if (this.stream.isTTY) this.stream.write('\r' + line.slice(0, (this.stream.columns ?? 120) - 1).padEnd(Math.min(this.stream.columns ?? 120, 120) - 1));
     else this.stream.write(line + '\n');

@@ -64,8 +64,15 @@ export interface FfnCache {
  * writes out (T×m). dropoutRng = null disables dropout (inference).
  */
 export function ffnForward(
-  kern: LinearKernels, w: FfnWeights, bounds: Int32Array, ldw: number,
-  x: Float32Array, t: number, out: Float32Array, dropout: number, dropoutRng: Rng | null,
+  kern: LinearKernels,
+  w: FfnWeights,
+  bounds: Int32Array,
+  ldw: number,
+  x: Float32Array,
+  t: number,
+  out: Float32Array,
+  dropout: number,
+  dropoutRng: Rng | null,
 ): FfnCache {
   const size = t * bounds[bounds.length - 1];
   const a = new Float32Array(size);
@@ -93,8 +100,14 @@ export function ffnForward(
 
 /** Backward (training, width D, parameters in the store under `prefix`): ADDS parameter gradients, writes dx. dOut is modified. */
 export function ffnBackward(
-  kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array,
-  cache: FfnCache, t: number, dOut: Float32Array, dx: Float32Array,
+  kern: Kernels,
+  store: ParamStore,
+  prefix: string,
+  bounds: Int32Array,
+  cache: FfnCache,
+  t: number,
+  dOut: Float32Array,
+  dx: Float32Array,
 ): void {
   const d = bounds[bounds.length - 1];
   const size = t * d;

@@ -49,8 +49,13 @@ export interface LayerNormCache {
  * each row's chunk means and 1/std (T×K), what the backward needs.
  */
 export function layerNormForward(
-  kern: Pick<Kernels, 'layerNormForward'>, w: LayerNormWeights, bounds: Int32Array, eps: number,
-  x: Float32Array, t: number, y: Float32Array,
+  kern: Pick<Kernels, 'layerNormForward'>,
+  w: LayerNormWeights,
+  bounds: Int32Array,
+  eps: number,
+  x: Float32Array,
+  t: number,
+  y: Float32Array,
 ): LayerNormCache {
   const m = bounds[bounds.length - 1];
   const chunks = bounds.length - 1;
@@ -62,11 +67,16 @@ export function layerNormForward(
 
 /** Backward (training, width D, parameters in the store under `prefix`): ADDS gain/bias gradients, writes dx. */
 export function layerNormBackward(
-  kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array,
-  cache: LayerNormCache, t: number, dy: Float32Array, dx: Float32Array,
+  kern: Kernels,
+  store: ParamStore,
+  prefix: string,
+  bounds: Int32Array,
+  cache: LayerNormCache,
+  t: number,
+  dy: Float32Array,
+  dx: Float32Array,
 ): void {
   const d = bounds[bounds.length - 1];
   const n = layerNormParamNames(prefix);
-  kern.layerNormBackward(dy, cache.x, t, d, bounds, store.value(n.weight), cache.mean, cache.rstd,
-    dx, store.grad(n.weight), store.grad(n.bias));
+  kern.layerNormBackward(dy, cache.x, t, d, bounds, store.value(n.weight), cache.mean, cache.rstd, dx, store.grad(n.weight), store.grad(n.bias));
 }

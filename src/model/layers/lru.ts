@@ -23,10 +23,15 @@ import { LinearKernels, mrlLinearBackward, mrlLinearForward, mrlLinearInit } fro
 /** Parameter names of one LRU layer under a prefix such as "blocks.0.lru". */
 export function lruParamNames(prefix: string) {
   return {
-    nuLog: `${prefix}.nu_log`, thetaLog: `${prefix}.theta_log`, gammaLog: `${prefix}.gamma_log`,
-    inReW: `${prefix}.in_re.weight`, inReB: `${prefix}.in_re.bias`,
-    inImW: `${prefix}.in_im.weight`, inImB: `${prefix}.in_im.bias`,
-    outReW: `${prefix}.out_re.weight`, outReB: `${prefix}.out_re.bias`,
+    nuLog: `${prefix}.nu_log`,
+    thetaLog: `${prefix}.theta_log`,
+    gammaLog: `${prefix}.gamma_log`,
+    inReW: `${prefix}.in_re.weight`,
+    inReB: `${prefix}.in_re.bias`,
+    inImW: `${prefix}.in_im.weight`,
+    inImB: `${prefix}.in_im.bias`,
+    outReW: `${prefix}.out_re.weight`,
+    outReB: `${prefix}.out_re.bias`,
     outImW: `${prefix}.out_im.weight`,
   };
 }
@@ -90,9 +95,16 @@ export function lruCoefficients(nuLog: Float32Array, thetaLog: Float32Array, gam
  * stored width D (row stride D), and λ, γ computed from their log-parameters.
  */
 export interface LruWeights {
-  inRe: Float32Array; inReB: Float32Array; inIm: Float32Array; inImB: Float32Array;
-  outRe: Float32Array; outReB: Float32Array; outIm: Float32Array;
-  lamRe: Float32Array; lamIm: Float32Array; gamma: Float32Array;
+  inRe: Float32Array;
+  inReB: Float32Array;
+  inIm: Float32Array;
+  inImB: Float32Array;
+  outRe: Float32Array;
+  outReB: Float32Array;
+  outIm: Float32Array;
+  lamRe: Float32Array;
+  lamIm: Float32Array;
+  gamma: Float32Array;
 }
 
 /** Read one LRU layer of width d through `read` (name, shape → values). */
@@ -100,8 +112,13 @@ export function readLru(read: ParamReader, prefix: string, d: number): LruWeight
   const n = lruParamNames(prefix);
   const sq = [d, d];
   return {
-    inRe: read(n.inReW, sq), inReB: read(n.inReB, [d]), inIm: read(n.inImW, sq), inImB: read(n.inImB, [d]),
-    outRe: read(n.outReW, sq), outReB: read(n.outReB, [d]), outIm: read(n.outImW, sq),
+    inRe: read(n.inReW, sq),
+    inReB: read(n.inReB, [d]),
+    inIm: read(n.inImW, sq),
+    inImB: read(n.inImB, [d]),
+    outRe: read(n.outReW, sq),
+    outReB: read(n.outReB, [d]),
+    outIm: read(n.outImW, sq),
     ...lruCoefficients(read(n.nuLog, [d]), read(n.thetaLog, [d]), read(n.gammaLog, [d])),
   };
 }
@@ -111,7 +128,12 @@ export function readLru(read: ParamReader, prefix: string, d: number): LruWeight
  * stride ldw): v = B x + b_B (complex, re and im T×m) and u = γ ⊙ v.
  */
 export function lruInput(
-  kern: LinearKernels, w: LruWeights, bounds: Int32Array, ldw: number, x: Float32Array, t: number,
+  kern: LinearKernels,
+  w: LruWeights,
+  bounds: Int32Array,
+  ldw: number,
+  x: Float32Array,
+  t: number,
 ): { vRe: Float32Array; vIm: Float32Array; uRe: Float32Array; uIm: Float32Array } {
   const m = bounds[bounds.length - 1];
   const size = t * m;
@@ -138,8 +160,16 @@ export function lruInput(
  * between rows, as the scan kernels store h.
  */
 export function lruSteps(
-  w: LruWeights, m: number, stateRe: Float32Array, stateIm: Float32Array,
-  uRe: Float32Array, uIm: Float32Array, hRe: Float32Array, hIm: Float32Array, r0: number, r1: number,
+  w: LruWeights,
+  m: number,
+  stateRe: Float32Array,
+  stateIm: Float32Array,
+  uRe: Float32Array,
+  uIm: Float32Array,
+  hRe: Float32Array,
+  hIm: Float32Array,
+  r0: number,
+  r1: number,
 ): void {
   const { lamRe, lamIm } = w;
   for (let r = r0; r < r1; r++) {
@@ -157,8 +187,14 @@ export function lruSteps(
 
 /** out (T×m) = Re(C h) + Re(b_C) = h_re·out_reᵀ − h_im·out_imᵀ + b (weights at row stride ldw). */
 export function lruOutput(
-  kern: LinearKernels, w: LruWeights, bounds: Int32Array, ldw: number,
-  hRe: Float32Array, hIm: Float32Array, t: number, out: Float32Array,
+  kern: LinearKernels,
+  w: LruWeights,
+  bounds: Int32Array,
+  ldw: number,
+  hRe: Float32Array,
+  hIm: Float32Array,
+  t: number,
+  out: Float32Array,
 ): void {
   mrlLinearForward(kern, hRe, t, bounds, w.outRe, w.outReB, out, 1, 0, ldw);
   mrlLinearForward(kern, hIm, t, bounds, w.outIm, null, out, -1, 1, ldw);
@@ -170,9 +206,7 @@ export function lruOutput(
  * sequences), {@link stepSegments} (the same by {@link lruSteps}) or
  * {@link stepFrom} (rows going on from a carried state: streaming).
  */
-export type Recurrence = (
-  w: LruWeights, uRe: Float32Array, uIm: Float32Array, t: number, m: number, hRe: Float32Array, hIm: Float32Array,
-) => void;
+export type Recurrence = (w: LruWeights, uRe: Float32Array, uIm: Float32Array, t: number, m: number, hRe: Float32Array, hIm: Float32Array) => void;
 
 /** The kernel scan, restarting from zero at every segment start (segments as lruScanForward takes them). */
 export function scanSegments(kern: Pick<Kernels, 'lruScanForward'>, segments: Int32Array): Recurrence {
@@ -203,9 +237,13 @@ export function stepFrom(stateRe: Float32Array, stateIm: Float32Array): Recurren
 /** What the forward keeps for the backward. */
 export interface LruCache {
   x: Float32Array;
-  vRe: Float32Array; vIm: Float32Array;
-  hRe: Float32Array; hIm: Float32Array;
-  lamRe: Float32Array; lamIm: Float32Array; gamma: Float32Array;
+  vRe: Float32Array;
+  vIm: Float32Array;
+  hRe: Float32Array;
+  hIm: Float32Array;
+  lamRe: Float32Array;
+  lamIm: Float32Array;
+  gamma: Float32Array;
   mask: Float32Array | null;
 }
 
@@ -217,8 +255,17 @@ export interface LruCache {
  * (out: T×m). The cache serves the backward when keep is null.
  */
 export function lruForward(
-  kern: LinearKernels, w: LruWeights, bounds: Int32Array, ldw: number, x: Float32Array, t: number,
-  recurrence: Recurrence, keep: Int32Array | null, out: Float32Array, dropout: number, dropoutRng: Rng | null,
+  kern: LinearKernels,
+  w: LruWeights,
+  bounds: Int32Array,
+  ldw: number,
+  x: Float32Array,
+  t: number,
+  recurrence: Recurrence,
+  keep: Int32Array | null,
+  out: Float32Array,
+  dropout: number,
+  dropoutRng: Rng | null,
 ): LruCache {
   const m = bounds[bounds.length - 1];
   const { vRe, vIm, uRe, uIm } = lruInput(kern, w, bounds, ldw, x, t);
@@ -237,8 +284,15 @@ export function lruForward(
 
 /** Backward (training, width D, parameters in the store under `prefix`): ADDS parameter gradients into the store, writes dx (T×D). dOut is modified. */
 export function lruBackward(
-  kern: Kernels, store: ParamStore, prefix: string, bounds: Int32Array,
-  cache: LruCache, t: number, segments: Int32Array, dOut: Float32Array, dx: Float32Array,
+  kern: Kernels,
+  store: ParamStore,
+  prefix: string,
+  bounds: Int32Array,
+  cache: LruCache,
+  t: number,
+  segments: Int32Array,
+  dOut: Float32Array,
+  dx: Float32Array,
 ): void {
   const n = lruParamNames(prefix);
   const d = bounds[bounds.length - 1];

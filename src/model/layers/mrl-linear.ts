@@ -19,8 +19,15 @@ export type LinearKernels = Pick<Kernels, 'sgemm' | 'addRowVector'>;
  * layer (docs/method.md §6), so one stored width serves every size of its ladder.
  */
 export function mrlLinearForward(
-  kern: LinearKernels, x: Float32Array, t: number, bounds: Int32Array,
-  w: Float32Array, bias: Float32Array | null, y: Float32Array, alpha = 1, beta = 0,
+  kern: LinearKernels,
+  x: Float32Array,
+  t: number,
+  bounds: Int32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  y: Float32Array,
+  alpha = 1,
+  beta = 0,
   ldw = bounds[bounds.length - 1],
 ): void {
   const m = bounds[bounds.length - 1];
@@ -38,9 +45,17 @@ export function mrlLinearForward(
  * it into dx when accumulateDx.
  */
 export function mrlLinearBackward(
-  kern: Kernels, dy: Float32Array, x: Float32Array, t: number, bounds: Int32Array,
-  w: Float32Array, dw: Float32Array, dBias: Float32Array | null,
-  dx: Float32Array | null, accumulateDx: boolean, alpha = 1,
+  kern: Kernels,
+  dy: Float32Array,
+  x: Float32Array,
+  t: number,
+  bounds: Int32Array,
+  w: Float32Array,
+  dw: Float32Array,
+  dBias: Float32Array | null,
+  dx: Float32Array | null,
+  accumulateDx: boolean,
+  alpha = 1,
 ): void {
   const d = bounds[bounds.length - 1];
   const chunks = bounds.length - 1;
