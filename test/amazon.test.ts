@@ -50,8 +50,12 @@ function writeRawFiles(dir: string, opts: { malformed?: boolean } = {}): void {
 
 describe('parsePythonLiteral', () => {
   test('dicts, lists, tuples, escapes, constants', () => {
-    assert.deepEqual(parsePythonLiteral(`{'a': [1, -2.5, 3e2], "b": (True, False, None), 'c': 'it\\'s \\\\ \\n', u'd': u'\\xe9\\u00e9'}`),
-      { a: [1, -2.5, 300], b: [true, false, null], c: "it's \\ \n", d: 'éé' });
+    assert.deepEqual(parsePythonLiteral(`{'a': [1, -2.5, 3e2], "b": (True, False, None), 'c': 'it\\'s \\\\ \\n', u'd': u'\\xe9\\u00e9'}`), {
+      a: [1, -2.5, 300],
+      b: [true, false, null],
+      c: "it's \\ \n",
+      d: 'éé',
+    });
     assert.deepEqual(parsePythonLiteral('[]'), []);
     assert.deepEqual(parsePythonLiteral(`{'x': {}}`), { x: {} });
   });
@@ -80,8 +84,12 @@ describe('readAmazonDataset', () => {
     assert.deepEqual(itemsWithoutMeta, ['E']);
     const info = (asin: string) => dataset.items[dataset.itemIds.indexOf(asin)];
     assert.deepEqual(info('A'), {
-      asin: 'A', title: 'L\'Oreal Paris "Magic" Cream', brand: "L'Oreal", price: 12.5,
-      categories: ['Beauty', 'Skin Care'], imageUrl: 'http://img/A.jpg',
+      asin: 'A',
+      title: 'L\'Oreal Paris "Magic" Cream',
+      brand: "L'Oreal",
+      price: 12.5,
+      categories: ['Beauty', 'Skin Care'],
+      imageUrl: 'http://img/A.jpg',
     });
     assert.deepEqual(info('B'), { asin: 'B', title: 'Café éclair', categories: ['Beauty'] });
     assert.deepEqual(info('C'), { asin: 'C', brand: 'Acme', imageUrl: 'http://img/C.png' });
@@ -94,20 +102,29 @@ describe('readAmazonDataset', () => {
     writeRawFiles(dir, { malformed: true });
     const { dataset, malformed } = await readAmazonDataset({ rawDir: dir, category: 'Toy' });
     assert.equal(dataset.numItems, 5);
-    assert.deepEqual(malformed.map((m) => [path.basename(m.file), m.line]), [
-      ['reviews_Toy_5.json.gz', 4], ['reviews_Toy_5.json.gz', 33], ['meta_Toy.json.gz', 2],
-    ]);
+    assert.deepEqual(
+      malformed.map((m) => [path.basename(m.file), m.line]),
+      [
+        ['reviews_Toy_5.json.gz', 4],
+        ['reviews_Toy_5.json.gz', 33],
+        ['meta_Toy.json.gz', 2],
+      ],
+    );
     assert.match(malformed[1].problem, /unixReviewTime/);
-    await assert.rejects(readAmazonDataset({ rawDir: dir, category: 'Toy', onMalformed: 'fail' }),
-      (err: unknown) => err instanceof InputFileError && err.line === 4 && /invalid JSON/.test(err.message)
-        && err.code === 'malformed-line' && !/--/.test(err.message));
+    await assert.rejects(
+      readAmazonDataset({ rawDir: dir, category: 'Toy', onMalformed: 'fail' }),
+      (err: unknown) =>
+        err instanceof InputFileError && err.line === 4 && /invalid JSON/.test(err.message) && err.code === 'malformed-line' && !/--/.test(err.message),
+    );
   });
 
   test('missing files: one message naming both files and the folder', async () => {
     const dir = tempDir();
-    await assert.rejects(readAmazonDataset({ rawDir: dir, category: 'Toy' }),
-      (err: unknown) => err instanceof UserError && err.message.includes('reviews_Toy_5.json.gz')
-        && err.message.includes('meta_Toy.json.gz') && err.message.includes(dir));
+    await assert.rejects(
+      readAmazonDataset({ rawDir: dir, category: 'Toy' }),
+      (err: unknown) =>
+        err instanceof UserError && err.message.includes('reviews_Toy_5.json.gz') && err.message.includes('meta_Toy.json.gz') && err.message.includes(dir),
+    );
   });
 });
 
@@ -132,7 +149,10 @@ describe('fmrlrec data amazon', () => {
     const out = path.join(tempDir(), 'toy');
     const errors: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => {
+      errors.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
     let code: number;
     try {
       code = await main(['data', 'amazon', '--category', 'Toy', '--out', out, '--offline']);
@@ -148,7 +168,10 @@ describe('fmrlrec data amazon', () => {
     writeRawFiles(raw, { malformed: true });
     const errors: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => {
+      errors.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
     let code: number;
     try {
       code = await main(['data', 'amazon', '--category', 'Toy', '--raw', raw, '--out', path.join(tempDir(), 'toy'), '--on-malformed', 'fail']);
@@ -168,7 +191,10 @@ describe('ingestAmazon', () => {
     const server = http.createServer((req, res) => {
       requests.push(req.url ?? '');
       const file = path.join(served, path.basename(req.url ?? ''));
-      if (!fs.existsSync(file)) { res.writeHead(404).end(); return; }
+      if (!fs.existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
       res.writeHead(200, { 'content-length': fs.statSync(file).size }).end(fs.readFileSync(file));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -180,8 +206,10 @@ describe('ingestAmazon', () => {
       assert.equal(result.rawDir, path.join(out, 'raw'));
       assert.equal(readP5Dataset(out).numItems, 5);
       assert.equal(JSON.parse(fs.readFileSync(result.reportFile, 'utf8')).interactions, result.interactions);
-      await assert.rejects(ingestAmazon({ category: 'Other', out: path.join(tempDir(), 'x'), download: true, sourceUrl: `http://127.0.0.1:${port}` }),
-        (err: unknown) => err instanceof UserError && err.code === 'raw-files-missing' && /HTTP 404/.test(err.message) && !/--/.test(err.message));
+      await assert.rejects(
+        ingestAmazon({ category: 'Other', out: path.join(tempDir(), 'x'), download: true, sourceUrl: `http://127.0.0.1:${port}` }),
+        (err: unknown) => err instanceof UserError && err.code === 'raw-files-missing' && /HTTP 404/.test(err.message) && !/--/.test(err.message),
+      );
     } finally {
       server.close();
     }

@@ -26,7 +26,7 @@ test('MRL weights: Σ |C(k)|·m_k, about 2/3·D² for a doubling ladder', () => 
   assert.ok(Math.abs(mrlWeights(doublingLadder(1024)) / 1024 ** 2 - 2 / 3) < 0.01);
 });
 
-test('floor FLOPs: the issue\'s ~87 TFLOP per Beauty epoch at the paper configuration', () => {
+test("floor FLOPs: the issue's ~87 TFLOP per Beauty epoch at the paper configuration", () => {
   // Beauty: 12,102 items with padding, 699 steps of batch 32, 150,258 training positions per epoch.
   const c = { dims: doublingLadder(1024), featureDim: 2048, numBlocks: 1 };
   const perStep = trainStepFlops(c, 12102, 150258 / 699, 150258 / 699);
@@ -43,7 +43,8 @@ test('floor FLOPs: the issue\'s ~87 TFLOP per Beauty epoch at the paper configur
 test('paddedBatch gives the reference layout (left padding, the padding input before the first target)', () => {
   // Two users: training sequences [5, 6, 7] (3 rows) and 60 items (window of 4 here).
   const batch: PackedBatch = {
-    size: 2, offsets: Int32Array.from([0, 3, 7]),
+    size: 2,
+    offsets: Int32Array.from([0, 3, 7]),
     inputs: Int32Array.from([0, 5, 6, 56, 57, 58, 59]),
     targets: Int32Array.from([5, 6, 7, 57, 58, 59, 60]),
     users: Int32Array.from([0, 1]),
@@ -55,7 +56,7 @@ test('paddedBatch gives the reference layout (left padding, the padding input be
   assert.deepEqual([...labels], [0, 5, 6, 7, 57, 58, 59, 60]);
 });
 
-test('bench options: the CLI\'s parser — positional command, --flag value, --flag=value, booleans; a bad flag is one line', () => {
+test("bench options: the CLI's parser — positional command, --flag value, --flag=value, booleans; a bad flag is one line", () => {
   const a = parseBenchArgs(['train', '--steps', '5', '--json', '--configs=paper,d256', '--no-baseline']);
   assert.deepEqual(a.positional, ['train']);
   assert.equal(flagNumber(a, 'steps', 50), 5);
@@ -64,11 +65,14 @@ test('bench options: the CLI\'s parser — positional command, --flag value, --f
   assert.equal(flagString(a, 'configs', ''), 'paper,d256');
   assert.equal(flagBool(a, 'no-baseline'), true);
   assert.equal(flagBool(a, 'grid'), false);
-  assert.throws(() => parseBenchArgs(['train', '--stpes', '5']), (e: Error) => e instanceof UserError && /stpes.*npm run bench -- --help/.test(e.message));
+  assert.throws(
+    () => parseBenchArgs(['train', '--stpes', '5']),
+    (e: Error) => e instanceof UserError && /stpes.*npm run bench -- --help/.test(e.message),
+  );
   assert.throws(() => flagNumber(parseBenchArgs(['train', '--steps', 'many']), 'steps', 50), /--steps must be a number/);
 });
 
-test('baseline BLAS guard: no speed-up against a baseline whose sgemm is below half of the project\'s, with the fix named', () => {
+test("baseline BLAS guard: no speed-up against a baseline whose sgemm is below half of the project's, with the fix named", () => {
   const fit = baselineBlasVerdict({ peak: 60, blas: 'openblas' }, 100, 2);
   assert.equal(fit.fit, true);
   assert.match(fit.line, /PyTorch sgemm 60 GFLOP\/s \(BLAS openblas\), project 100 GFLOP\/s, both at 2 thread/);
@@ -83,7 +87,12 @@ test('baseline BLAS guard: no speed-up against a baseline whose sgemm is below h
 test('randomFeatures: row 0 zero, each block unit-norm', () => {
   const f = randomFeatures(3, [4, 2], 1);
   assert.deepEqual([...f.subarray(0, 6)], [0, 0, 0, 0, 0, 0]);
-  for (const [o, w] of [[6, 4], [10, 2], [12, 4], [16, 2]]) {
+  for (const [o, w] of [
+    [6, 4],
+    [10, 2],
+    [12, 4],
+    [16, 2],
+  ]) {
     let ss = 0;
     for (let j = 0; j < w; j++) ss += f[o + j] ** 2;
     assert.ok(Math.abs(ss - 1) < 1e-6);
@@ -92,12 +101,23 @@ test('randomFeatures: row 0 zero, each block unit-norm', () => {
 
 test('instrumentation sees every layer and kernel and leaves the loss unchanged', () => {
   const config = {
-    dims: [4, 8], numItems: 9, featureDim: 6, itemIdEmbedding: false, numBlocks: 1, dropout: 0.2, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
+    dims: [4, 8],
+    numItems: 9,
+    featureDim: 6,
+    itemIdEmbedding: false,
+    numBlocks: 1,
+    dropout: 0.2,
+    layerNormEps: 1e-5,
+    rMin: 0,
+    rMax: 0.1,
   };
   const features = randomFeatures(10, [6], 3);
   const batch: PackedBatch = {
-    size: 2, offsets: Int32Array.from([0, 3, 5]), inputs: Int32Array.from([0, 1, 2, 3, 4]),
-    targets: Int32Array.from([1, 2, 3, 4, 5]), users: Int32Array.from([0, 1]),
+    size: 2,
+    offsets: Int32Array.from([0, 3, 5]),
+    inputs: Int32Array.from([0, 1, 2, 3, 4]),
+    targets: Int32Array.from([1, 2, 3, 4, 5]),
+    users: Int32Array.from([0, 1]),
   };
   const plain = new FmrlRec(config, features, referenceKernels);
   plain.init(5);
@@ -112,7 +132,10 @@ test('instrumentation sees every layer and kernel and leaves the loss unchanged'
   assert.equal(loss, expected);
   const labels = [...prof.stats.keys()];
   for (const want of ['layer:lru.lruForward', 'layer:ffn.ffnBackward', 'layer:dropout.dropoutMask', 'kernel:softmaxXentMulti']) {
-    assert.ok(labels.some((l) => l.startsWith(want)), `${want} in ${labels.join(', ')}`);
+    assert.ok(
+      labels.some((l) => l.startsWith(want)),
+      `${want} in ${labels.join(', ')}`,
+    );
   }
   assert.ok(labels.some((l) => l === 'kernel:sgemm ← item-table.itemTableForward'));
 });

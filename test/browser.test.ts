@@ -65,18 +65,30 @@ test('browser demo: each click updates the recommendations, exactly as the engin
     await page.goto(server.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
     const shown = async (): Promise<RankedItem[]> => page.evaluate('window.fmrlrecDemo.recommendations()') as Promise<RankedItem[]>;
-    const listed = async (): Promise<number[]> => (await page.$$eval('#recommendations li', (lis) => lis.map((li) => Number(li.getAttribute('data-id')))));
+    const listed = async (): Promise<number[]> => await page.$$eval('#recommendations li', (lis) => lis.map((li) => Number(li.getAttribute('data-id'))));
     const check = async (what: string) => {
       const want = expected();
       const got = await shown();
-      assert.deepEqual(got.map((r) => r.id), want.map((r) => r.id), what);
+      assert.deepEqual(
+        got.map((r) => r.id),
+        want.map((r) => r.id),
+        what,
+      );
       got.forEach((r, i) => assert.ok(Math.abs(r.score - want[i].score) <= 1e-6, `${what}: score of item ${r.id}`));
-      assert.deepEqual(await listed(), want.map((r) => r.id), `${what}: the page lists what the engine ranks`);
+      assert.deepEqual(
+        await listed(),
+        want.map((r) => r.id),
+        `${what}: the page lists what the engine ranks`,
+      );
       return got.map((r) => r.id).join(',');
     };
 
     const lists = [await check('before any click')];
-    for (const [where, pick] of [['catalogue', 3], ['recommendations', 0], ['catalogue', 7]] as const) {
+    for (const [where, pick] of [
+      ['catalogue', 3],
+      ['recommendations', 0],
+      ['catalogue', 7],
+    ] as const) {
       const li = page.locator(`#${where} li`).nth(pick);
       const id = Number(await li.getAttribute('data-id'));
       await li.click();

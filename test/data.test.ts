@@ -78,11 +78,18 @@ function assertFileError(fn: () => unknown, file: string, line: number | null, p
 // ------------------------------------------------------------------- split
 
 describe('leave-one-out split', () => {
-  const ds = datasetOf([[1, 2, 3, 4, 5], [3, 1, 2], [6, 7, 8, 9]]);
+  const ds = datasetOf([
+    [1, 2, 3, 4, 5],
+    [3, 1, 2],
+    [6, 7, 8, 9],
+  ]);
 
   test('last item = test, second last = valid, the rest = train', () => {
     const split = leaveOneOut(ds);
-    assert.deepEqual(split.train.map((s) => Array.from(s)), [[1, 2, 3], [3], [6, 7]]);
+    assert.deepEqual(
+      split.train.map((s) => Array.from(s)),
+      [[1, 2, 3], [3], [6, 7]],
+    );
     assert.deepEqual(Array.from(split.validTarget), [4, 1, 8]);
     assert.deepEqual(Array.from(split.testTarget), [5, 2, 9]);
   });
@@ -95,16 +102,27 @@ describe('leave-one-out split', () => {
   });
 
   test('a user with fewer than 3 items is an error naming the user', () => {
-    const short = datasetOf([[1, 2, 3], [4, 5]]);
-    assert.throws(() => leaveOneOut(short), (err: unknown) =>
-      err instanceof UserError && /user u1 \(index 1\) has 2 items/.test(err.message));
+    const short = datasetOf([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    assert.throws(
+      () => leaveOneOut(short),
+      (err: unknown) => err instanceof UserError && /user u1 \(index 1\) has 2 items/.test(err.message),
+    );
   });
 
   test('dropShortUsers removes users with fewer than 3 items and counts them', () => {
     const ds = datasetOf([[1, 2, 3], [4, 5], [6], [1, 4, 6, 2]]);
     const { dataset, dropped } = dropShortUsers(ds);
     assert.equal(dropped, 2);
-    assert.deepEqual(dataset.sequences.map((s) => [...s]), [[1, 2, 3], [1, 4, 6, 2]]);
+    assert.deepEqual(
+      dataset.sequences.map((s) => [...s]),
+      [
+        [1, 2, 3],
+        [1, 4, 6, 2],
+      ],
+    );
     assert.deepEqual(dataset.userIds, [ds.userIds[0], ds.userIds[3]]);
     assert.equal(dropShortUsers(dataset).dataset, dataset, 'nothing to drop: the same dataset');
   });
@@ -146,7 +164,10 @@ describe('training batches (docs/method.md §5)', () => {
 
   test('packing: offsets, sizes, every user once per epoch, no padding rows', () => {
     const batches = trainingBatches(split, { batchSize: 3, maxLen: 4, rng: new Rng(7) });
-    assert.deepEqual(batches.map((b) => b.size), [3, 1]);
+    assert.deepEqual(
+      batches.map((b) => b.size),
+      [3, 1],
+    );
     const seen = batches.flatMap((b) => Array.from(b.users)).sort();
     assert.deepEqual(seen, [0, 1, 2, 3]);
     for (const batch of batches) {
@@ -158,17 +179,22 @@ describe('training batches (docs/method.md §5)', () => {
         const n = split.train[batch.users[b]].length;
         assert.equal(batch.offsets[b + 1] - batch.offsets[b], Math.min(n, 4));
       }
-      assert.ok(batch.targets.every((t) => t > 0), 'every training row has a target');
+      assert.ok(
+        batch.targets.every((t) => t > 0),
+        'every training row has a target',
+      );
     }
   });
 
   test('the user order is shuffled by the rng, reproducibly', () => {
     const big = leaveOneOut(datasetOf(Array.from({ length: 40 }, (_, u) => [u + 1, 41, 42])));
-    const order = (seed: number): number[] =>
-      trainingBatches(big, { batchSize: 8, rng: new Rng(seed) }).flatMap((b) => Array.from(b.users));
+    const order = (seed: number): number[] => trainingBatches(big, { batchSize: 8, rng: new Rng(seed) }).flatMap((b) => Array.from(b.users));
     assert.deepEqual(order(3), order(3));
     assert.notDeepEqual(order(3), order(4));
-    assert.notDeepEqual(order(3), Array.from({ length: 40 }, (_, u) => u));
+    assert.notDeepEqual(
+      order(3),
+      Array.from({ length: 40 }, (_, u) => u),
+    );
   });
 
   test('users with an empty training sequence are skipped', () => {
@@ -194,7 +220,10 @@ describe('evaluation batches', () => {
 
   test('valid: the last maxLen training items, target on the last row', () => {
     const batches = evalBatches(split, 'valid', { batchSize: 2, maxLen: 3 });
-    assert.deepEqual(batches.map((b) => Array.from(b.users)), [[0, 1], [2]]);
+    assert.deepEqual(
+      batches.map((b) => Array.from(b.users)),
+      [[0, 1], [2]],
+    );
     assert.deepEqual(rows(batches[0], 0), { inputs: [6, 7, 8], targets: [0, 0, 20] });
     assert.deepEqual(rows(batches[0], 1), { inputs: [9], targets: [20] });
     assert.deepEqual(rows(batches[1], 0), { inputs: [10, 11], targets: [0, 20] });
@@ -228,8 +257,23 @@ describe('k-core and buildDataset', () => {
   test('k-core peels iteratively until stable', () => {
     // u1: a b c, u2: a b, u3: c d, u4: d. With k = 2: u4 goes, so d (1 left),
     // so u3 (1 left), so c (1 left); u1 and u2 keep a and b.
-    const pairs: [number, number][] = [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [2, 2], [2, 3], [3, 3]];
-    const keep = kCoreMask(Int32Array.from(pairs, (p) => p[0]), Int32Array.from(pairs, (p) => p[1]), 4, 4, 2);
+    const pairs: [number, number][] = [
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [1, 0],
+      [1, 1],
+      [2, 2],
+      [2, 3],
+      [3, 3],
+    ];
+    const keep = kCoreMask(
+      Int32Array.from(pairs, (p) => p[0]),
+      Int32Array.from(pairs, (p) => p[1]),
+      4,
+      4,
+      2,
+    );
     assert.deepEqual(Array.from(keep), [1, 1, 0, 1, 1, 0, 0, 0]);
     assert.deepEqual(Array.from(kCoreMask(Int32Array.of(0), Int32Array.of(0), 1, 1, 1)), [1]);
   });
@@ -241,31 +285,54 @@ describe('k-core and buildDataset', () => {
       name: 'tiny',
       minCount: 1,
       interactions: log([
-        ['bob', 'x', 30], ['ann', 'y', 5], ['bob', 'z', 10], ['bob', 'y', 10], ['ann', 'w', 1], ['bob', 'v', 10],
+        ['bob', 'x', 30],
+        ['ann', 'y', 5],
+        ['bob', 'z', 10],
+        ['bob', 'y', 10],
+        ['ann', 'w', 1],
+        ['bob', 'v', 10],
       ]),
     });
     assert.deepEqual(ds.userIds, ['bob', 'ann']);
     // bob: z(10) y(10) v(10) x(30) -> 1 2 3 4; ann: w(1) y(5) -> 5 2
     assert.deepEqual(ds.itemIds, ['', 'z', 'y', 'v', 'x', 'w']);
-    assert.deepEqual(ds.sequences.map((s) => Array.from(s)), [[1, 2, 3, 4], [5, 2]]);
+    assert.deepEqual(
+      ds.sequences.map((s) => Array.from(s)),
+      [
+        [1, 2, 3, 4],
+        [5, 2],
+      ],
+    );
     assert.equal(ds.numItems, 5);
     assert.deepEqual(ds.items, [null, null, null, null, null, null]);
   });
 
   test('k-core filter applied before numbering; metadata attached by item id', () => {
     const interactions = log([
-      ['u1', 'a', 1], ['u1', 'b', 2], ['u1', 'c', 3],
-      ['u2', 'a', 1], ['u2', 'b', 2],
-      ['u3', 'c', 1], ['u3', 'd', 2],
+      ['u1', 'a', 1],
+      ['u1', 'b', 2],
+      ['u1', 'c', 3],
+      ['u2', 'a', 1],
+      ['u2', 'b', 2],
+      ['u3', 'c', 1],
+      ['u3', 'd', 2],
       ['u4', 'd', 1],
     ]);
     const ds = buildDataset({ name: 'k2', minCount: 2, interactions, items: new Map([['b', { asin: 'b', title: 'Bee' }]]) });
     assert.deepEqual(ds.userIds, ['u1', 'u2']);
-    assert.deepEqual(ds.sequences.map((s) => Array.from(s)), [[1, 2], [1, 2]]);
+    assert.deepEqual(
+      ds.sequences.map((s) => Array.from(s)),
+      [
+        [1, 2],
+        [1, 2],
+      ],
+    );
     assert.deepEqual(ds.itemIds, ['', 'a', 'b']);
     assert.deepEqual(ds.items, [null, null, { asin: 'b', title: 'Bee' }]);
-    assert.throws(() => buildDataset({ name: 'k3', minCount: 3, interactions }), (err: unknown) =>
-      err instanceof UserError && /no interactions left after the 3-core filter/.test(err.message));
+    assert.throws(
+      () => buildDataset({ name: 'k3', minCount: 3, interactions }),
+      (err: unknown) => err instanceof UserError && /no interactions left after the 3-core filter/.test(err.message),
+    );
     assert.throws(() => buildDataset({ name: 'none', interactions: [] }), UserError);
   });
 });
@@ -273,14 +340,7 @@ describe('k-core and buildDataset', () => {
 describe('interaction and item files', () => {
   test('CSV with quoting, CRLF, extra columns, a quoted newline and aliases', () => {
     const dir = folderWith({
-      'log.csv': [
-        '"reviewerID",rating,"asin",unixReviewTime',
-        'A1,5,"B,1",100',
-        '"A ""2""",4,B2,"50"',
-        '',
-        'A1,3,"B',
-        '3",20',
-      ].join('\r\n') + '\r\n',
+      'log.csv': ['"reviewerID",rating,"asin",unixReviewTime', 'A1,5,"B,1",100', '"A ""2""",4,B2,"50"', '', 'A1,3,"B', '3",20'].join('\r\n') + '\r\n',
     });
     assert.deepEqual(readInteractions(path.join(dir, 'log.csv')), [
       { user: 'A1', item: 'B,1', timestamp: 100 },
@@ -308,16 +368,17 @@ describe('interaction and item files', () => {
     });
     const items = readItemsJsonl(path.join(dir, 'items.jsonl'));
     assert.deepEqual(items.get('B1'), {
-      asin: 'B1', title: "L'Oreal & Co Crème", price: 9.5, categories: ['Beauty', 'Skin', 'Face'], imageUrl: 'http://x/1.jpg',
+      asin: 'B1',
+      title: "L'Oreal & Co Crème",
+      price: 9.5,
+      categories: ['Beauty', 'Skin', 'Face'],
+      imageUrl: 'http://x/1.jpg',
     });
     assert.deepEqual(items.get('B2'), { asin: 'B2', brand: 'Acme', price: '$3.00' });
   });
 
   test('HTML entities: named, decimal, hex, Windows-1252, unknown kept', () => {
-    assert.equal(
-      decodeHtmlEntities('&amp;&quot;&#39;&lt;&gt;&#x27;&eacute;&#153;&#9733;&bogus;&#0;'),
-      '&"\'<>\'é™★&bogus;&#0;',
-    );
+    assert.equal(decodeHtmlEntities('&amp;&quot;&#39;&lt;&gt;&#x27;&eacute;&#153;&#9733;&bogus;&#0;'), "&\"'<>'é™★&bogus;&#0;");
   });
 
   test('file errors name the file and the line', () => {
@@ -355,10 +416,11 @@ describe('interaction and item files', () => {
 // -------------------------------------------------------------- P5 layout
 
 describe('P5 layout', () => {
-  const datamaps = (users: number[], items: number[]): string => JSON.stringify({
-    id2user: Object.fromEntries(users.map((u) => [String(u), `R${u}`])),
-    id2item: Object.fromEntries(items.map((i) => [String(i), `A${i}`])),
-  });
+  const datamaps = (users: number[], items: number[]): string =>
+    JSON.stringify({
+      id2user: Object.fromEntries(users.map((u) => [String(u), `R${u}`])),
+      id2item: Object.fromEntries(items.map((i) => [String(i), `A${i}`])),
+    });
 
   test('reads sequences, ids and metadata (CRLF lines, entities decoded, absent fields absent)', () => {
     const dir = folderWith({
@@ -372,7 +434,13 @@ describe('P5 layout', () => {
     const ds = readP5Dataset(dir, 'mini');
     assert.equal(ds.name, 'mini');
     assert.equal(ds.numItems, 4);
-    assert.deepEqual(ds.sequences.map((s) => Array.from(s)), [[1, 2, 3], [3, 1, 4, 2]]);
+    assert.deepEqual(
+      ds.sequences.map((s) => Array.from(s)),
+      [
+        [1, 2, 3],
+        [3, 1, 4, 2],
+      ],
+    );
     assert.deepEqual(ds.userIds, ['R1', 'R2']);
     assert.deepEqual(ds.itemIds, ['', 'A1', 'A2', 'A3', 'A4']);
     assert.deepEqual(ds.items, [null, null, { asin: 'A2', title: 'Smith & Wesson "Pro"', categories: ['Knives'] }, null, null]);
@@ -386,7 +454,13 @@ describe('P5 layout', () => {
     });
     const ds = readP5Dataset(dir);
     assert.equal(ds.numItems, 3);
-    assert.deepEqual(ds.sequences.map((s) => Array.from(s)), [[2, 1, 3], [1, 2]]);
+    assert.deepEqual(
+      ds.sequences.map((s) => Array.from(s)),
+      [
+        [2, 1, 3],
+        [1, 2],
+      ],
+    );
     assert.deepEqual(ds.itemIds, ['', 'A2', 'A9', 'A40']);
   });
 
@@ -494,10 +568,7 @@ describe('real datasets (shared/data)', () => {
       const ds = readP5Dataset(path.join(REAL_DATA_DIR, name));
       t.diagnostic(`${name} loaded in ${(performance.now() - start).toFixed(0)} ms`);
       const stats = datasetStats(ds);
-      assert.deepEqual(
-        [stats.users, stats.items, stats.interactions, stats.minLen, stats.maxLen],
-        [users, items, interactions, minLen, maxLen],
-      );
+      assert.deepEqual([stats.users, stats.items, stats.interactions, stats.minLen, stats.maxLen], [users, items, interactions, minLen, maxLen]);
       assert.equal(ds.name, name);
       const split = leaveOneOut(ds);
       assert.equal(split.train.length, users);

@@ -38,10 +38,21 @@ export function tinyModel(options: TinyOptions = {}): Tiny {
   const rows = dataset.numItems + 1;
   const features = new Float32Array(rows * featureDim);
   for (let i = featureDim; i < features.length; i++) features[i] = 2 * rng.uniform() - 1;
-  const model = new FmrlRec({
-    dims, numItems: dataset.numItems, featureDim, itemIdEmbedding: itemIds, numBlocks,
-    dropout: 0.2, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
-  }, features, referenceKernels);
+  const model = new FmrlRec(
+    {
+      dims,
+      numItems: dataset.numItems,
+      featureDim,
+      itemIdEmbedding: itemIds,
+      numBlocks,
+      dropout: 0.2,
+      layerNormEps: 1e-5,
+      rMin: 0,
+      rMax: 0.1,
+    },
+    features,
+    referenceKernels,
+  );
   model.init(seed);
   const bounds = chunkBounds(dims);
   const d = dims[dims.length - 1];
@@ -61,8 +72,13 @@ export function tinySource(tiny: Tiny, maxLen = 50): ExportSource {
   const metric = (m: number) => ({ 'Recall@10': m / 1000, 'NDCG@10': m / 2000 });
   const bySize = Object.fromEntries(tiny.model.config.dims.map((m) => [String(m), metric(m)]));
   return {
-    model: tiny.model, dataset: tiny.dataset, features: 'text:test', maxLen,
-    metrics: { valid: bySize, test: bySize }, run: 'in-process', bestEpoch: 3,
+    model: tiny.model,
+    dataset: tiny.dataset,
+    features: 'text:test',
+    maxLen,
+    metrics: { valid: bySize, test: bySize },
+    run: 'in-process',
+    bestEpoch: 3,
   };
 }
 
@@ -70,7 +86,11 @@ export function tinySource(tiny: Tiny, maxLen = 50): ExportSource {
 export function fullModelScores(model: FmrlRec, history: number[], m: number, maxLen = 50): Float32Array {
   const inputs = Int32Array.from(history.length > 0 ? history.slice(-maxLen) : [0]);
   const batch: PackedBatch = {
-    size: 1, offsets: Int32Array.from([0, inputs.length]), inputs, targets: new Int32Array(inputs.length), users: new Int32Array(1),
+    size: 1,
+    offsets: Int32Array.from([0, inputs.length]),
+    inputs,
+    targets: new Int32Array(inputs.length),
+    users: new Int32Array(1),
   };
   const e = model.itemTable();
   const h = model.lastHiddenStates(batch, e);

@@ -54,7 +54,11 @@ test('export-torch: the reference names and shapes (MRL chunk k = mrl_linear_k [
   for (const b of [0, 1]) {
     const p = `model.lru_blocks.${b}`;
     assert.deepEqual(shape(`${p}.lru_layer.params_log`), [3, 16]);
-    for (const [k, rows, cols] of [[0, 4, 4], [1, 4, 8], [2, 8, 16]]) {
+    for (const [k, rows, cols] of [
+      [0, 4, 4],
+      [1, 4, 8],
+      [2, 8, 16],
+    ]) {
       assert.deepEqual(shape(`${p}.input_layernorm.layernorm_${k}.weight`), [rows]);
       assert.deepEqual(shape(`${p}.post_lru_layernorm.layernorm_${k}.bias`), [rows]);
       assert.deepEqual(shape(`${p}.lru_layer.in_proj.mrl_linear_${k}.weight`), [rows, cols, 2]);
@@ -102,7 +106,7 @@ test('import-torch then export-torch round-trips bit for bit; the imported run s
   assert.ok(maxAbsDiff(engine.scoreAll(engine.userVector(history, 8), 8), fullModelScores(tiny.model, history, 8)) <= 1e-5);
 });
 
-test('import-torch: the imaginary part of out_proj\'s bias is dropped (it has no effect); bad files are refused naming the tensor', () => {
+test("import-torch: the imaginary part of out_proj's bias is dropped (it has no effect); bad files are refused naming the tensor", () => {
   const tiny = tinyModel({ dims: [4, 8], numBlocks: 1 });
   const sd = toTorchStateDict(tiny.model, featureParts(tiny), 'in-process');
   const outBias = 'model.lru_blocks.0.lru_layer.out_proj.mrl_linear_0.bias';
@@ -113,7 +117,10 @@ test('import-torch: the imaginary part of out_proj\'s bias is dropped (it has no
 
   const without = { ...sd };
   delete without['model.lru_blocks.0.feed_forward.w_2.mrl_linear_1.weight'];
-  assert.throws(() => fromTorchStateDict(without, 'ref.safetensors'), /ref\.safetensors: tensor model\.lru_blocks\.0\.feed_forward\.w_2\.mrl_linear_1\.weight is missing/);
+  assert.throws(
+    () => fromTorchStateDict(without, 'ref.safetensors'),
+    /ref\.safetensors: tensor model\.lru_blocks\.0\.feed_forward\.w_2\.mrl_linear_1\.weight is missing/,
+  );
   const wrong = { ...sd, 'model.lru_blocks.0.lru_layer.params_log': { data: new Float32Array(16), shape: [2, 8] } };
   assert.throws(() => fromTorchStateDict(wrong, 'ref.safetensors'), /params_log has shape \[2,8\], expected \[3,8\]/);
   const extra = { ...sd, 'embedding.token.weight': { data: new Float32Array(4), shape: [2, 2] } };
@@ -128,7 +135,10 @@ test('export-torch refuses a model with learned item-ID vectors; import-torch re
   const files = referenceFiles(tiny);
   const otherData = path.join(files.dir, 'other');
   writeP5Dataset(generateSyntheticDataset({ numUsers: 30, numItems: 20, seed: 3, minLen: 3, maxLen: 8 }), otherData);
-  assert.throws(() => importTorchRun(files.weights, otherData, path.join(files.dir, 'r2'), { kern: referenceKernels }), /feature tables have \d+ rows, but .* has \d+ items/);
+  assert.throws(
+    () => importTorchRun(files.weights, otherData, path.join(files.dir, 'r2'), { kern: referenceKernels }),
+    /feature tables have \d+ rows, but .* has \d+ items/,
+  );
   importTorchRun(files.weights, files.data, path.join(files.dir, 'r3'), { kern: referenceKernels });
   assert.throws(() => importTorchRun(files.weights, files.data, path.join(files.dir, 'r3'), { kern: referenceKernels }), /is not empty/);
 });

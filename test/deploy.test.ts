@@ -20,7 +20,10 @@ function histories(sequences: Int32Array[], numItems: number): number[][] {
   return [[], [1], Array.from(sequences[0]), Array.from(sequences[1]), Array.from(sequences[5]).slice(0, 2), long];
 }
 
-for (const variant of [{ itemIds: false, numBlocks: 2 }, { itemIds: true, numBlocks: 1 }]) {
+for (const variant of [
+  { itemIds: false, numBlocks: 2 },
+  { itemIds: true, numBlocks: 1 },
+]) {
   test(`export: every exported size scores like the full model's size-m prefix (item ids ${variant.itemIds}, ${variant.numBlocks} block(s))`, () => {
     const tiny = tinyModel(variant);
     const source = tinySource(tiny);
@@ -47,7 +50,10 @@ test('export: --size all writes one folder per size and an index; the folder ser
   const seen: number[] = [];
   const index = exportAllSizes(source, out, { onSize: (manifest) => seen.push(manifest.size) });
   assert.deepEqual(seen, tiny.model.config.dims);
-  assert.deepEqual(index.sizes.map((s) => s.size), tiny.model.config.dims);
+  assert.deepEqual(
+    index.sizes.map((s) => s.size),
+    tiny.model.config.dims,
+  );
   assert.ok(fs.existsSync(path.join(out, INDEX_FILE)));
   const loaded = loadModelFolder(out);
   assert.ok(loaded.index);
@@ -90,13 +96,19 @@ test('export: refuses a size outside the ladder, a folder with other files, and 
   const tiny = tinyModel();
   const source = tinySource(tiny);
   const dir = tempDir('export-refuse');
-  assert.throws(() => exportSize(source, 12, path.join(dir, 'a')), (e: Error) => e instanceof UserError && /not in the model's ladder/.test(e.message));
+  assert.throws(
+    () => exportSize(source, 12, path.join(dir, 'a')),
+    (e: Error) => e instanceof UserError && /not in the model's ladder/.test(e.message),
+  );
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
   assert.throws(() => exportSize(source, 8, dir, { force: true }), /not an fmrlrec export/);
   assert.ok(fs.existsSync(path.join(dir, 'notes.txt')));
   const target = path.join(dir, 'model');
   exportSize(source, 8, target);
-  assert.throws(() => exportSize(source, 4, target), (e: Error) => e instanceof UserError && e.code === 'export-exists' && !/--/.test(e.message));
+  assert.throws(
+    () => exportSize(source, 4, target),
+    (e: Error) => e instanceof UserError && e.code === 'export-exists' && !/--/.test(e.message),
+  );
   exportSize(source, 4, target, { force: true });
   assert.equal(loadModelFolder(target).engine.width, 4);
   assert.throws(() => loadModelFolder(dir), /not an exported model/);

@@ -77,8 +77,11 @@ test('every docs/method.md §N reference names a section of docs/method.md', () 
 
 test('no reference to the former method file is left', () => {
   const left = scannedFiles().flatMap((file) =>
-    fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n')
+    fs
+      .readFileSync(path.join(ROOT, file), 'utf8')
+      .split('\n')
       .map((line, i) => (FORMER_REFERENCE.test(line) ? `${file}:${i + 1}: ${line.trim()}` : null))
-      .filter((s): s is string => s !== null));
+      .filter((s): s is string => s !== null),
+  );
   assert.deepEqual(left, [], 'point these at docs/method.md §N instead');
 });

@@ -77,7 +77,18 @@ test('attributes: shared brands (case-folded) and categories become unit-length 
 });
 
 test('attributes: title words are lower-case letter-digit tokens of 2+ characters, shared ones kept', () => {
-  assert.deepEqual(titleWords('OPI Nail Lacquer, 0.5 fl. oz - "Big Apple Red" (NL-N25) 2 x'), ['opi', 'nail', 'lacquer', 'fl', 'oz', 'big', 'apple', 'red', 'nl', 'n25']);
+  assert.deepEqual(titleWords('OPI Nail Lacquer, 0.5 fl. oz - "Big Apple Red" (NL-N25) 2 x'), [
+    'opi',
+    'nail',
+    'lacquer',
+    'fl',
+    'oz',
+    'big',
+    'apple',
+    'red',
+    'nl',
+    'n25',
+  ]);
   const items: (ItemInfo | null)[] = [
     null,
     { title: 'Matte Red Lipstick', brand: 'OPI' },
@@ -97,9 +108,9 @@ test('attributes: title words are lower-case letter-digit tokens of 2+ character
 // numpy.save(f, np.arange(6, dtype='<f4').reshape(2, 3) * 0.5), numpy 2.4.
 const NUMPY_2X3 = Buffer.from(
   '934e554d5059010076007b276465736372273a20273c6634272c2027666f727472616e5f6f72646572273a2046616c73' +
-  '652c20277368617065273a2028322c2033292c207d202020202020202020202020202020202020202020202020202020' +
-  '202020202020202020202020202020202020202020202020202020202020200a000000000000003f0000803f0000c03f' +
-  '0000004000002040',
+    '652c20277368617065273a2028322c2033292c207d202020202020202020202020202020202020202020202020202020' +
+    '202020202020202020202020202020202020202020202020202020202020200a000000000000003f0000803f0000c03f' +
+    '0000004000002040',
   'hex',
 );
 
@@ -166,7 +177,10 @@ test('npy: anything but little-endian float32 C order is a UserError', () => {
   ];
   for (const [bytes, message] of cases) {
     fs.writeFileSync(file, bytes);
-    assert.throws(() => readNpy(file), (err: unknown) => err instanceof UserError && message.test(err.message));
+    assert.throws(
+      () => readNpy(file),
+      (err: unknown) => err instanceof UserError && message.test(err.message),
+    );
   }
   assert.throws(() => readNpy(path.join(dir, 'missing.npy')), UserError);
   fs.rmSync(dir, { recursive: true });
@@ -211,11 +225,7 @@ function tinyDataset(items: (ItemInfo | null)[]): Dataset {
   };
 }
 
-const TINY_ITEMS: (ItemInfo | null)[] = [
-  { title: 'Red Lipstick', brand: 'Acme', categories: ['Makeup', 'Lips'] },
-  null,
-  { title: 'Camping Tent', price: 120 },
-];
+const TINY_ITEMS: (ItemInfo | null)[] = [{ title: 'Red Lipstick', brand: 'Acme', categories: ['Makeup', 'Lips'] }, null, { title: 'Camping Tent', price: 120 }];
 
 test('cache: first call encodes and writes, second reuses without loading the encoder', async () => {
   const dir = tempDir();
@@ -269,7 +279,10 @@ test('cache: an interrupted encoding resumes from its checkpoint and gives the u
   });
   assert.match(log, /resuming: 6 of 7 item texts already encoded/);
   assert.equal(source.encodes, 3); // only the last item was encoded again
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('partial')), []);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.includes('partial')),
+    [],
+  );
 
   // A checkpoint made for other inputs is not used.
   await loadItemFeatures({ ...common, rebuild: true, stopAfterChunks: 1 });
@@ -327,11 +340,14 @@ test('cache: a corrupt matrix or sidecar rebuilds', async () => {
   const sidecarFile = path.join(dir, 'tiny.counting.json');
   const corruptions: [string, () => void][] = [
     ['truncated matrix', () => fs.truncateSync(matrixFile, fs.statSync(matrixFile).size - 4)],
-    ['flipped data byte', () => {
-      const bytes = fs.readFileSync(matrixFile);
-      bytes[bytes.length - 3] ^= 0xff;
-      fs.writeFileSync(matrixFile, bytes);
-    }],
+    [
+      'flipped data byte',
+      () => {
+        const bytes = fs.readFileSync(matrixFile);
+        bytes[bytes.length - 3] ^= 0xff;
+        fs.writeFileSync(matrixFile, bytes);
+      },
+    ],
     ['garbage sidecar', () => fs.writeFileSync(sidecarFile, '{"encoder": ')],
     ['null sidecar', () => fs.writeFileSync(sidecarFile, 'null')],
     ['missing sidecar', () => fs.rmSync(sidecarFile)],
@@ -353,7 +369,10 @@ test('cache: bad names are UserErrors', async () => {
   const dir = tempDir();
   const dataset = { ...tinyDataset(TINY_ITEMS), name: '../escape' };
   await assert.rejects(loadItemFeatures({ dataset, cacheDir: dir, encoder: new CountingEncoderSource(), progress: false }), UserError);
-  await assert.rejects(loadItemFeatures({ dataset: tinyDataset(TINY_ITEMS), cacheDir: dir, encoder: 'no-such-encoder', progress: false }), /unknown text encoder "no-such-encoder" \(known: use, or hf:/);
+  await assert.rejects(
+    loadItemFeatures({ dataset: tinyDataset(TINY_ITEMS), cacheDir: dir, encoder: 'no-such-encoder', progress: false }),
+    /unknown text encoder "no-such-encoder" \(known: use, or hf:/,
+  );
   fs.rmSync(dir, { recursive: true });
 });
 
@@ -404,12 +423,14 @@ test('use: 512-d unit rows, sensible similarities, batch invariance', async () =
 });
 
 test('use: two worker threads give the single-thread rows, in order', async () => {
-  const texts = Array.from({ length: 40 }, (_, i) =>
-    `Title: product ${i} ${'with a longer description '.repeat(i % 5)}\nBrand: Brand${i % 3}`);
+  const texts = Array.from({ length: 40 }, (_, i) => `Title: product ${i} ${'with a longer description '.repeat(i % 5)}\nBrand: Brand${i % 3}`);
   const single = await (await createTextEncoder('use', { workers: 1 })).encode(texts);
   const progress: number[] = [];
   const parallel = await (await createTextEncoder('use', { workers: 2 })).encode(texts, (done) => progress.push(done));
   assert.ok(maxAbsDiff(single, parallel) < 1e-5);
   assert.equal(progress.at(-1), 40);
-  assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+  assert.deepEqual(
+    progress,
+    [...progress].sort((a, b) => a - b),
+  );
 });

@@ -43,19 +43,36 @@ function wholeModel(dropout: number): FmrlRec {
   const features = new Float32Array((NUM_ITEMS + 1) * FEATURE_DIM);
   for (let i = FEATURE_DIM; i < features.length; i++) features[i] = 2 * rng.uniform() - 1;
   const config: ModelConfig = {
-    dims: [3, 6, 10], numItems: NUM_ITEMS, featureDim: FEATURE_DIM, itemIdEmbedding: true, attributeDim: ATTRIBUTES.dim,
-    numBlocks: 2, dropout, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
+    dims: [3, 6, 10],
+    numItems: NUM_ITEMS,
+    featureDim: FEATURE_DIM,
+    itemIdEmbedding: true,
+    attributeDim: ATTRIBUTES.dim,
+    numBlocks: 2,
+    dropout,
+    layerNormEps: 1e-5,
+    rMin: 0,
+    rMax: 0.1,
   };
   const model = new FmrlRec(config, features, kern, ATTRIBUTES);
   model.init(17);
   // LayerNorm scales and shifts away from their initial 1 and 0, so that their gradients are not a special case.
   for (const spec of model.params.specs) {
     const v = model.params.value(spec.name);
-    if (/ln\d\.weight$/.test(spec.name)) v.forEach((_, i) => { v[i] = 1 + 0.3 * (2 * rng.uniform() - 1); });
-    if (/ln\d\.bias$/.test(spec.name)) v.forEach((_, i) => { v[i] = 0.2 * (2 * rng.uniform() - 1); });
+    if (/ln\d\.weight$/.test(spec.name))
+      v.forEach((_, i) => {
+        v[i] = 1 + 0.3 * (2 * rng.uniform() - 1);
+      });
+    if (/ln\d\.bias$/.test(spec.name))
+      v.forEach((_, i) => {
+        v[i] = 0.2 * (2 * rng.uniform() - 1);
+      });
     // The padding item's vector is the projection bias alone: spread it, or a LayerNorm chunk of nearly equal values
     // makes the loss bend sharply within the finite-difference step.
-    if (spec.name === 'projection.bias') v.forEach((_, i) => { v[i] = (i % 2 === 0 ? -0.5 : 0.5) + 0.1 * (2 * rng.uniform() - 1); });
+    if (spec.name === 'projection.bias')
+      v.forEach((_, i) => {
+        v[i] = (i % 2 === 0 ? -0.5 : 0.5) + 0.1 * (2 * rng.uniform() - 1);
+      });
   }
   return model;
 }
@@ -121,7 +138,8 @@ function checkWholeModel(model: FmrlRec, gradients: () => void, loss: () => numb
     const x = model.params.value(spec.name);
     for (const i of draw(nonZero, samples, rng)) {
       const fd = finiteDifference(x, i, loss);
-      if (!(Math.abs(fd - g[i]) <= RTOL * Math.max(Math.abs(fd), Math.abs(g[i])) + ATOL)) failures.push(`${spec.name}[${i}]: analytic ${g[i]}, finite difference ${fd}`);
+      if (!(Math.abs(fd - g[i]) <= RTOL * Math.max(Math.abs(fd), Math.abs(g[i])) + ATOL))
+        failures.push(`${spec.name}[${i}]: analytic ${g[i]}, finite difference ${fd}`);
     }
     for (const i of draw(zero, 2, rng)) {
       const fd = finiteDifference(x, i, loss);
@@ -134,7 +152,13 @@ function checkWholeModel(model: FmrlRec, gradients: () => void, loss: () => numb
 test('whole model, dropout off: the gradient of every parameter matches finite differences', () => {
   const model = wholeModel(0);
   const b = batch();
-  checkWholeModel(model, () => model.lossAndGradients(b, null), () => model.lossAndGradients(b, null).loss, 8, 3);
+  checkWholeModel(
+    model,
+    () => model.lossAndGradients(b, null),
+    () => model.lossAndGradients(b, null).loss,
+    8,
+    3,
+  );
 });
 
 test('whole model, dropout on with fixed masks: the gradient of every parameter matches finite differences', () => {
@@ -171,7 +195,10 @@ test('dropout: a mask holds 0 with probability p and 1/(1−p) elsewhere; its ba
   }
   assert.ok(Math.abs(dropped / n - p) < 0.01, `dropped fraction ${dropped / n}`);
   assert.ok(Math.abs(sum / n - 1) < 0.02, `mean ${sum / n}: inverted dropout keeps the expectation`);
-  assert.ok(dropoutMask(100, 0, new Rng(5)).every((v) => v === 1), 'p = 0 keeps everything');
+  assert.ok(
+    dropoutMask(100, 0, new Rng(5)).every((v) => v === 1),
+    'p = 0 keeps everything',
+  );
 
   // y = x ⊙ mask and L = Σ w ⊙ y: dL/dx = w ⊙ mask, what the backward computes with applyMask on w.
   const rng = new Rng(6);

@@ -27,11 +27,11 @@ const bytes = (field: number, data: Buffer | string): Field => {
 };
 const msg = (field: number, parts: Field[]): Field => bytes(field, Buffer.concat(parts));
 
-const FLOAT = 1, INT64 = 7;
+const FLOAT = 1,
+  INT64 = 7;
 
 function tensor(name: string, dims: number[], type: number, values: number[]): Field {
-  const raw = type === FLOAT ? Buffer.from(new Float32Array(values).buffer)
-    : Buffer.from(new BigInt64Array(values.map(BigInt)).buffer);
+  const raw = type === FLOAT ? Buffer.from(new Float32Array(values).buffer) : Buffer.from(new BigInt64Array(values.map(BigInt)).buffer);
   return msg(5, [...dims.map((d) => int(1, d)), int(2, type), bytes(8, name), bytes(9, raw)]);
 }
 function valueInfo(field: number, name: string, type: number, dims: (number | string)[]): Field {
@@ -56,8 +56,33 @@ function values(n: number, seed: number): number[] {
   });
 }
 
-export const TEXT_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'title', ':', 'price', 'brand', 'categories', 'beauty',
-  'soap', 'cream', 'red', 'blue', 'lipstick', 'shampoo', 'hair', 'skin', 'care', '##s', '.', '$', '1', '2', '5'];
+export const TEXT_VOCAB = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  'title',
+  ':',
+  'price',
+  'brand',
+  'categories',
+  'beauty',
+  'soap',
+  'cream',
+  'red',
+  'blue',
+  'lipstick',
+  'shampoo',
+  'hair',
+  'skin',
+  'care',
+  '##s',
+  '.',
+  '$',
+  '1',
+  '2',
+  '5',
+];
 export const TEXT_DIM = 8;
 export const IMAGE_DIM = 6;
 export const IMAGE_SIDE = 8;
@@ -67,7 +92,8 @@ export const IMAGE_SIDE = 8;
  * position (the CLS one included) depends on the whole text and padding is inert.
  */
 export function writeTinyTextModel(dir: string, options: { pooling?: 'cls' | 'mean' } = {}): string {
-  const V = TEXT_VOCAB.length, H = TEXT_DIM;
+  const V = TEXT_VOCAB.length,
+    H = TEXT_DIM;
   const graph = model([
     tensor('E', [V, H], FLOAT, values(V * H, 7)),
     tensor('axis2', [1], INT64, [2]),
@@ -89,31 +115,59 @@ export function writeTinyTextModel(dir: string, options: { pooling?: 'cls' | 'me
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: H }));
   const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   const tok = (id: string) => ({ id, ids: [TEXT_VOCAB.indexOf(id)], tokens: [id] });
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({
-    version: '1.0', truncation: null, padding: null,
-    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]'].map((t, i) => special(i, t)),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
-      special_tokens: { '[CLS]': tok('[CLS]'), '[SEP]': tok('[SEP]') },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(TEXT_VOCAB.map((t, i) => [t, i])) },
-  }));
-  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({
-    tokenizer_class: 'BertTokenizer', pad_token: '[PAD]', unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]',
-    do_lower_case: true, model_max_length: 512,
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer.json'),
+    JSON.stringify({
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]'].map((t, i) => special(i, t)),
+      normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+        pair: [
+          { SpecialToken: { id: '[CLS]', type_id: 0 } },
+          { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: '[SEP]', type_id: 0 } },
+          { Sequence: { id: 'B', type_id: 1 } },
+          { SpecialToken: { id: '[SEP]', type_id: 1 } },
+        ],
+        special_tokens: { '[CLS]': tok('[CLS]'), '[SEP]': tok('[SEP]') },
+      },
+      decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+      model: {
+        type: 'WordPiece',
+        unk_token: '[UNK]',
+        continuing_subword_prefix: '##',
+        max_input_chars_per_word: 100,
+        vocab: Object.fromEntries(TEXT_VOCAB.map((t, i) => [t, i])),
+      },
+    }),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({
+      tokenizer_class: 'BertTokenizer',
+      pad_token: '[PAD]',
+      unk_token: '[UNK]',
+      cls_token: '[CLS]',
+      sep_token: '[SEP]',
+      do_lower_case: true,
+      model_max_length: 512,
+    }),
+  );
   if (options.pooling) {
     fs.mkdirSync(path.join(dir, '1_Pooling'), { recursive: true });
-    fs.writeFileSync(path.join(dir, '1_Pooling', 'config.json'), JSON.stringify({
-      word_embedding_dimension: H, pooling_mode_cls_token: options.pooling === 'cls', pooling_mode_mean_tokens: options.pooling === 'mean',
-    }));
+    fs.writeFileSync(
+      path.join(dir, '1_Pooling', 'config.json'),
+      JSON.stringify({
+        word_embedding_dimension: H,
+        pooling_mode_cls_token: options.pooling === 'cls',
+        pooling_mode_mean_tokens: options.pooling === 'mean',
+      }),
+    );
   }
   return dir;
 }
@@ -132,11 +186,22 @@ export function writeTinyImageModel(dir: string): string {
   fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'onnx', 'vision_model.onnx'), graph);
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'clip' }));
-  fs.writeFileSync(path.join(dir, 'preprocessor_config.json'), JSON.stringify({
-    image_processor_type: 'CLIPImageProcessor', do_resize: true, size: { shortest_edge: IMAGE_SIDE },
-    do_center_crop: true, crop_size: { height: IMAGE_SIDE, width: IMAGE_SIDE }, do_rescale: true,
-    rescale_factor: 1 / 255, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5],
-    do_convert_rgb: true, resample: 3,
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'preprocessor_config.json'),
+    JSON.stringify({
+      image_processor_type: 'CLIPImageProcessor',
+      do_resize: true,
+      size: { shortest_edge: IMAGE_SIDE },
+      do_center_crop: true,
+      crop_size: { height: IMAGE_SIDE, width: IMAGE_SIDE },
+      do_rescale: true,
+      rescale_factor: 1 / 255,
+      do_normalize: true,
+      image_mean: [0.5, 0.5, 0.5],
+      image_std: [0.5, 0.5, 0.5],
+      do_convert_rgb: true,
+      resample: 3,
+    }),
+  );
   return dir;
 }

@@ -15,8 +15,15 @@ import { UserError } from '../src/util/errors';
 import { IMAGE_DIM, TEXT_DIM, writeTinyImageModel, writeTinyTextModel } from './hf-fixtures';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-hf-'));
-const TEXTS = ['Title: red soap', 'blue lipstick cream', 'Title: shampoo\nBrand: hair care', 'skin care cream $ 12',
-  'beauty', 'unknownword', 'red red red blue'];
+const TEXTS = [
+  'Title: red soap',
+  'blue lipstick cream',
+  'Title: shampoo\nBrand: hair care',
+  'skin care cream $ 12',
+  'beauty',
+  'unknownword',
+  'red red red blue',
+];
 
 function rowNorm(rows: Float32Array, dim: number, i: number): number {
   let s = 0;
@@ -62,15 +69,22 @@ describe('Hugging Face text encoder (offline, tiny model)', () => {
     const modelsDir = tmp();
     const source = huggingFaceTextSource('BAAI/bge-small-en-v1.5', { modelsDir, allowDownload: false });
     assert.match(source.id, /^hf-BAAI_bge-small-en-v1\.5-cls-/);
-    await assert.rejects(source.load(), (err: unknown) => err instanceof UserError
-      && err.message.includes(path.join(modelsDir, 'BAAI/bge-small-en-v1.5'))
-      && /tokenizer\.json/.test(err.message) && /onnx\/model\.onnx/.test(err.message)
-      && /huggingface\.co\/BAAI\/bge-small-en-v1\.5/.test(err.message));
+    await assert.rejects(
+      source.load(),
+      (err: unknown) =>
+        err instanceof UserError &&
+        err.message.includes(path.join(modelsDir, 'BAAI/bge-small-en-v1.5')) &&
+        /tokenizer\.json/.test(err.message) &&
+        /onnx\/model\.onnx/.test(err.message) &&
+        /huggingface\.co\/BAAI\/bge-small-en-v1\.5/.test(err.message),
+    );
   });
 });
 
 async function png(r: number, g: number, b: number, width = 20, height = 12): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } })
+    .png()
+    .toBuffer();
 }
 
 describe('Hugging Face image encoder (offline, tiny model)', () => {
@@ -81,8 +95,12 @@ describe('Hugging Face image encoder (offline, tiny model)', () => {
     assert.equal(encoder.dim, IMAGE_DIM);
     const images: Uint8Array[] = [
       await png(200, 10, 30),
-      await sharp({ create: { width: 9, height: 16, channels: 3, background: { r: 0, g: 90, b: 250 } } }).jpeg().toBuffer(),
-      await sharp({ create: { width: 16, height: 16, channels: 4, background: { r: 5, g: 200, b: 5, alpha: 1 } } }).webp().toBuffer(),
+      await sharp({ create: { width: 9, height: 16, channels: 3, background: { r: 0, g: 90, b: 250 } } })
+        .jpeg()
+        .toBuffer(),
+      await sharp({ create: { width: 16, height: 16, channels: 4, background: { r: 5, g: 200, b: 5, alpha: 1 } } })
+        .webp()
+        .toBuffer(),
       Buffer.from('not an image'),
       await png(120, 120, 0, 30, 8),
       await png(1, 2, 3),
@@ -105,7 +123,10 @@ describe('Hugging Face image encoder (offline, tiny model)', () => {
     const folder = tmp();
     const N = 7;
     const dataset = {
-      name: 'tiny', numItems: N, sequences: [], userIds: [],
+      name: 'tiny',
+      numItems: N,
+      sequences: [],
+      userIds: [],
       itemIds: ['', ...Array.from({ length: N }, (_, i) => `A${i + 1}`)],
       items: [null, ...Array.from({ length: N }, (_, i) => ({ asin: `A${i + 1}`, ...(i === 5 ? { imageUrl: 'http://example.invalid/x.jpg' } : {}) }))],
     };
@@ -123,7 +144,13 @@ describe('Hugging Face image encoder (offline, tiny model)', () => {
     const resumed = await loadItemImageFeatures(common);
     assert.equal(resumed.complete, true);
     assert.equal(resumed.fromCache, false);
-    assert.deepEqual(resumed.missing.map((m) => [m.item, m.asin]), [[4, 'A4'], [6, 'A6']]);
+    assert.deepEqual(
+      resumed.missing.map((m) => [m.item, m.asin]),
+      [
+        [4, 'A4'],
+        [6, 'A6'],
+      ],
+    );
     assert.match(resumed.missing[1].problem, /downloads are off/);
     assert.ok(!fs.existsSync(path.join(cacheDir, `tiny.${source.id}.partial.npy`)));
     const fresh = await loadItemImageFeatures({ ...common, rebuild: true });
@@ -146,8 +173,26 @@ describe('Hugging Face image encoder (offline, tiny model)', () => {
     for (let i = 1; i <= 12; i += 2) fs.writeFileSync(path.join(images, `${dataset.itemIds[i]}.png`), await png(20 * i, 100, 7));
     const textDir = writeTinyTextModel(path.join(tmp(), 'tt'), { pooling: 'mean' });
     const out = path.join(tmp(), 'run');
-    const code = await main(['train', '--data', data, '--out', out, '--text-encoder', textDir, '--image-model', modelDir,
-      '--images', images, '--cache-dir', tmp(), '--width', '16', '--epochs', '1', '--no-progress']);
+    const code = await main([
+      'train',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--text-encoder',
+      textDir,
+      '--image-model',
+      modelDir,
+      '--images',
+      images,
+      '--cache-dir',
+      tmp(),
+      '--width',
+      '16',
+      '--epochs',
+      '1',
+      '--no-progress',
+    ]);
     assert.equal(code, 0);
     const run = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
     assert.equal(run.features.text, `hf:${textDir}`);
@@ -163,23 +208,47 @@ describe('Hugging Face image encoder (offline, tiny model)', () => {
     const { main } = await import('../src/cli/main');
     const { readNpy } = await import('../src/features/npy');
     const data = path.join(tmp(), 'toy');
-    writeP5Dataset({
-      name: 'toy', numItems: 3, sequences: [Int32Array.from([1, 2, 3])], userIds: ['u'], itemIds: ['', 'A', 'B', 'C'],
-      items: [null, { asin: 'A', title: 'red soap' }, { asin: 'B', title: 'blue cream' }, null],
-    }, data);
+    writeP5Dataset(
+      {
+        name: 'toy',
+        numItems: 3,
+        sequences: [Int32Array.from([1, 2, 3])],
+        userIds: ['u'],
+        itemIds: ['', 'A', 'B', 'C'],
+        items: [null, { asin: 'A', title: 'red soap' }, { asin: 'B', title: 'blue cream' }, null],
+      },
+      data,
+    );
     const images = tmp();
     fs.writeFileSync(path.join(images, 'A.png'), await png(9, 9, 200));
     const textDir = writeTinyTextModel(path.join(tmp(), 'tt'), { pooling: 'mean' });
     const cacheDir = tmp();
-    const code = await main(['features', '--data', data, '--text-model', textDir, '--image-model', modelDir,
-      '--images', images, '--cache-dir', cacheDir, '--no-progress']);
+    const code = await main([
+      'features',
+      '--data',
+      data,
+      '--text-model',
+      textDir,
+      '--image-model',
+      modelDir,
+      '--images',
+      images,
+      '--cache-dir',
+      cacheDir,
+      '--no-progress',
+    ]);
     assert.equal(code, 0);
     const files = fs.readdirSync(cacheDir).sort();
     assert.equal(files.filter((f) => f.endsWith('.npy')).length, 2);
     const textNpy = files.find((f) => f.startsWith('toy.hf-tt-') && f.endsWith('.npy')) as string;
     const text = readNpy(path.join(cacheDir, textNpy));
     assert.deepEqual(text.shape, [4, TEXT_DIM]);
-    const imageSidecar = JSON.parse(fs.readFileSync(path.join(cacheDir, files.find((f) => f.startsWith('toy.hf-tiny-image') && f.endsWith('.json')) as string), 'utf8'));
-    assert.deepEqual(imageSidecar.missing.map((m: { asin: string }) => m.asin), ['B', 'C']);
+    const imageSidecar = JSON.parse(
+      fs.readFileSync(path.join(cacheDir, files.find((f) => f.startsWith('toy.hf-tiny-image') && f.endsWith('.json')) as string), 'utf8'),
+    );
+    assert.deepEqual(
+      imageSidecar.missing.map((m: { asin: string }) => m.asin),
+      ['B', 'C'],
+    );
   });
 });

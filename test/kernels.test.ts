@@ -10,9 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import {
-  availableNativeVariants, loadNativeKernels, NATIVE_VARIANTS, referenceKernels as twin, type Kernels,
-} from '../src/kernels';
+import { availableNativeVariants, loadNativeKernels, NATIVE_VARIANTS, referenceKernels as twin, type Kernels } from '../src/kernels';
 import { Rng } from '../src/util/rng';
 
 const rng = new Rng(20240917);
@@ -73,7 +71,16 @@ function segmentsOf(lengths: number[]): Int32Array {
 // ---------------------------------------------------------------------------
 // Call helpers: run one kernel on fresh outputs (views) and return them.
 
-interface SgemmCase { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number; pad: number }
+interface SgemmCase {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  pad: number;
+}
 
 function runSgemm(kernels: Kernels, c: SgemmCase, a: Float32Array, b: Float32Array, c0: Float32Array): Float32Array {
   const lda = Math.max(1, c.transA ? c.m : c.k) + c.pad;
@@ -84,10 +91,26 @@ function runSgemm(kernels: Kernels, c: SgemmCase, a: Float32Array, b: Float32Arr
   return whole(out);
 }
 
-interface XentResult { loss: number; gradH: Float32Array | null; gradE: Float32Array | null; perSize: Float64Array }
+interface XentResult {
+  loss: number;
+  gradH: Float32Array | null;
+  gradE: Float32Array | null;
+  perSize: Float64Array;
+}
 
-function runXent(kernels: Kernels, h: Float32Array, e: Float32Array, t: number, n1: number, d: number,
-  targets: Int32Array, dims: Int32Array, scale: number, wantH: boolean, wantE: boolean): XentResult {
+function runXent(
+  kernels: Kernels,
+  h: Float32Array,
+  e: Float32Array,
+  t: number,
+  n1: number,
+  d: number,
+  targets: Int32Array,
+  dims: Int32Array,
+  scale: number,
+  wantH: boolean,
+  wantE: boolean,
+): XentResult {
   const gradH = wantH ? view(new Float32Array(t * d).fill(NaN)) : null;
   const gradE = wantE ? view(new Float32Array(n1 * d).fill(NaN)) : null;
   const perSize = new Float64Array(dims.length);
@@ -95,7 +118,15 @@ function runXent(kernels: Kernels, h: Float32Array, e: Float32Array, t: number, 
   return { loss, gradH: gradH && whole(gradH), gradE: gradE && whole(gradE), perSize };
 }
 
-interface ScanInputs { uRe: Float32Array; uIm: Float32Array; lamRe: Float32Array; lamIm: Float32Array; segments: Int32Array; t: number; d: number }
+interface ScanInputs {
+  uRe: Float32Array;
+  uIm: Float32Array;
+  lamRe: Float32Array;
+  lamIm: Float32Array;
+  segments: Int32Array;
+  t: number;
+  d: number;
+}
 
 function scanInputs(lengths: number[], d: number): ScanInputs {
   const segments = segmentsOf(lengths);
@@ -118,8 +149,15 @@ function runScanForward(kernels: Kernels, s: ScanInputs): [Float32Array, Float32
   return [whole(hRe), whole(hIm)];
 }
 
-function runScanBackward(kernels: Kernels, s: ScanInputs, dhRe: Float32Array, dhIm: Float32Array,
-  hRe: Float32Array, hIm: Float32Array, dLam0: [Float32Array, Float32Array]): Float32Array[] {
+function runScanBackward(
+  kernels: Kernels,
+  s: ScanInputs,
+  dhRe: Float32Array,
+  dhIm: Float32Array,
+  hRe: Float32Array,
+  hIm: Float32Array,
+  dLam0: [Float32Array, Float32Array],
+): Float32Array[] {
   const duRe = view(new Float32Array(s.t * s.d).fill(NaN));
   const duIm = view(new Float32Array(s.t * s.d).fill(NaN));
   const dLamRe = view(dLam0[0]);
@@ -128,8 +166,7 @@ function runScanBackward(kernels: Kernels, s: ScanInputs, dhRe: Float32Array, dh
   return [whole(duRe), whole(duIm), whole(dLamRe), whole(dLamIm)];
 }
 
-function runLayerNormForward(kernels: Kernels, x: Float32Array, t: number, bounds: Int32Array,
-  gamma: Float32Array, beta: Float32Array): Float32Array[] {
+function runLayerNormForward(kernels: Kernels, x: Float32Array, t: number, bounds: Int32Array, gamma: Float32Array, beta: Float32Array): Float32Array[] {
   const d = bounds[bounds.length - 1];
   const chunks = bounds.length - 1;
   const y = view(new Float32Array(t * d));
@@ -139,8 +176,18 @@ function runLayerNormForward(kernels: Kernels, x: Float32Array, t: number, bound
   return [whole(y), whole(mean), whole(rstd)];
 }
 
-function runLayerNormBackward(kernels: Kernels, dy: Float32Array, x: Float32Array, t: number, bounds: Int32Array,
-  gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dGamma0: Float32Array, dBeta0: Float32Array): Float32Array[] {
+function runLayerNormBackward(
+  kernels: Kernels,
+  dy: Float32Array,
+  x: Float32Array,
+  t: number,
+  bounds: Int32Array,
+  gamma: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
+  dGamma0: Float32Array,
+  dBeta0: Float32Array,
+): Float32Array[] {
   const d = bounds[bounds.length - 1];
   const dx = view(new Float32Array(t * d).fill(NaN));
   const dGamma = view(dGamma0);
@@ -149,7 +196,17 @@ function runLayerNormBackward(kernels: Kernels, dy: Float32Array, x: Float32Arra
   return [whole(dx), whole(dGamma), whole(dBeta)];
 }
 
-interface RankCase { b: number; n1: number; d: number; dims: number[]; h: Float32Array; e: Float32Array; targets: Int32Array; offsets: Int32Array | null; items: Int32Array | null }
+interface RankCase {
+  b: number;
+  n1: number;
+  d: number;
+  dims: number[];
+  h: Float32Array;
+  e: Float32Array;
+  targets: Int32Array;
+  offsets: Int32Array | null;
+  items: Int32Array | null;
+}
 
 function rankCase(b: number, n1: number, d: number, dims: number[], exclusions: boolean): RankCase {
   const targets = new Int32Array(b).map(() => 1 + rng.int(n1 - 1));
@@ -208,7 +265,11 @@ function runAddColumnSums(kernels: Kernels, x: Float32Array, t: number, d: numbe
   return whole(acc);
 }
 
-interface SparseRows { rowStart: Int32Array; columns: Int32Array; weights: Float32Array }
+interface SparseRows {
+  rowStart: Int32Array;
+  columns: Int32Array;
+  weights: Float32Array;
+}
 
 /**
  * A random rows × bRows sparse matrix in compressed rows: about a quarter of
@@ -228,14 +289,18 @@ function sparseRows(rows: number, bRows: number, meanEntries: number, heavyRow =
   return { rowStart, columns: Int32Array.from(columns), weights: spreadArray(columns.length) };
 }
 
-function runAddSparseRowsProduct(kernels: Kernels, c0: Float32Array, rows: number, d: number, s: SparseRows,
-  b: Float32Array, bRows: number): Float32Array {
+function runAddSparseRowsProduct(kernels: Kernels, c0: Float32Array, rows: number, d: number, s: SparseRows, b: Float32Array, bRows: number): Float32Array {
   const c = view(c0);
   kernels.addSparseRowsProduct(c, rows, d, s.rowStart, s.columns, view(s.weights), view(b), bRows);
   return whole(c);
 }
 
-interface AdamwState { params: Float32Array; grads: Float32Array; m: Float32Array; v: Float32Array }
+interface AdamwState {
+  params: Float32Array;
+  grads: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
 
 function adamwState(length: number): AdamwState {
   const grads = spreadArray(length);
@@ -278,8 +343,7 @@ function centralDifference(x: Float32Array, i: number, step: number, f: () => nu
 function assertGradient(analytic: ArrayLike<number>, x: Float32Array, step: number, tolerance: number, f: () => number, what: string): void {
   for (let i = 0; i < x.length; i++) {
     const numeric = centralDifference(x, i, step, f);
-    assert.ok(Math.abs(numeric - analytic[i]) <= tolerance * (1 + Math.abs(numeric)),
-      `${what}[${i}]: analytic ${analytic[i]} vs finite difference ${numeric}`);
+    assert.ok(Math.abs(numeric - analytic[i]) <= tolerance * (1 + Math.abs(numeric)), `${what}[${i}]: analytic ${analytic[i]} vs finite difference ${numeric}`);
   }
 }
 
@@ -314,13 +378,28 @@ test('twin lruScanBackward matches finite differences (du and dλ, segments of l
   };
   const [hRe, hIm] = runScanForward(twin, s).map((a) => a.subarray(GUARD, GUARD + s.t * s.d));
   const dLam0: [Float32Array, Float32Array] = [randomArray(s.d), randomArray(s.d)];
-  const [duRe, duIm, dLamRe, dLamIm] = runScanBackward(twin, s, wRe, wIm, hRe, hIm, [dLam0[0].slice(), dLam0[1].slice()])
-    .map((a) => a.subarray(GUARD, a.length - GUARD));
+  const [duRe, duIm, dLamRe, dLamIm] = runScanBackward(twin, s, wRe, wIm, hRe, hIm, [dLam0[0].slice(), dLam0[1].slice()]).map((a) =>
+    a.subarray(GUARD, a.length - GUARD),
+  );
   assertGradient(duRe, s.uRe, 1e-2, 1e-3, f, 'duRe');
   assertGradient(duIm, s.uIm, 1e-2, 1e-3, f, 'duIm');
   // dλ is added to what was there
-  assertGradient(dLamRe.map((x, c) => x - dLam0[0][c]), s.lamRe, 1e-2, 1e-3, f, 'dLamRe');
-  assertGradient(dLamIm.map((x, c) => x - dLam0[1][c]), s.lamIm, 1e-2, 1e-3, f, 'dLamIm');
+  assertGradient(
+    dLamRe.map((x, c) => x - dLam0[0][c]),
+    s.lamRe,
+    1e-2,
+    1e-3,
+    f,
+    'dLamRe',
+  );
+  assertGradient(
+    dLamIm.map((x, c) => x - dLam0[1][c]),
+    s.lamIm,
+    1e-2,
+    1e-3,
+    f,
+    'dLamIm',
+  );
 });
 
 test('twin layerNormBackward matches finite differences', () => {
@@ -338,8 +417,9 @@ test('twin layerNormBackward matches finite differences', () => {
     return sum;
   };
   const [, mean, rstd] = runLayerNormForward(twin, x, t, bounds, gamma, beta).map((a) => a.subarray(GUARD, a.length - GUARD));
-  const [dx, dGamma, dBeta] = runLayerNormBackward(twin, w, x, t, bounds, gamma, mean, rstd, new Float32Array(d), new Float32Array(d))
-    .map((a) => a.subarray(GUARD, a.length - GUARD));
+  const [dx, dGamma, dBeta] = runLayerNormBackward(twin, w, x, t, bounds, gamma, mean, rstd, new Float32Array(d), new Float32Array(d)).map((a) =>
+    a.subarray(GUARD, a.length - GUARD),
+  );
   assertGradient(dx, x, 1e-2, 2e-3, f, 'dx');
   assertGradient(dGamma, gamma, 1e-2, 2e-3, f, 'dGamma');
   assertGradient(dBeta, beta, 1e-2, 2e-3, f, 'dBeta');
@@ -409,8 +489,22 @@ for (const variant of variants) {
   });
 
   test(`${native.name}: sgemm matches the twin (odd shapes, transposes, alpha/beta, strides, views)`, () => {
-    const shapes = [[1, 1, 1], [3, 17, 33], [17, 3, 1], [33, 100, 17], [100, 37, 300], [150, 70, 520], [200, 130, 300], [5, 4, 0], [0, 3, 2]];
-    const scalars = [[1, 0], [0.5, -2], [0, 1.5]];
+    const shapes = [
+      [1, 1, 1],
+      [3, 17, 33],
+      [17, 3, 1],
+      [33, 100, 17],
+      [100, 37, 300],
+      [150, 70, 520],
+      [200, 130, 300],
+      [5, 4, 0],
+      [0, 3, 2],
+    ];
+    const scalars = [
+      [1, 0],
+      [0.5, -2],
+      [0, 1.5],
+    ];
     for (const [m, n, k] of shapes) {
       for (const transA of [false, true]) {
         for (const transB of [false, true]) {
@@ -430,15 +524,25 @@ for (const variant of variants) {
 
   test(`${native.name}: softmaxXentMulti matches the twin (uneven ladders, ignored rows, chunks of items)`, () => {
     const cases: [number, number, number, number[]][] = [
-      [1, 2, 1, [1]], [5, 7, 3, [1, 3]], [17, 33, 24, [8, 16, 24]], [33, 100, 12, [3, 7, 12]],
-      [40, 1100, 16, [8, 16]], [100, 700, 100, [3, 7, 12, 50, 100]], [3, 1, 4, [4]],
+      [1, 2, 1, [1]],
+      [5, 7, 3, [1, 3]],
+      [17, 33, 24, [8, 16, 24]],
+      [33, 100, 12, [3, 7, 12]],
+      [40, 1100, 16, [8, 16]],
+      [100, 700, 100, [3, 7, 12, 50, 100]],
+      [3, 1, 4, [4]],
     ];
     for (const [t, n1, d, dims] of cases) {
       const h = randomArray(t * d, 2);
       const e = randomArray(n1 * d, 2);
       const targets = new Int32Array(t).map((_, i) => (i % 4 === 3 || n1 === 1 ? 0 : rng.int(n1)));
       if (t > 1 && n1 > 1) targets[1] = n1 - 1;
-      for (const [wantH, wantE] of [[true, true], [true, false], [false, true], [false, false]]) {
+      for (const [wantH, wantE] of [
+        [true, true],
+        [true, false],
+        [false, true],
+        [false, false],
+      ]) {
         const got = runXent(native, h, e, t, n1, d, targets, ladder(dims), 0.37, wantH, wantE);
         const want = runXent(twin, h, e, t, n1, d, targets, ladder(dims), 0.37, wantH, wantE);
         const what = `softmaxXentMulti t=${t} n1=${n1} d=${d} dims=${dims}`;
@@ -451,7 +555,13 @@ for (const variant of variants) {
   });
 
   test(`${native.name}: lruScanForward/Backward match the twin (segments of length 0 and 1, odd widths)`, () => {
-    const cases: [number[], number][] = [[[1], 1], [[1, 1, 1], 3], [[5, 0, 1, 14], 17], [[100], 33], [[40, 1, 49, 40], 8]];
+    const cases: [number[], number][] = [
+      [[1], 1],
+      [[1, 1, 1], 3],
+      [[5, 0, 1, 14], 17],
+      [[100], 33],
+      [[40, 1, 49, 40], 8],
+    ];
     const lengths: number[] = [];
     for (let total = 0; total < 600;) {
       const length = Math.min(1 + rng.int(20), 600 - total);
@@ -477,7 +587,13 @@ for (const variant of variants) {
   });
 
   test(`${native.name}: layerNormForward/Backward match the twin`, () => {
-    const cases: [number, number[]][] = [[1, [0, 1]], [3, [0, 3, 7, 12]], [17, [0, 8, 16, 24]], [5, [0, 33]], [700, [0, 8, 16, 32, 64]]];
+    const cases: [number, number[]][] = [
+      [1, [0, 1]],
+      [3, [0, 3, 7, 12]],
+      [17, [0, 8, 16, 24]],
+      [5, [0, 33]],
+      [700, [0, 8, 16, 32, 64]],
+    ];
     for (const [t, boundList] of cases) {
       const bounds = Int32Array.from(boundList);
       const d = boundList[boundList.length - 1];
@@ -499,7 +615,11 @@ for (const variant of variants) {
 
   test(`${native.name}: rankTargets equals the twin exactly (ties, exclusions, NaN scores)`, () => {
     const shapes: [number, number, number, number[]][] = [
-      [1, 2, 1, [1]], [5, 10, 3, [1, 3]], [17, 33, 24, [8, 16, 24]], [33, 700, 12, [3, 7, 12]], [130, 1300, 24, [8, 16, 24]],
+      [1, 2, 1, [1]],
+      [5, 10, 3, [1, 3]],
+      [17, 33, 24, [8, 16, 24]],
+      [33, 700, 12, [3, 7, 12]],
+      [130, 1300, 24, [8, 16, 24]],
     ];
     for (const [b, n1, d, dims] of shapes) {
       for (const exclusions of [false, true]) {
@@ -541,7 +661,14 @@ for (const variant of variants) {
     };
     const threads = native.threads();
     try {
-      for (const [b, n1, d, k] of [[1, 2, 1, 1], [3, 5, 3, 7], [7, 300, 8, 10], [40, 1300, 24, 25], [130, 2100, 64, 50], [9, 700, 17, 700]]) {
+      for (const [b, n1, d, k] of [
+        [1, 2, 1, 1],
+        [3, 5, 3, 7],
+        [7, 300, 8, 10],
+        [40, 1300, 24, 25],
+        [130, 2100, 64, 50],
+        [9, 700, 17, 700],
+      ]) {
         for (const pool of [1, 2]) {
           native.setThreads(pool);
           // Integer inputs: exact scores and many real ties.
@@ -575,7 +702,10 @@ for (const variant of variants) {
     const h = randomArray(t * d);
     const e = randomArray(n1 * d);
     const targets = new Int32Array(t).map(() => 1 + rng.int(n1 - 1));
-    const s = scanInputs(Array.from({ length: 200 }, () => 1 + rng.int(9)), 64);
+    const s = scanInputs(
+      Array.from({ length: 200 }, () => 1 + rng.int(9)),
+      64,
+    );
     const dh = [randomArray(s.t * s.d), randomArray(s.t * s.d)];
     const bounds = Int32Array.from([0, 8, 16, 32]);
     const x = randomArray(2000 * 32);
@@ -631,8 +761,14 @@ for (const variant of variants) {
     const threads = native.threads();
     // [rows, d, bRows, mean entries per row, heavy row, its entries]
     const shapes: [number, number, number, number, number, number][] = [
-      [0, 7, 5, 2, -1, 0], [1, 1, 1, 1, -1, 0], [3, 7, 4, 3, -1, 0], [5, 17, 9, 4, -1, 0], [17, 259, 40, 3, -1, 0],
-      [40, 81, 1, 3, -1, 0], [6, 3, 0, 2, -1, 0], [4, 0, 6, 2, -1, 0],
+      [0, 7, 5, 2, -1, 0],
+      [1, 1, 1, 1, -1, 0],
+      [3, 7, 4, 3, -1, 0],
+      [5, 17, 9, 4, -1, 0],
+      [17, 259, 40, 3, -1, 0],
+      [40, 81, 1, 3, -1, 0],
+      [6, 3, 0, 2, -1, 0],
+      [4, 0, 6, 2, -1, 0],
       [1500, 259, 120, 4, -1, 0], // the item table's forward, scaled down: many light rows
       [120, 259, 1500, 40, 7, 1400], // its transpose: few rows, one of them heavy (the columns are cut too)
       [2, 256, 300, 2, 1, 3000], // one row that is almost all the work
@@ -663,16 +799,31 @@ for (const variant of variants) {
 
   test(`${native.name}: adamwUpdate equals the twin bit for bit (odd ranges, special gradients, 1 to 3 threads)`, () => {
     const threads = native.threads();
-    const ranges: [number, number][] = [[0, 0], [0, 1], [3, 1], [5, 3], [1, 17], [13, 255], [7, 1025], [3, 70_001]];
+    const ranges: [number, number][] = [
+      [0, 0],
+      [0, 1],
+      [3, 1],
+      [5, 3],
+      [1, 17],
+      [13, 255],
+      [7, 1025],
+      [3, 70_001],
+    ];
     try {
       for (const n of [1, 3, threads]) {
         native.setThreads(n);
         for (const [offset, size] of ranges) {
           const s = adamwState(offset + size + 5);
-          for (const [step, lr, decay] of [[1, 1e-3, 0.01], [2, 0.05, 0], [1000, 1e-4, 0.1]]) {
+          for (const [step, lr, decay] of [
+            [1, 1e-3, 0.01],
+            [2, 0.05, 0],
+            [1000, 1e-4, 0.1],
+          ]) {
             const got = runAdamw(native, s, offset, size, step, lr, decay);
             const want = runAdamw(twin, s, offset, size, step, lr, decay);
-            ['params', 'm', 'v'].forEach((name, i) => assertSameBits(got[i], want[i], `adamwUpdate ${name} offset=${offset} size=${size} step=${step} threads=${n}`));
+            ['params', 'm', 'v'].forEach((name, i) =>
+              assertSameBits(got[i], want[i], `adamwUpdate ${name} offset=${offset} size=${size} step=${step} threads=${n}`),
+            );
           }
         }
       }
@@ -694,11 +845,17 @@ for (const kernels of [twin, ...variants.map((variant) => loadNativeKernels(vari
     assert.throws(() => kernels.sgemm(false, false, 2, 2, 2, 1, a, 2, a.subarray(4), 2, 0, a.subarray(6), 2), /c must not overlap/);
     const targets = Int32Array.from([1, 7]);
     assert.throws(() => kernels.softmaxXentMulti(a, a, 2, 3, 2, targets, ladder([2]), 1, null, null, null), /targets\[1\] = 7 is outside/);
-    assert.throws(() => kernels.softmaxXentMulti(a, a, 2, 3, 2, Int32Array.from([1, 2]), ladder([2, 1]), 1, null, null, null), /dims must be strictly ascending/);
+    assert.throws(
+      () => kernels.softmaxXentMulti(a, a, 2, 3, 2, Int32Array.from([1, 2]), ladder([2, 1]), 1, null, null, null),
+      /dims must be strictly ascending/,
+    );
     assert.throws(() => kernels.lruScanForward(a, a, a, a, Int32Array.from([0, 2]), 3, 2, c, c.subarray(3)), /segments must rise/);
     assert.throws(() => kernels.lruScanForward(a, a, a, a, Int32Array.from([0, 3]), 3, 2, c, c.subarray(3)), /hRe must not overlap hIm/);
     assert.throws(() => kernels.layerNormForward(a, 2, 4, Int32Array.from([0, 2, 3]), a, a, 1e-5, c, c, c), /bounds must rise strictly from 0 to 4/);
-    assert.throws(() => kernels.rankTargets(a, a, 2, 3, 2, Int32Array.from([1, 2]), ladder([2]), Int32Array.from([0, 0, 0]), null, new Int32Array(2)), /given together/);
+    assert.throws(
+      () => kernels.rankTargets(a, a, 2, 3, 2, Int32Array.from([1, 2]), ladder([2]), Int32Array.from([0, 0, 0]), null, new Int32Array(2)),
+      /given together/,
+    );
     assert.throws(() => kernels.rankTargets(a, a, 2, 3, 2, Int32Array.from([1, 2]), ladder([2]), null, null, new Int32Array(1)), /ranks is too short/);
     assert.throws(() => kernels.addRowVector(a, 3, 5, c), /addRowVector: y is too short \(has 12, needs 15\)/);
     assert.throws(() => kernels.addRowVector(a, 2, 4, c.subarray(6)), /addRowVector: v is too short/);
@@ -706,8 +863,8 @@ for (const kernels of [twin, ...variants.map((variant) => loadNativeKernels(vari
     assert.throws(() => kernels.addColumnSums(a, 3, 4, c.subarray(6)), /addColumnSums: acc is too short \(has 3, needs 4\)/);
     assert.throws(() => kernels.addColumnSums(a, 2, -1, c), /addColumnSums: d must be a non-negative integer/);
     assert.throws(() => kernels.addColumnSums(a, 2, 4, a.subarray(8)), /addColumnSums: acc must not overlap x/);
-    const sparse = (cc: Float32Array, rows: number, d: number, rowStart: number[], columns: number[], weights: Float32Array,
-      b: Float32Array, bRows: number) => kernels.addSparseRowsProduct(cc, rows, d, Int32Array.from(rowStart), Int32Array.from(columns), weights, b, bRows);
+    const sparse = (cc: Float32Array, rows: number, d: number, rowStart: number[], columns: number[], weights: Float32Array, b: Float32Array, bRows: number) =>
+      kernels.addSparseRowsProduct(cc, rows, d, Int32Array.from(rowStart), Int32Array.from(columns), weights, b, bRows);
     const w3 = new Float32Array(3);
     assert.doesNotThrow(() => sparse(c, 2, 3, [0, 2, 3], [0, 1, 1], w3, a, 2));
     assert.throws(() => sparse(c, 2, 3, [0, 2, 3], [0, 2, 1], w3, a, 2), /addSparseRowsProduct: columns\[1\] = 2 is outside 0\.\.1/);
@@ -736,9 +893,11 @@ for (const kernels of [twin, ...variants.map((variant) => loadNativeKernels(vari
 
 test('FMRLREC_KERNELS selects the kernels, and a bad value is a clear error', () => {
   const entry = path.resolve(__dirname, '..', 'src', 'kernels', 'index.js');
-  const nameWith = (value: string) => spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(entry)}).getKernels().name)`], {
-    env: { ...process.env, FMRLREC_KERNELS: value }, encoding: 'utf8',
-  });
+  const nameWith = (value: string) =>
+    spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(entry)}).getKernels().name)`], {
+      env: { ...process.env, FMRLREC_KERNELS: value },
+      encoding: 'utf8',
+    });
   assert.equal(nameWith('typescript').stdout.trim(), 'typescript');
   for (const variant of variants) assert.equal(nameWith(variant).stdout.trim(), `native-${variant}`);
   const bad = nameWith('fastest');

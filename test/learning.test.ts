@@ -33,10 +33,23 @@ test('a few epochs on synthetic data lift validation NDCG@10 of every size far a
   const ds = generateSyntheticDataset({ numUsers: 1000, numItems: 300, seed: 2 });
   const split = leaveOneOut(ds);
   const attributes = attributeFeatures(ds.items);
-  const model = new FmrlRec({
-    dims: [8, 16, 32], numItems: ds.numItems, featureDim: 0, itemIdEmbedding: true, attributeDim: attributes.dim,
-    numBlocks: 1, dropout: 0.2, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
-  }, null, getKernels(), attributes);
+  const model = new FmrlRec(
+    {
+      dims: [8, 16, 32],
+      numItems: ds.numItems,
+      featureDim: 0,
+      itemIdEmbedding: true,
+      attributeDim: attributes.dim,
+      numBlocks: 1,
+      dropout: 0.2,
+      layerNormEps: 1e-5,
+      rMin: 0,
+      rMax: 0.1,
+    },
+    null,
+    getKernels(),
+    attributes,
+  );
   model.init(TRAIN.seed);
   const evalOptions = { batchSize: TRAIN.evalBatchSize, maxLen: TRAIN.maxLen, excludeHistory: false, progress: false };
   const before = evaluate(model, split, 'valid', evalOptions);
@@ -44,10 +57,16 @@ test('a few epochs on synthetic data lift validation NDCG@10 of every size far a
   trainModel(model, split, TRAIN, { log: (line) => t.diagnostic(line) }); // in memory; leaves the best epoch's parameters
   const after = evaluate(model, split, 'valid', evalOptions);
   const chance = randomNdcg10(ds.numItems);
-  t.diagnostic(`N = ${ds.numItems}: random ranking NDCG@10 ${chance.toFixed(4)}; ` +
-    `untrained ${Object.entries(before).map(([m, v]) => `${m}: ${v['NDCG@10'].toFixed(4)}`).join(', ')}; ` +
-    `trained ${Object.entries(after).map(([m, v]) => `${m}: ${v['NDCG@10'].toFixed(4)}`).join(', ')}; ` +
-    `${((performance.now() - started) / 1000).toFixed(1)} s`);
+  t.diagnostic(
+    `N = ${ds.numItems}: random ranking NDCG@10 ${chance.toFixed(4)}; ` +
+      `untrained ${Object.entries(before)
+        .map(([m, v]) => `${m}: ${v['NDCG@10'].toFixed(4)}`)
+        .join(', ')}; ` +
+      `trained ${Object.entries(after)
+        .map(([m, v]) => `${m}: ${v['NDCG@10'].toFixed(4)}`)
+        .join(', ')}; ` +
+      `${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   for (const [size, metrics] of Object.entries(after)) {
     assert.ok(metrics['NDCG@10'] >= 5 * chance, `size ${size}: NDCG@10 ${metrics['NDCG@10'].toFixed(4)} is not 5× a random ranking's ${chance.toFixed(4)}`);
     assert.ok(metrics['NDCG@10'] > before[size]['NDCG@10'], `size ${size}: training improved NDCG@10`);

@@ -16,8 +16,16 @@ import { FmrlRec } from '../src/model/fmrlrec';
 
 /** 1/log2(r + 1) for the ranks used below, computed by hand (python: 1 / math.log2(r + 1)). */
 const GAIN: Record<number, number> = {
-  1: 1, 2: 0.6309297535714575, 4: 0.43067655807339306, 5: 0.38685280723454163, 6: 0.3562071871080222,
-  10: 0.2890648263178879, 11: 0.27894294565112987, 20: 0.227670248696953, 21: 0.22424382421757544, 50: 0.17629143438888212,
+  1: 1,
+  2: 0.6309297535714575,
+  4: 0.43067655807339306,
+  5: 0.38685280723454163,
+  6: 0.3562071871080222,
+  10: 0.2890648263178879,
+  11: 0.27894294565112987,
+  20: 0.227670248696953,
+  21: 0.22424382421757544,
+  50: 0.17629143438888212,
 };
 
 function assertMetrics(got: Metrics, want: Metrics, what: string): void {
@@ -31,7 +39,10 @@ test('metrics at 5/10/20/50 from ranks on both sides of every cut-off, two sizes
   // Size 0: one user at each rank below (10 users); size 1: every user at rank 1.
   const ranksSize0 = [1, 2, 5, 6, 10, 11, 20, 21, 50, 51];
   const ranks = new Int32Array(20);
-  ranksSize0.forEach((r, u) => { ranks[u * 2] = r; ranks[u * 2 + 1] = 1; });
+  ranksSize0.forEach((r, u) => {
+    ranks[u * 2] = r;
+    ranks[u * 2 + 1] = 1;
+  });
   const [size0, size1] = metricsFromRanks(ranks, 10, 2);
   // Hits: @5 ranks 1, 2, 5; @10 adds 6, 10; @20 adds 11, 20; @50 adds 21, 50; rank 51 never counts.
   const ndcg5 = GAIN[1] + GAIN[2] + GAIN[5];
@@ -42,12 +53,24 @@ test('metrics at 5/10/20/50 from ranks on both sides of every cut-off, two sizes
   const mrr10 = mrr5 + 1 / 6 + 1 / 10;
   const mrr20 = mrr10 + 1 / 11 + 1 / 20;
   const mrr50 = mrr20 + 1 / 21 + 1 / 50;
-  assertMetrics(size0, {
-    'Recall@5': 0.3, 'NDCG@5': ndcg5 / 10, 'MRR@5': mrr5 / 10,
-    'Recall@10': 0.5, 'NDCG@10': ndcg10 / 10, 'MRR@10': mrr10 / 10,
-    'Recall@20': 0.7, 'NDCG@20': ndcg20 / 10, 'MRR@20': mrr20 / 10,
-    'Recall@50': 0.9, 'NDCG@50': ndcg50 / 10, 'MRR@50': mrr50 / 10,
-  }, 'size 0');
+  assertMetrics(
+    size0,
+    {
+      'Recall@5': 0.3,
+      'NDCG@5': ndcg5 / 10,
+      'MRR@5': mrr5 / 10,
+      'Recall@10': 0.5,
+      'NDCG@10': ndcg10 / 10,
+      'MRR@10': mrr10 / 10,
+      'Recall@20': 0.7,
+      'NDCG@20': ndcg20 / 10,
+      'MRR@20': mrr20 / 10,
+      'Recall@50': 0.9,
+      'NDCG@50': ndcg50 / 10,
+      'MRR@50': mrr50 / 10,
+    },
+    'size 0',
+  );
   const perfect: Metrics = {};
   for (const cut of CUTOFFS) Object.assign(perfect, { [`Recall@${cut}`]: 1, [`NDCG@${cut}`]: 1, [`MRR@${cut}`]: 1 });
   assertMetrics(size1, perfect, 'size 1');
@@ -65,7 +88,11 @@ test('metrics of no users are zeros, not NaN', () => {
  */
 const ITEMS = [
   [100, 100], // 0: padding
-  [3, 0], [2, 2], [2, 0], [1, 5], [2, -1],
+  [3, 0],
+  [2, 2],
+  [2, 0],
+  [1, 5],
+  [2, -1],
 ];
 
 /** Users: a query vector and a target; their ranks at sizes 1 and 2, worked out by hand. */
@@ -93,10 +120,14 @@ function checkRanks(kern: Kernels): void {
   for (const cut of CUTOFFS) {
     assertMetrics(
       { Recall: size1[`Recall@${cut}`], NDCG: size1[`NDCG@${cut}`], MRR: size1[`MRR@${cut}`] },
-      { Recall: 1, NDCG: (GAIN[4] + GAIN[5] + GAIN[1]) / 3, MRR: (1 / 4 + 1 / 5 + 1) / 3 }, `${kern.name} size 1 @${cut}`);
+      { Recall: 1, NDCG: (GAIN[4] + GAIN[5] + GAIN[1]) / 3, MRR: (1 / 4 + 1 / 5 + 1) / 3 },
+      `${kern.name} size 1 @${cut}`,
+    );
     assertMetrics(
       { Recall: size2[`Recall@${cut}`], NDCG: size2[`NDCG@${cut}`], MRR: size2[`MRR@${cut}`] },
-      { Recall: 1, NDCG: (GAIN[2] + GAIN[5] + GAIN[1]) / 3, MRR: (1 / 2 + 1 / 5 + 1) / 3 }, `${kern.name} size 2 @${cut}`);
+      { Recall: 1, NDCG: (GAIN[2] + GAIN[5] + GAIN[1]) / 3, MRR: (1 / 2 + 1 / 5 + 1) / 3 },
+      `${kern.name} size 2 @${cut}`,
+    );
   }
 }
 
@@ -119,7 +150,11 @@ function bruteForceRanks(model: FmrlRec, split: Split, which: 'valid' | 'test', 
     const history = evalHistory(split, u, which);
     const inputs = Int32Array.from(history.subarray(Math.max(0, history.length - maxLen)));
     const batch: PackedBatch = {
-      size: 1, offsets: Int32Array.from([0, inputs.length]), inputs, targets: new Int32Array(inputs.length), users: Int32Array.from([u]),
+      size: 1,
+      offsets: Int32Array.from([0, inputs.length]),
+      inputs,
+      targets: new Int32Array(inputs.length),
+      users: Int32Array.from([u]),
     };
     const h = model.lastHiddenStates(batch, table);
     const target = which === 'valid' ? split.validTarget[u] : split.testTarget[u];
@@ -138,13 +173,24 @@ function bruteForceRanks(model: FmrlRec, split: Split, which: 'valid' | 'test', 
   return ranks;
 }
 
-test('evaluate(): every size\'s metrics equal those of a brute-force ranking of the held-out items', () => {
+test("evaluate(): every size's metrics equal those of a brute-force ranking of the held-out items", () => {
   const ds = generateSyntheticDataset({ numUsers: 60, numItems: 80, seed: 3 });
   const split = leaveOneOut(ds);
-  const model = new FmrlRec({
-    dims: [8, 16], numItems: ds.numItems, featureDim: 0, itemIdEmbedding: true, numBlocks: 1,
-    dropout: 0, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
-  }, null, getKernels());
+  const model = new FmrlRec(
+    {
+      dims: [8, 16],
+      numItems: ds.numItems,
+      featureDim: 0,
+      itemIdEmbedding: true,
+      numBlocks: 1,
+      dropout: 0,
+      layerNormEps: 1e-5,
+      rMin: 0,
+      rMax: 0.1,
+    },
+    null,
+    getKernels(),
+  );
   model.init(11);
   const maxLen = 6; // shorter than most histories, so truncation matters
   for (const which of ['valid', 'test'] as const) {

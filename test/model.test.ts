@@ -50,8 +50,7 @@ function checkGradient(name: string, x: Float32Array, analytic: Float32Array, f:
     x[i] = old;
     const numeric = (up - down) / (2 * eps);
     const err = Math.abs(numeric - analytic[i]);
-    assert.ok(err <= 2e-3 + 3e-2 * Math.max(Math.abs(numeric), Math.abs(analytic[i])),
-      `${name}[${i}]: analytic ${analytic[i]} vs numeric ${numeric}`);
+    assert.ok(err <= 2e-3 + 3e-2 * Math.max(Math.abs(numeric), Math.abs(analytic[i])), `${name}[${i}]: analytic ${analytic[i]} vs numeric ${numeric}`);
   }
 }
 
@@ -178,21 +177,35 @@ function tinyModel(overrides: Partial<ModelConfig> = {}, seed = 7, attributes = 
   const features = randomArray((NUM_ITEMS + 1) * FEATURE_DIM, rng);
   features.fill(0, 0, FEATURE_DIM);
   const config: ModelConfig = {
-    dims: DIMS, numItems: NUM_ITEMS, featureDim: FEATURE_DIM, itemIdEmbedding: true, attributeDim: ATTRIBUTES.dim,
-    numBlocks: 2, dropout: 0, layerNormEps: 1e-5, rMin: 0, rMax: 0.1, ...overrides,
+    dims: DIMS,
+    numItems: NUM_ITEMS,
+    featureDim: FEATURE_DIM,
+    itemIdEmbedding: true,
+    attributeDim: ATTRIBUTES.dim,
+    numBlocks: 2,
+    dropout: 0,
+    layerNormEps: 1e-5,
+    rMin: 0,
+    rMax: 0.1,
+    ...overrides,
   };
   const model = new FmrlRec(config, config.featureDim > 0 ? features : null, kern, config.attributeDim ? attributes : null);
   model.init(seed);
   return model;
 }
 
-test('attributes: Sᵀ lists each attribute\'s items in item order; a padding row with attributes is refused', () => {
+test("attributes: Sᵀ lists each attribute's items in item order; a padding row with attributes is refused", () => {
   const t = transposeAttributes(ATTRIBUTES, NUM_ITEMS + 1);
   assert.equal(t.dim, NUM_ITEMS + 1);
   assert.deepEqual(Array.from(t.rowStart), [0, 3, 6, 8, 10]);
   assert.deepEqual(Array.from(t.columns), [1, 4, 8, 2, 7, 9, 4, 5, 2, 7]);
   assert.deepEqual(Array.from(t.weights), Array.from(Float32Array.from([1, 0.5, 1, 0.6, 0.7, 1, 1.2, 1, 0.8, 0.7])));
-  const padded: ItemAttributes = { ...ATTRIBUTES, rowStart: ATTRIBUTES.rowStart.map((v) => v + 1), columns: Int32Array.from([0, ...ATTRIBUTES.columns]), weights: Float32Array.from([1, ...ATTRIBUTES.weights]) };
+  const padded: ItemAttributes = {
+    ...ATTRIBUTES,
+    rowStart: ATTRIBUTES.rowStart.map((v) => v + 1),
+    columns: Int32Array.from([0, ...ATTRIBUTES.columns]),
+    weights: Float32Array.from([1, ...ATTRIBUTES.weights]),
+  };
   padded.rowStart[0] = 0;
   assert.throws(() => tinyModel({}, 7, padded), /row 0 \(the padding item\) must be empty/);
 });
@@ -275,9 +288,27 @@ test('nesting: a model sliced to size m scores exactly like the full model at si
 test('padding never changes a real position, and packing does not change a sequence', () => {
   const model = tinyModel();
   const e = model.itemTable();
-  const alone: PackedBatch = { size: 1, offsets: Int32Array.from([0, 3]), inputs: Int32Array.from([3, 5, 2]), targets: new Int32Array(3), users: Int32Array.from([0]) };
-  const withPad: PackedBatch = { size: 1, offsets: Int32Array.from([0, 4]), inputs: Int32Array.from([0, 3, 5, 2]), targets: new Int32Array(4), users: Int32Array.from([0]) };
-  const packed: PackedBatch = { size: 2, offsets: Int32Array.from([0, 2, 5]), inputs: Int32Array.from([7, 8, 3, 5, 2]), targets: new Int32Array(5), users: Int32Array.from([1, 0]) };
+  const alone: PackedBatch = {
+    size: 1,
+    offsets: Int32Array.from([0, 3]),
+    inputs: Int32Array.from([3, 5, 2]),
+    targets: new Int32Array(3),
+    users: Int32Array.from([0]),
+  };
+  const withPad: PackedBatch = {
+    size: 1,
+    offsets: Int32Array.from([0, 4]),
+    inputs: Int32Array.from([0, 3, 5, 2]),
+    targets: new Int32Array(4),
+    users: Int32Array.from([0]),
+  };
+  const packed: PackedBatch = {
+    size: 2,
+    offsets: Int32Array.from([0, 2, 5]),
+    inputs: Int32Array.from([7, 8, 3, 5, 2]),
+    targets: new Int32Array(5),
+    users: Int32Array.from([1, 0]),
+  };
   const a = model.hiddenStates(alone, e);
   const p = model.hiddenStates(withPad, e).subarray(D);
   const k = model.hiddenStates(packed, e).subarray(2 * D);
@@ -288,13 +319,16 @@ test('padding never changes a real position, and packing does not change a seque
   assert.deepEqual(Array.from(recurrenceSegments(withPad)), [0, 1, 4]);
 });
 
-test('evaluation\'s last-position saving: lastHiddenStates is exactly the last row of each sequence in hiddenStates (TypeScript twin and selected kernels)', () => {
+test("evaluation's last-position saving: lastHiddenStates is exactly the last row of each sequence in hiddenStates (TypeScript twin and selected kernels)", () => {
   const twin = tinyModel();
   const selected = new FmrlRec(twin.config, twin.features, getKernels(), twin.attributes);
   selected.params.values.set(twin.params.values);
   const batch: PackedBatch = {
-    size: 3, offsets: Int32Array.from([0, 4, 5, 8]), inputs: Int32Array.from([0, 3, 5, 2, 0, 7, 8, 1]),
-    targets: new Int32Array(8), users: Int32Array.from([0, 1, 2]),
+    size: 3,
+    offsets: Int32Array.from([0, 4, 5, 8]),
+    inputs: Int32Array.from([0, 3, 5, 2, 0, 7, 8, 1]),
+    targets: new Int32Array(8),
+    users: Int32Array.from([0, 1, 2]),
   };
   for (const model of [twin, selected]) {
     const e = model.itemTable();

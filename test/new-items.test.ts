@@ -73,8 +73,25 @@ before(async () => {
   const quiet = { out: process.stdout.write };
   process.stdout.write = (() => true) as typeof process.stdout.write; // the commands' tables
   try {
-    assert.equal(await main(['train', '--data', data, '--out', runDir, '--text-encoder', textModel, '--cache-dir', path.join(root, 'cache'),
-      '--width', '16', '--epochs', '1', '--no-progress']), 0);
+    assert.equal(
+      await main([
+        'train',
+        '--data',
+        data,
+        '--out',
+        runDir,
+        '--text-encoder',
+        textModel,
+        '--cache-dir',
+        path.join(root, 'cache'),
+        '--width',
+        '16',
+        '--epochs',
+        '1',
+        '--no-progress',
+      ]),
+      0,
+    );
     assert.equal(await main(['export', '--run', runDir, '--size', 'all', '--out', exported, '--no-progress']), 0);
   } finally {
     process.stdout.write = quiet.out;
@@ -95,7 +112,9 @@ describe('fmrlrec items add', () => {
     assert.equal(recipe.textEncoder, `hf:${textModel}`);
     assert.equal(recipe.imageEncoder, null);
     assert.ok(recipe.attributes.brandAndCategory && recipe.attributes.titleWords);
-    assert.ok(recipe.attributes.vocabulary.some((v: string) => v.startsWith('brand:')) && recipe.attributes.vocabulary.some((v: string) => v.startsWith('word:')));
+    assert.ok(
+      recipe.attributes.vocabulary.some((v: string) => v.startsWith('brand:')) && recipe.attributes.vocabulary.some((v: string) => v.startsWith('word:')),
+    );
     const manifest = JSON.parse(fs.readFileSync(path.join(exported, 'size-8', MANIFEST_FILE), 'utf8')) as SizeManifest;
     assert.ok(manifest.bytes[ITEM_RECIPE_FILE] > 0);
   });
@@ -114,7 +133,13 @@ describe('fmrlrec items add', () => {
       assert.equal(model.engine.numItems, 2 * n + 1);
       assert.equal(model.manifest.addedItems, n + 1);
       const items = JSON.parse(fs.readFileSync(path.join(exported, `size-${m}`, ITEMS_FILE), 'utf8')) as ItemEntry[];
-      assert.deepEqual(items.slice(n, n + 2).map((e) => [e.id, e.asin, e.title]), [[n + 1, 'NEW-1', infos[1]?.title ?? ''], [n + 2, 'NEW-2', infos[2]?.title ?? '']]);
+      assert.deepEqual(
+        items.slice(n, n + 2).map((e) => [e.id, e.asin, e.title]),
+        [
+          [n + 1, 'NEW-1', infos[1]?.title ?? ''],
+          [n + 2, 'NEW-2', infos[2]?.title ?? ''],
+        ],
+      );
       // The engine scores item j against a one-hot user: its row, coordinate by coordinate.
       let worst = 0;
       let idPart = 0;
@@ -142,14 +167,20 @@ describe('fmrlrec items add', () => {
     const snapshot = fs.readFileSync(path.join(exported, 'size-16', ITEMS_FILE), 'utf8');
     const again = path.join(root, 'again.jsonl');
     fs.writeFileSync(again, `${JSON.stringify({ asin: 'BRAND-NEW', title: 'x' })}\n${JSON.stringify(entry('NEW-3', infos[3]))}\n`);
-    await assert.rejects(addItemsToModelFolder(exported, [parseItemToAdd({ asin: 'NEW-3' }, '')]), /item NEW-3 is already in the model \(id \d+\); nothing was added/);
+    await assert.rejects(
+      addItemsToModelFolder(exported, [parseItemToAdd({ asin: 'NEW-3' }, '')]),
+      /item NEW-3 is already in the model \(id \d+\); nothing was added/,
+    );
     const bad = path.join(root, 'bad.jsonl');
     fs.writeFileSync(bad, `${JSON.stringify({ asin: 'OK1' })}\n{"asin": "OK2", "colour": "red"}\n`);
     const twice = path.join(root, 'twice.jsonl');
     fs.writeFileSync(twice, `${JSON.stringify({ asin: 'T1' })}\n\n${JSON.stringify({ asin: 'T1' })}\n`);
     const errors: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => {
+      errors.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
     try {
       assert.equal(await main(['items', 'add', '--model', exported, '--items', again]), 1);
       assert.equal(await main(['items', 'add', '--model', exported, '--items', bad]), 1);
@@ -164,7 +195,10 @@ describe('fmrlrec items add', () => {
     assert.match(errors[2], /twice\.jsonl:3: item T1 is also on line 1\n$/);
     assert.match(errors[3], /size-8 is one size of the export in .*: add the items there, so that every size has them\n$/);
     assert.match(errors[4], /expected "fmrlrec items add --model <dir> --items <file>"/);
-    assert.ok(errors.every((e) => !e.includes('    at ')), 'no stack trace');
+    assert.ok(
+      errors.every((e) => !e.includes('    at ')),
+      'no stack trace',
+    );
     assert.equal(fs.readFileSync(path.join(exported, 'size-16', ITEMS_FILE), 'utf8'), snapshot);
   });
 
@@ -172,7 +206,10 @@ describe('fmrlrec items add', () => {
     const folder = path.join(root, 'no-recipe');
     copyTree(path.join(pristine, 'size-8'), folder);
     fs.rmSync(path.join(folder, ITEM_RECIPE_FILE));
-    await assert.rejects(loadItemVectorBuilder(folder), (err: Error) => err instanceof UserError && /has no item_recipe\.json, which new items need \(export the run again/.test(err.message));
+    await assert.rejects(
+      loadItemVectorBuilder(folder),
+      (err: Error) => err instanceof UserError && /has no item_recipe\.json, which new items need \(export the run again/.test(err.message),
+    );
     const recipe = JSON.parse(fs.readFileSync(path.join(pristine, 'size-8', ITEM_RECIPE_FILE), 'utf8'));
     assert.throws(() => new ItemVectorBuilder({ ...recipe, imageEncoder: 'siglip' }, {}, null), /image part \(siglip\)/);
     assert.throws(() => new ItemVectorBuilder({ ...recipe, textEncoder: 'reference' }, {}, null), /imported from the reference code/);
@@ -181,7 +218,10 @@ describe('fmrlrec items add', () => {
 });
 
 describe('engine: added items are ranked at every size', () => {
-  for (const [name, kernels] of [['TypeScript', TYPESCRIPT_ENGINE_KERNELS], ['native', serviceKernels(getKernels())]] as const) {
+  for (const [name, kernels] of [
+    ['TypeScript', TYPESCRIPT_ENGINE_KERNELS],
+    ['native', serviceKernels(getKernels())],
+  ] as const) {
     test(`${name} kernels`, () => {
       const { engine, catalogue } = loadModelFolder(pristine, kernels);
       const user = engine.userVector([1, 2, 3]);
@@ -189,7 +229,10 @@ describe('engine: added items are ranked at every size', () => {
       const best = user.map((v) => 1e3 * v);
       const worst = user.map((v) => -1e3 * v);
       const first = engine.addItems(Float32Array.from([...best, ...worst]));
-      catalogue.add([{ id: first, asin: 'BEST', title: 'best' }, { id: first + 1, asin: 'WORST', title: 'worst' }]);
+      catalogue.add([
+        { id: first, asin: 'BEST', title: 'best' },
+        { id: first + 1, asin: 'WORST', title: 'worst' },
+      ]);
       assert.equal(first, n + 1);
       assert.equal(engine.numItems, n + 2);
       for (const m of engine.sizes) {
@@ -216,9 +259,12 @@ async function call(url: string, init?: RequestInit): Promise<{ status: number; 
   return { status: res.status, body: await res.json() };
 }
 const TOKEN = 'new-items-token';
-const post = (url: string, body: unknown, token: string | null = TOKEN) => call(url, {
-  method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body),
-});
+const post = (url: string, body: unknown, token: string | null = TOKEN) =>
+  call(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
 
 describe('POST /v1/items (embedded store)', () => {
   let store: LiveStore;
@@ -233,14 +279,25 @@ describe('POST /v1/items (embedded store)', () => {
     copyTree(pristine, folder);
     const model = loadModelFolder(folder);
     store = await openEmbeddedStore(stateDir, { modelFingerprint: modelFingerprint(model) });
-    const items = new LiveItems(model.engine, model.catalogue, store, () => loadItemVectorBuilder(servedSizeFolder(model)), { ...DEFAULT_LIVE_ITEMS_OPTIONS, pollMs: null });
+    const items = new LiveItems(model.engine, model.catalogue, store, () => loadItemVectorBuilder(servedSizeFolder(model)), {
+      ...DEFAULT_LIVE_ITEMS_OPTIONS,
+      pollMs: null,
+    });
     await items.start();
     const live = new LiveService(model.engine, model.catalogue, store, DEFAULT_LIVE_OPTIONS, items);
     server = new RecommendServer(model, { ...DEFAULT_SERVER_OPTIONS, port: 0, token: new BearerToken(TOKEN), live, items });
     base = `http://127.0.0.1:${(await server.listen()).port}`;
     // A service whose encoder cannot load.
     const other = loadModelFolder(pristine);
-    const noEncoder = new LiveItems(other.engine, other.catalogue, store, async () => { throw new UserError('needs @energetic-ai/embeddings (not installed): npm install @energetic-ai/embeddings'); }, { ...DEFAULT_LIVE_ITEMS_OPTIONS, pollMs: null });
+    const noEncoder = new LiveItems(
+      other.engine,
+      other.catalogue,
+      store,
+      async () => {
+        throw new UserError('needs @energetic-ai/embeddings (not installed): npm install @energetic-ai/embeddings');
+      },
+      { ...DEFAULT_LIVE_ITEMS_OPTIONS, pollMs: null },
+    );
     failing = new RecommendServer(other, { ...DEFAULT_SERVER_OPTIONS, port: 0, live: new LiveService(other.engine, other.catalogue, store), items: noEncoder });
     failingBase = `http://127.0.0.1:${(await failing.listen()).port}`;
   });
@@ -257,14 +314,23 @@ describe('POST /v1/items (embedded store)', () => {
     assert.equal((await post(`${base}/v1/items`, body, 'wrong')).status, 401);
     const added = await post(`${base}/v1/items`, body);
     assert.equal(added.status, 200, JSON.stringify(added.body));
-    assert.deepEqual(added.body, { added: [{ asin: 'HTTP-1', id: n + 1 }, { asin: 'HTTP-2', id: n + 2 }, { asin: 'HTTP-3', id: n + 3 }] });
+    assert.deepEqual(added.body, {
+      added: [
+        { asin: 'HTTP-1', id: n + 1 },
+        { asin: 'HTTP-2', id: n + 2 },
+        { asin: 'HTTP-3', id: n + 3 },
+      ],
+    });
     assert.deepEqual((await call(`${base}/v1/items/HTTP-2`)).body, { id: n + 2, asin: 'HTTP-2', title: infos[5]?.title ?? '' });
     assert.deepEqual((await call(`${base}/v1/items/${n + 3}`)).body, { id: n + 3, asin: 'HTTP-3', title: 'Blue lipstick cream' });
     assert.equal((await call(`${base}/healthz`)).body.items, n + 3);
     // The same items offline: the scores HTTP gives are those of the folder "items add" writes.
     const offline = path.join(root, 'offline');
     copyTree(pristine, offline);
-    await addItemsToModelFolder(offline, body.items.map((e, i) => parseItemToAdd(e, `items[${i}]`)));
+    await addItemsToModelFolder(
+      offline,
+      body.items.map((e, i) => parseItemToAdd(e, `items[${i}]`)),
+    );
     const offlineModel = loadModelFolder(offline);
     const history = [infos[1]?.asin ?? '1', 2, 3].map(String);
     for (const size of [8, 16]) {
@@ -276,7 +342,13 @@ describe('POST /v1/items (embedded store)', () => {
       for (const item of answer.body.items) assert.ok(Math.abs(item.score - scores[item.id - n - 1]) <= 1e-5, `size ${size}, ${item.asin}`);
       // Whole-catalogue ranking returns them too.
       const all = await post(`${base}/v1/recommend`, { history, k: n + 3, size });
-      assert.deepEqual(all.body.items.map((i: { id: number }) => i.id).filter((id: number) => id > n).sort(), [n + 1, n + 2, n + 3]);
+      assert.deepEqual(
+        all.body.items
+          .map((i: { id: number }) => i.id)
+          .filter((id: number) => id > n)
+          .sort(),
+        [n + 1, n + 2, n + 3],
+      );
     }
   });
 
@@ -288,9 +360,13 @@ describe('POST /v1/items (embedded store)', () => {
     assert.equal(trained.status, 409);
     assert.equal((await call(`${base}/v1/items/FRESH`)).status, 404);
     const cases: [unknown, string][] = [
-      [{ items: [] }, 'items'], [{ item: [] }, 'item'], [{ items: [{ asin: 'A B' }] }, 'items[0].asin'],
-      [{ items: [{ asin: 'X1', brand: 3 }] }, 'items[0].brand'], [{ items: [{ asin: 'X1', categories: 'Nail' }] }, 'items[0].categories'],
-      [{ items: [{ asin: 'X1', price: [3] }] }, 'items[0].price'], [{ items: [{ asin: 'X1' }, { asin: 'X1' }] }, 'items[1].asin'],
+      [{ items: [] }, 'items'],
+      [{ item: [] }, 'item'],
+      [{ items: [{ asin: 'A B' }] }, 'items[0].asin'],
+      [{ items: [{ asin: 'X1', brand: 3 }] }, 'items[0].brand'],
+      [{ items: [{ asin: 'X1', categories: 'Nail' }] }, 'items[0].categories'],
+      [{ items: [{ asin: 'X1', price: [3] }] }, 'items[0].price'],
+      [{ items: [{ asin: 'X1' }, { asin: 'X1' }] }, 'items[1].asin'],
       [{ items: [{ asin: 'X1', colour: 'red' }] }, 'items[0].colour'],
     ];
     for (const [body, field] of cases) {
@@ -304,12 +380,15 @@ describe('POST /v1/items (embedded store)', () => {
     assert.match(unavailable.body.error, /^this service cannot add items: needs @energetic-ai\/embeddings \(not installed\)/);
   });
 
-  test('items added to the folder offline after the store numbered its own: the store\'s ids would shift, refused', async () => {
+  test("items added to the folder offline after the store numbered its own: the store's ids would shift, refused", async () => {
     const grown = path.join(root, 'grown');
     copyTree(pristine, grown);
     await addItemsToModelFolder(grown, [parseItemToAdd({ asin: 'OFFLINE-1', title: 'Red soap' }, '')]);
     const model = loadModelFolder(grown);
-    const items = new LiveItems(model.engine, model.catalogue, store, () => loadItemVectorBuilder(servedSizeFolder(model)), { ...DEFAULT_LIVE_ITEMS_OPTIONS, pollMs: null });
+    const items = new LiveItems(model.engine, model.catalogue, store, () => loadItemVectorBuilder(servedSizeFolder(model)), {
+      ...DEFAULT_LIVE_ITEMS_OPTIONS,
+      pollMs: null,
+    });
     const refused = new RegExp(`numbers its added items after ${n} items, this model folder has ${n + 1} \\(items were added to the folder`);
     await assert.rejects(items.start(), refused);
     await assert.rejects(store.addItems([{ asin: 'LATE', title: '', vector: new Float32Array(width) }], n + 1), refused);
@@ -320,13 +399,19 @@ describe('POST /v1/items (embedded store)', () => {
     await server.close();
     await failing.close();
     await store.close();
-    await assert.rejects(openEmbeddedStore(stateDir, { modelFingerprint: 'model-b' }), /holds items added to another model \(model [0-9a-f]+, this one is model-b\)/);
+    await assert.rejects(
+      openEmbeddedStore(stateDir, { modelFingerprint: 'model-b' }),
+      /holds items added to another model \(model [0-9a-f]+, this one is model-b\)/,
+    );
   });
 });
 
 /** `fmrlrec serve` on a PostgreSQL schema; resolves with the process and its base URL. */
 async function startReplica(folder: string, store: string): Promise<{ child: ChildProcessWithoutNullStreams; base: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', folder, '--port', '0', '--quiet', '--store', store], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, FMRLREC_TOKEN: '' } });
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', folder, '--port', '0', '--quiet', '--store', store], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, FMRLREC_TOKEN: '' },
+  });
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const base = await new Promise<string | null>((resolve) => {
@@ -338,12 +423,22 @@ async function startReplica(folder: string, store: string): Promise<{ child: Chi
     exited.then(() => resolve(null));
   });
   assert.ok(base, stderr);
-  return { child, base, stop: async () => { child.kill('SIGTERM'); assert.equal(await exited, 0, stderr); } };
+  return {
+    child,
+    base,
+    stop: async () => {
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+    },
+  };
 }
 
 test('two replicas on one PostgreSQL: an item added on one is seen by the other, with the same id', async (t) => {
   const reason = await postgresUnavailable();
-  if (reason) { t.skip(reason); return; }
+  if (reason) {
+    t.skip(reason);
+    return;
+  }
   const schema = testSchema('items');
   const folder = path.join(root, 'replicated');
   copyTree(pristine, folder);
@@ -351,11 +446,25 @@ test('two replicas on one PostgreSQL: an item added on one is seen by the other,
   const [a, b] = await Promise.all([startReplica(folder, url), startReplica(folder, url)]);
   try {
     const added = await post(`${a.base}/v1/items`, { items: [entry('REPL-1', infos[6]), { asin: 'REPL-2', title: 'Red soap', brand: infos[6]?.brand }] }, null);
-    assert.deepEqual(added.body, { added: [{ asin: 'REPL-1', id: n + 1 }, { asin: 'REPL-2', id: n + 2 }] });
+    assert.deepEqual(added.body, {
+      added: [
+        { asin: 'REPL-1', id: n + 1 },
+        { asin: 'REPL-2', id: n + 2 },
+      ],
+    });
     // An event naming it, on the other replica, before its next poll: applied.
-    assert.deepEqual((await post(`${b.base}/v1/events`, { events: [{ id: 'repl-e1', user: 'repl-user', item: 'REPL-1' }] }, null)).body, { applied: 1, duplicates: 0 });
+    assert.deepEqual((await post(`${b.base}/v1/events`, { events: [{ id: 'repl-e1', user: 'repl-user', item: 'REPL-1' }] }, null)).body, {
+      applied: 1,
+      duplicates: 0,
+    });
     const rec = await call(`${b.base}/v1/users/repl-user/recommendations?k=${n + 2}&size=8`);
-    assert.deepEqual(rec.body.items.map((i: { id: number }) => i.id).filter((id: number) => id > n).sort(), [n + 1, n + 2]);
+    assert.deepEqual(
+      rec.body.items
+        .map((i: { id: number }) => i.id)
+        .filter((id: number) => id > n)
+        .sort(),
+      [n + 1, n + 2],
+    );
     // At once on the other replica: a miss asks the store.
     assert.deepEqual((await call(`${b.base}/v1/items/REPL-2`)).body, { id: n + 2, asin: 'REPL-2', title: 'Red soap' });
     const fromB = await post(`${b.base}/v1/items`, { items: [{ asin: 'REPL-3', title: 'Blue cream' }] }, null);
@@ -364,10 +473,18 @@ test('two replicas on one PostgreSQL: an item added on one is seen by the other,
     for (const base of [a.base, b.base]) {
       for (const size of [8, 16]) {
         const res = await post(`${base}/v1/recommend`, { history: ['REPL-1', infos[1]?.asin], k: n + 3, size }, null);
-        assert.deepEqual(res.body.items.map((i: { id: number }) => i.id).filter((id: number) => id > n).sort(), [n + 1, n + 2, n + 3]);
+        assert.deepEqual(
+          res.body.items
+            .map((i: { id: number }) => i.id)
+            .filter((id: number) => id > n)
+            .sort(),
+          [n + 1, n + 2, n + 3],
+        );
       }
     }
-    const scores = await Promise.all([a.base, b.base].map((base) => post(`${base}/v1/recommend`, { history: [infos[2]?.asin], k: 3, candidates: ['REPL-1', 'REPL-2', 'REPL-3'] }, null)));
+    const scores = await Promise.all(
+      [a.base, b.base].map((base) => post(`${base}/v1/recommend`, { history: [infos[2]?.asin], k: 3, candidates: ['REPL-1', 'REPL-2', 'REPL-3'] }, null)),
+    );
     assert.deepEqual(scores[0].body, scores[1].body, 'both replicas hold the same vectors under the same ids');
   } finally {
     await Promise.all([a.stop(), b.stop()]);
@@ -378,16 +495,25 @@ test('two replicas on one PostgreSQL: an item added on one is seen by the other,
 test('bench coldstart, end to end on the toy run: held-out items leave training, come back through "items add", and are ranked', async () => {
   const work = path.join(root, 'coldstart');
   const json = path.join(root, 'coldstart.json');
-  const child = spawn(process.execPath, [COLDSTART, '--full-run', runDir, '--fraction', '0.25', '--epochs', '1', '--work', work, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [COLDSTART, '--full-run', runDir, '--fraction', '0.25', '--epochs', '1', '--work', work, '--json', json], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c) => { stdout += c; });
-  child.stderr.on('data', (c) => { stderr += c; });
+  child.stdout.on('data', (c) => {
+    stdout += c;
+  });
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
   assert.equal(await new Promise((resolve) => child.on('close', resolve)), 0, stderr);
   const result = JSON.parse(fs.readFileSync(json, 'utf8'));
   assert.equal(result.heldOut, 6);
   assert.ok(result.users > 0);
-  assert.deepEqual(result.rows.map((r: { size: number | null }) => r.size), [8, 16, 8, 16, null]);
+  assert.deepEqual(
+    result.rows.map((r: { size: number | null }) => r.size),
+    [8, 16, 8, 16, null],
+  );
   assert.match(stdout, /\| held-out items added after training \(no ID vector\) +\| +8 \|/);
   assert.match(stdout, /\| popularity \(counts over the full data\) +\| +– \|/);
   const reduced = JSON.parse(fs.readFileSync(path.join(work, 'data', 'toy-coldstart-s42', 'datamaps.json'), 'utf8'));

@@ -39,9 +39,7 @@ import { tempDir, tinyModel, tinySource } from './deploy-fixtures';
 const NOT_SERVED_YET = new Map<string, string>([]);
 
 /** Documented responses no request of this test can bring about, and why. */
-const NOT_EXERCISED = new Map<string, string>([
-  ['GET /healthz 503', 'only while the server drains, when it accepts no new request'],
-]);
+const NOT_EXERCISED = new Map<string, string>([['GET /healthz 503', 'only while the server drains, when it accepts no new request']]);
 
 const TOKEN = 'test-token-0123456789abcdef';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
@@ -55,7 +53,8 @@ const asin = (id: number) => model.catalogue.item(id)!.asin;
 const MAX_BODY = 4096;
 const LIVE: LiveOptions = { ...DEFAULT_LIVE_OPTIONS, maxEvents: 5, maxBodyBytes: MAX_BODY };
 const LIMITS = { ...DEFAULT_LIMITS, maxHistory: 20, maxCandidates: 10 };
-const documentOf = (live: LiveOptions | null, items: OpenApiOptions['items']): any => openApiDocument({ sizes: model.engine.sizes, limits: LIMITS, maxBodyBytes: MAX_BODY, live, items });
+const documentOf = (live: LiveOptions | null, items: OpenApiOptions['items']): any =>
+  openApiDocument({ sizes: model.engine.sizes, limits: LIMITS, maxBodyBytes: MAX_BODY, live, items });
 const ITEMS = { ...DEFAULT_LIVE_ITEMS_OPTIONS, pollMs: null, maxItems: 3, maxBodyBytes: MAX_BODY };
 /** The full document: every route. */
 const doc = documentOf(LIVE, ITEMS);
@@ -84,21 +83,28 @@ const OPENAPI_SUBSET = {
     openapi: { const: '3.1.0' },
     jsonSchemaDialect: { type: 'string', format: 'uri' },
     info: {
-      type: 'object', required: ['title', 'version'], additionalProperties: false,
+      type: 'object',
+      required: ['title', 'version'],
+      additionalProperties: false,
       properties: {
-        title: { type: 'string' }, version: { type: 'string' }, description: { type: 'string' },
+        title: { type: 'string' },
+        version: { type: 'string' },
+        description: { type: 'string' },
         license: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' }, identifier: { type: 'string' } } },
       },
     },
     paths: { type: 'object', propertyNames: { pattern: '^/' }, additionalProperties: { $ref: '#/$defs/pathItem' } },
     components: {
-      type: 'object', additionalProperties: false,
+      type: 'object',
+      additionalProperties: false,
       properties: {
         schemas: { type: 'object', propertyNames: { pattern: '^[A-Za-z0-9._-]+$' }, additionalProperties: { type: 'object' } },
         securitySchemes: {
           type: 'object',
           additionalProperties: {
-            type: 'object', required: ['type', 'scheme'], additionalProperties: false,
+            type: 'object',
+            required: ['type', 'scheme'],
+            additionalProperties: false,
             properties: { type: { const: 'http' }, scheme: { type: 'string' }, description: { type: 'string' } },
           },
         },
@@ -108,35 +114,50 @@ const OPENAPI_SUBSET = {
   $defs: {
     pathItem: { type: 'object', minProperties: 1, propertyNames: { enum: METHODS }, additionalProperties: { $ref: '#/$defs/operation' } },
     operation: {
-      type: 'object', required: ['operationId', 'summary', 'responses'], additionalProperties: false,
+      type: 'object',
+      required: ['operationId', 'summary', 'responses'],
+      additionalProperties: false,
       properties: {
-        operationId: { type: 'string' }, summary: { type: 'string' }, description: { type: 'string' },
+        operationId: { type: 'string' },
+        summary: { type: 'string' },
+        description: { type: 'string' },
         security: { type: 'array', items: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } } },
         parameters: { type: 'array', items: { $ref: '#/$defs/parameter' } },
         requestBody: {
-          type: 'object', required: ['content'], additionalProperties: false,
+          type: 'object',
+          required: ['content'],
+          additionalProperties: false,
           properties: { required: { type: 'boolean' }, description: { type: 'string' }, content: { $ref: '#/$defs/content' } },
         },
         responses: { type: 'object', minProperties: 1, propertyNames: { pattern: '^[1-5][0-9][0-9]$' }, additionalProperties: { $ref: '#/$defs/response' } },
       },
     },
     parameter: {
-      type: 'object', required: ['name', 'in', 'schema'], additionalProperties: false,
+      type: 'object',
+      required: ['name', 'in', 'schema'],
+      additionalProperties: false,
       properties: {
-        name: { type: 'string' }, in: { enum: ['path', 'query', 'header', 'cookie'] }, required: { type: 'boolean' },
-        description: { type: 'string' }, schema: { type: 'object' },
+        name: { type: 'string' },
+        in: { enum: ['path', 'query', 'header', 'cookie'] },
+        required: { type: 'boolean' },
+        description: { type: 'string' },
+        schema: { type: 'object' },
       },
       if: { properties: { in: { const: 'path' } } },
       then: { required: ['required'], properties: { required: { const: true } } },
     },
     response: {
-      type: 'object', required: ['description'], additionalProperties: false,
+      type: 'object',
+      required: ['description'],
+      additionalProperties: false,
       properties: {
         description: { type: 'string' },
         headers: {
           type: 'object',
           additionalProperties: {
-            type: 'object', required: ['schema'], additionalProperties: false,
+            type: 'object',
+            required: ['schema'],
+            additionalProperties: false,
             properties: { required: { type: 'boolean' }, description: { type: 'string' }, schema: { type: 'object' } },
           },
         },
@@ -144,7 +165,9 @@ const OPENAPI_SUBSET = {
       },
     },
     content: {
-      type: 'object', minProperties: 1, propertyNames: { pattern: '^[a-z]+/[a-z0-9.+-]+$' },
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: '^[a-z]+/[a-z0-9.+-]+$' },
       additionalProperties: { type: 'object', required: ['schema'], additionalProperties: false, properties: { schema: { type: 'object' } } },
     },
   },
@@ -172,11 +195,17 @@ test('openapi: the document is a well-formed OpenAPI 3.1 document whose schemas 
     assert.ok(!ids.has(op.operationId), `operationId ${op.operationId} is repeated`);
     ids.add(op.operationId);
     const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
-    const declared = (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name).sort();
+    const declared = (op.parameters ?? [])
+      .filter((p: any) => p.in === 'path')
+      .map((p: any) => p.name)
+      .sort();
     assert.deepEqual(declared, templated, `${key}: path parameters`);
     (op.parameters ?? []).forEach((_: unknown, i: number) => schemaAt(['paths', path, method, 'parameters', String(i), 'schema']));
     for (const type of Object.keys(op.requestBody?.content ?? {})) schemaAt(['paths', path, method, 'requestBody', 'content', type, 'schema']);
-    assert.ok(Object.keys(op.responses).some((s) => s.startsWith('2')), `${key} has no success response`);
+    assert.ok(
+      Object.keys(op.responses).some((s) => s.startsWith('2')),
+      `${key} has no success response`,
+    );
     for (const [status, response] of Object.entries<any>(op.responses)) {
       for (const type of Object.keys(response.content ?? {})) schemaAt(['paths', path, method, 'responses', status, 'content', type, 'schema']);
     }
@@ -222,7 +251,13 @@ async function send(base: string, method: string, path: string, body?: unknown, 
 /** The requests of the live test (the coverage check makes sure every documented status of every served route is among them). */
 function cases(): Case[] {
   const history = Array.from(tiny.dataset.sequences[4]).map(asin);
-  const recommend = (body: unknown, status: number, more: Partial<Case> = {}): Case => ({ op: 'POST /v1/recommend', path: '/v1/recommend', body, status, ...more });
+  const recommend = (body: unknown, status: number, more: Partial<Case> = {}): Case => ({
+    op: 'POST /v1/recommend',
+    path: '/v1/recommend',
+    body,
+    status,
+    ...more,
+  });
   const events = (body: unknown, status: number, more: Partial<Case> = {}): Case => ({ op: 'POST /v1/events', path: '/v1/events', body, status, ...more });
   const forUser = (path: string, status: number, more: Partial<Case> = {}): Case => ({ op: 'GET /v1/users/{id}/recommendations', path, status, ...more });
   const event = (id: string, user: string, item: string, ts?: number | null) => ({ id, user, item, ...(ts === undefined ? {} : { ts }) });
@@ -231,7 +266,10 @@ function cases(): Case[] {
   const two = { events: [event('e1', 'u-1', asin(3), 1700000000), event('e2', 'u-1', '5')] };
   return [
     recommend({ history, k: 5 }, 200),
-    recommend({ history: [...history, 'B000NOPE'], k: 3, size: 8, exclude_history: true, candidates: [1, 2, 3, 4, 5, 'B000NONE'], funnel: { size: 4, shortlist: 4 } }, 200),
+    recommend(
+      { history: [...history, 'B000NOPE'], k: 3, size: 8, exclude_history: true, candidates: [1, 2, 3, 4, 5, 'B000NONE'], funnel: { size: 4, shortlist: 4 } },
+      200,
+    ),
     recommend({ history: [], k: 2 }, 200),
     recommend({ history: ['B000NOPE', 9999] }, 200),
     recommend({ history }, 200, { auth: 'none' }),
@@ -257,7 +295,10 @@ function cases(): Case[] {
     events({ events: [] }, 400, { refusedBySchema: true }),
     events({ events: [{ ...event('e4', 'u-1', asin(3)), colour: 'red' }] }, 400, { refusedBySchema: true }),
     events({ events: [event('e5', 'two words', asin(3))] }, 400, { refusedBySchema: true }),
-    events({ events: Array.from({ length: LIVE.maxEvents + 1 }, (_, i) => event(`e${10 + i}`, 'u-3', asin(1))) }, 400, { refusedBySchema: true, field: 'events' }),
+    events({ events: Array.from({ length: LIVE.maxEvents + 1 }, (_, i) => event(`e${10 + i}`, 'u-3', asin(1))) }, 400, {
+      refusedBySchema: true,
+      field: 'events',
+    }),
     events({ events: [event('e6', 'u-1', 'B000NOPE')] }, 400),
     events('{"events": [', 400),
     events({ events: [event('e7', 'u-1', 'x'.repeat(MAX_BODY))] }, 413),
@@ -335,13 +376,27 @@ async function withServers(fn: (live: string, stateless: string) => Promise<void
   const options = { ...DEFAULT_SERVER_OPTIONS, port: 0, maxBodyBytes: MAX_BODY, limits: LIMITS, token: new BearerToken(TOKEN) };
   // POST /v1/items with a stand-in text encoder (the tiny model has random features), missing at the first request (503).
   let loads = 0;
-  const items = new LiveItems(model.engine, model.catalogue, store, async () => {
-    if (loads++ === 0) throw new UserError('needs @energetic-ai/embeddings (not installed): npm install @energetic-ai/embeddings');
-    const weights = decodeFloat32Safetensors(fs.readFileSync(path.join(dir, 'size-16', 'model.safetensors')), 'model.safetensors');
-    const dim = model.config.model.featureDim;
-    const encoder = { id: 'stand-in', dim, encode: async (texts: string[]) => Float32Array.from({ length: texts.length * dim }, (_, i) => Math.sin(i + texts[Math.floor(i / dim)].length)) };
-    return new ItemVectorBuilder({ textEncoder: 'stand-in', templateVersion: TEMPLATE_VERSION, featureDim: dim, imageEncoder: null, attributes: null }, weights, encoder);
-  }, ITEMS);
+  const items = new LiveItems(
+    model.engine,
+    model.catalogue,
+    store,
+    async () => {
+      if (loads++ === 0) throw new UserError('needs @energetic-ai/embeddings (not installed): npm install @energetic-ai/embeddings');
+      const weights = decodeFloat32Safetensors(fs.readFileSync(path.join(dir, 'size-16', 'model.safetensors')), 'model.safetensors');
+      const dim = model.config.model.featureDim;
+      const encoder = {
+        id: 'stand-in',
+        dim,
+        encode: async (texts: string[]) => Float32Array.from({ length: texts.length * dim }, (_, i) => Math.sin(i + texts[Math.floor(i / dim)].length)),
+      };
+      return new ItemVectorBuilder(
+        { textEncoder: 'stand-in', templateVersion: TEMPLATE_VERSION, featureDim: dim, imageEncoder: null, attributes: null },
+        weights,
+        encoder,
+      );
+    },
+    ITEMS,
+  );
   const live = new RecommendServer(model, { ...options, live: new LiveService(model.engine, model.catalogue, store, LIVE, items), items });
   const stateless = new RecommendServer(model, options);
   try {
@@ -362,7 +417,10 @@ async function listedRoutes(base: string, errorSchema: (v: unknown) => boolean):
   assert.ok(errorSchema(body), none.text);
   const listed = /\(routes: ([^)]+)\)/.exec(body.error);
   assert.ok(listed, `the 404 message lists no routes: ${body.error}`);
-  return listed[1].split(', ').map((r) => r.replace(/:([A-Za-z_]+)/g, '{$1}')).sort();
+  return listed[1]
+    .split(', ')
+    .map((r) => r.replace(/:([A-Za-z_]+)/g, '{$1}'))
+    .sort();
 }
 
 test('openapi: every served route answers as documented, success and errors; routes and document agree', async (t) => {
@@ -390,7 +448,10 @@ test('openapi: every served route answers as documented, success and errors; rou
       assert.ok(response.content?.[type], `${what}: ${type} is not a documented content type of ${answer.status}`);
       const validate = schemaAt(['paths', path, method, 'responses', String(answer.status), 'content', type, 'schema']);
       const body = type === 'application/json' ? JSON.parse(answer.text) : answer.text;
-      assert.ok(validate(body), `${what}: the ${answer.status} body does not match the document: ${JSON.stringify(validate.errors)}\n${answer.text.slice(0, 500)}`);
+      assert.ok(
+        validate(body),
+        `${what}: the ${answer.status} body does not match the document: ${JSON.stringify(validate.errors)}\n${answer.text.slice(0, 500)}`,
+      );
       for (const [name, header] of Object.entries<any>(response.headers ?? {})) {
         if (header.required) assert.ok(answer.headers.get(name) !== null, `${what}: header ${name} is missing`);
       }
@@ -432,7 +493,10 @@ test('openapi: every served route answers as documented, success and errors; rou
       const answer = await send(base, 'DELETE', concrete);
       assert.equal(answer.status, 405, `DELETE ${concrete}`);
       assert.ok(errorSchema(JSON.parse(answer.text)), `DELETE ${concrete}: ${answer.text}`);
-      const allowed = (answer.headers.get('allow') ?? '').split(',').map((m) => m.trim().toLowerCase()).filter((m) => m !== 'head' && m !== 'options');
+      const allowed = (answer.headers.get('allow') ?? '')
+        .split(',')
+        .map((m) => m.trim().toLowerCase())
+        .filter((m) => m !== 'head' && m !== 'options');
       assert.deepEqual(allowed.sort(), Object.keys(served.paths[path]).sort(), `${path}: methods the server allows vs the document`);
     }
 
@@ -440,7 +504,11 @@ test('openapi: every served route answers as documented, success and errors; rou
     assert.deepEqual(await listedRoutes(base, errorSchema), [...ops.keys()].sort(), 'routes the server lists vs its document');
     const statelessDoc = JSON.parse((await send(stateless, 'GET', '/openapi.json')).text);
     assert.deepEqual(statelessDoc, documentOf(null, null));
-    assert.deepEqual(await listedRoutes(stateless, errorSchema), [...operations(statelessDoc).keys()].sort(), 'routes a server without a store lists vs its document');
+    assert.deepEqual(
+      await listedRoutes(stateless, errorSchema),
+      [...operations(statelessDoc).keys()].sort(),
+      'routes a server without a store lists vs its document',
+    );
     for (const key of operations(doc).keys()) {
       if (operations(statelessDoc).has(key)) continue;
       const [method, path] = key.split(' ');

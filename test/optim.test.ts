@@ -8,11 +8,17 @@ import { Rng } from '../src/util/rng';
 
 test('AdamW matches the torch.optim.AdamW update, decaying only the decayed ranges', () => {
   const params = Float32Array.from([1, -2, 0.5]);
-  const ranges = [{ offset: 0, size: 2, decay: true }, { offset: 2, size: 1, decay: false }];
+  const ranges = [
+    { offset: 0, size: 2, decay: true },
+    { offset: 2, size: 1, decay: false },
+  ];
   const cfg = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 };
   const adam = new AdamW(3, ranges, cfg, twin);
   const lr = 0.01;
-  const gradSeq = [[0.5, -1, 2], [0.1, 0.3, -0.2]];
+  const gradSeq = [
+    [0.5, -1, 2],
+    [0.1, 0.3, -0.2],
+  ];
   // Reference: the torch AdamW formulas, in float64.
   const p = [1, -2, 0.5];
   const m = [0, 0, 0];
@@ -26,7 +32,7 @@ test('AdamW matches the torch.optim.AdamW update, decaying only the decayed rang
       v[i] = cfg.beta2 * v[i] + (1 - cfg.beta2) * g[i] * g[i];
       const mHat = m[i] / (1 - cfg.beta1 ** t);
       const vHat = v[i] / (1 - cfg.beta2 ** t);
-      p[i] -= lr * mHat / (Math.sqrt(vHat) + cfg.eps);
+      p[i] -= (lr * mHat) / (Math.sqrt(vHat) + cfg.eps);
     }
   });
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(params[i] - p[i]) < 1e-6, `param ${i}: ${params[i]} vs ${p[i]}`);

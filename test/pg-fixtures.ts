@@ -50,5 +50,7 @@ export async function onTestServer<T>(fn: (client: Client) => Promise<T>, schema
 
 /** Drop a test schema and everything in it. */
 export function dropSchema(schema: string): Promise<void> {
-  return onTestServer(async (c) => { await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`); });
+  return onTestServer(async (c) => {
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
 }

@@ -105,10 +105,23 @@ function importedModel(fx: Fixture, kern: Kernels): FmrlRec {
   const rows = imported.numRows;
   const { lang, langDim, img, imgDim } = imported.features;
   const [, attributeDim] = fx.tensors['input.attributes'].shape;
-  const model = new FmrlRec({
-    dims: imported.dims, numItems: rows - 1, featureDim: langDim + imgDim, itemIdEmbedding: true, attributeDim,
-    numBlocks: imported.numBlocks, dropout: 0, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
-  }, concatColumns(lang, langDim, img, imgDim, rows), kern, sparseAttributes(f32(fx, 'input.attributes'), rows, attributeDim));
+  const model = new FmrlRec(
+    {
+      dims: imported.dims,
+      numItems: rows - 1,
+      featureDim: langDim + imgDim,
+      itemIdEmbedding: true,
+      attributeDim,
+      numBlocks: imported.numBlocks,
+      dropout: 0,
+      layerNormEps: 1e-5,
+      rMin: 0,
+      rMax: 0.1,
+    },
+    concatColumns(lang, langDim, img, imgDim, rows),
+    kern,
+    sparseAttributes(f32(fx, 'input.attributes'), rows, attributeDim),
+  );
   for (const name of PROJECT_ONLY) imported.params.set(name, f32(fx, name));
   applyTorchModel(model, imported); // throws unless every parameter of the model is set
   return model;
@@ -157,15 +170,19 @@ for (const kern of [referenceKernels, getKernels()]) {
     const result = model.lossAndGradients(batch, null);
     const loss = f64(fx, 'output.loss')[0];
     assert.ok(Math.abs(result.loss - loss) <= LOSS_RTOL * loss, `loss ${result.loss} vs PyTorch ${loss}`);
-    assert.ok(relativeError(result.lossPerSize, f64(fx, 'output.loss_per_size')) <= LOSS_RTOL,
-      `loss per size ${result.lossPerSize} vs PyTorch ${Array.from(f64(fx, 'output.loss_per_size'))}`);
+    assert.ok(
+      relativeError(result.lossPerSize, f64(fx, 'output.loss_per_size')) <= LOSS_RTOL,
+      `loss per size ${result.lossPerSize} vs PyTorch ${Array.from(f64(fx, 'output.loss_per_size'))}`,
+    );
 
     const reference = fromTorchStateDict(stateDict(fx, 'grad.'), `${FIXTURE} (gradients)`).params;
     for (const name of PROJECT_ONLY) reference.set(name, f32(fx, `grad.${name}`));
     // The reference's out_proj bias is complex; only its real part reaches the output, so the project keeps no
     // imaginary part and the reference's gradient of it must be exactly 0.
     for (const name of Object.keys(fx.tensors).filter((n) => /^grad\..*out_proj\.mrl_linear_\d+\.bias$/.test(n))) {
-      f32(fx, name).forEach((g, i) => { if (i % 2 === 1) assert.equal(g, 0, `${name}: imaginary part`); });
+      f32(fx, name).forEach((g, i) => {
+        if (i % 2 === 1) assert.equal(g, 0, `${name}: imaginary part`);
+      });
     }
     const worst: string[] = [];
     let largest = 0;

@@ -29,7 +29,9 @@ const schema = testSchema('replicas');
 const started: ServeProcess[] = [];
 
 let unavailable: string | null = 'not checked';
-before(async () => { unavailable = await postgresUnavailable(); });
+before(async () => {
+  unavailable = await postgresUnavailable();
+});
 after(async () => {
   for (const p of started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   if (!unavailable) await dropSchema(schema);
@@ -42,7 +44,11 @@ async function replica(): Promise<ServeProcess & { base: string }> {
   return { ...p, base: p.base! };
 }
 
-interface Event { id: string; user: string; item: string }
+interface Event {
+  id: string;
+  user: string;
+  item: string;
+}
 
 /** POST events; the answer, or null when the connection failed (not acknowledged). */
 async function send(base: string, events: Event[]): Promise<{ applied: number; duplicates: number } | null> {
@@ -85,7 +91,10 @@ async function assertReplayed(base: string, user: string, items: number[]): Prom
     assert.equal(got.history_length, items.length);
     const replayed = engine.rankBatch(state!.vector!.slice(0, size), size, [engine.numItems], [null])[0];
     const direct = recommend(engine, catalogue, { history: items, k: engine.numItems, size }).items;
-    for (const [what, expected] of [['the replay', replayed], ['POST /v1/recommend', direct]] as const) {
+    for (const [what, expected] of [
+      ['the replay', replayed],
+      ['POST /v1/recommend', direct],
+    ] as const) {
       assert.equal(got.items.length, expected.length);
       const scoreOf = new Map(expected.map((e) => [e.id, e.score]));
       got.items.forEach((g, i) => {
@@ -100,7 +109,10 @@ async function assertReplayed(base: string, user: string, items: number[]): Prom
 const itemOf = (user: number, n: number) => asin(1 + ((user * 7 + n * 13) % engine.numItems));
 
 test('replicas: events sent alternately and concurrently to two replicas apply once, in commit order', async (t) => {
-  if (unavailable) { t.skip(unavailable); return; }
+  if (unavailable) {
+    t.skip(unavailable);
+    return;
+  }
   const [{ base: a }, { base: b }] = await Promise.all([replica(), replica()]);
   const users = Array.from({ length: 6 }, (_, u) => `r${u}`);
   let applied = 0;
@@ -133,7 +145,10 @@ test('replicas: events sent alternately and concurrently to two replicas apply o
 });
 
 test('replicas: a replica killed with SIGKILL under load loses no acknowledged event', async (t) => {
-  if (unavailable) { t.skip(unavailable); return; }
+  if (unavailable) {
+    t.skip(unavailable);
+    return;
+  }
   const [victim, survivor] = await Promise.all([replica(), replica()]);
   const [a, b] = [victim.base, survivor.base];
   const users = Array.from({ length: 8 }, (_, u) => `k${u}`);
@@ -157,7 +172,12 @@ test('replicas: a replica killed with SIGKILL under load loses no acknowledged e
     }
   };
   let failure: unknown = null;
-  const clients = Array.from({ length: 8 }, (_, c) => client(c).catch((err) => { failure = failure ?? err; stop = true; }));
+  const clients = Array.from({ length: 8 }, (_, c) =>
+    client(c).catch((err) => {
+      failure = failure ?? err;
+      stop = true;
+    }),
+  );
   const deadline = Date.now() + 120_000;
   const waitFor = async (done: () => boolean) => {
     while (!done() && !failure && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));

@@ -8,7 +8,10 @@ import { Rng } from '../src/util/rng';
 // implementation (xoshiro128** seeded by splitmix32).
 test('Rng keeps its recorded xoshiro128** stream', () => {
   const rng = new Rng(42);
-  assert.deepEqual(Array.from({ length: 5 }, () => rng.nextU32()), [2837322924, 544945897, 479756282, 3500138142, 339756180]);
+  assert.deepEqual(
+    Array.from({ length: 5 }, () => rng.nextU32()),
+    [2837322924, 544945897, 479756282, 3500138142, 339756180],
+  );
   const long = new Rng(7);
   let hash = 0;
   for (let i = 0; i < 1e6; i++) hash = (hash + long.nextU32()) % 1000000007;

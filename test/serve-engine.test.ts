@@ -57,7 +57,8 @@ test('engine: user vectors agree with evaluation (FmrlRec.lastHiddenStates) to 1
       for (const batch of evalBatches(split, which, { batchSize: 16, maxLen: engine.maxLen })) {
         const hidden = model.lastHiddenStates(batch, e);
         const histories = Array.from({ length: batch.size }, (_, b) =>
-          Array.from(batch.inputs.subarray(batch.offsets[b], batch.offsets[b + 1])).filter((item) => item > 0));
+          Array.from(batch.inputs.subarray(batch.offsets[b], batch.offsets[b + 1])).filter((item) => item > 0),
+        );
         for (const m of engine.sizes) {
           const users = engine.userVectors(histories, m);
           for (let b = 0; b < batch.size; b++) {
@@ -104,16 +105,31 @@ test('engine: the first m coordinates of a larger user vector are the size-m use
 
 test('top-k: best first, ties by lower id, exclusions, candidates, k beyond the catalogue', () => {
   const scores = Float32Array.from([-Infinity, 0.5, 2, 2, NaN, 1, 3]);
-  assert.deepEqual(topK(scores, 3, null, null).map((r) => r.id), [6, 2, 3]);
-  assert.deepEqual(topK(scores, 3, new Set([6, 2]), null).map((r) => r.id), [3, 5, 1]);
-  assert.deepEqual(topK(scores, 10, null, null).map((r) => r.id), [6, 2, 3, 5, 1]);
-  assert.deepEqual(topK(Float32Array.from([1, 5, 5]), 2, null, [9, 4, 7]).map((r) => r.id), [4, 7]);
+  assert.deepEqual(
+    topK(scores, 3, null, null).map((r) => r.id),
+    [6, 2, 3],
+  );
+  assert.deepEqual(
+    topK(scores, 3, new Set([6, 2]), null).map((r) => r.id),
+    [3, 5, 1],
+  );
+  assert.deepEqual(
+    topK(scores, 10, null, null).map((r) => r.id),
+    [6, 2, 3, 5, 1],
+  );
+  assert.deepEqual(
+    topK(Float32Array.from([1, 5, 5]), 2, null, [9, 4, 7]).map((r) => r.id),
+    [4, 7],
+  );
   assert.deepEqual(topK(scores, 0, null, null), []);
   const rng = new Rng(5);
   for (let trial = 0; trial < 200; trial++) {
     const values = Float32Array.from({ length: 1 + rng.int(300) }, () => rng.int(20) / 4); // many ties
     const k = 1 + rng.int(40);
-    const sorted = Array.from(values, (score, id) => ({ id, score })).slice(1).sort((a, b) => b.score - a.score || a.id - b.id).slice(0, k);
+    const sorted = Array.from(values, (score, id) => ({ id, score }))
+      .slice(1)
+      .sort((a, b) => b.score - a.score || a.id - b.id)
+      .slice(0, k);
     assert.deepEqual(topK(values, k, null, null), sorted);
     const exclude = new Set(Array.from({ length: rng.int(20) }, () => rng.int(values.length)));
     const ids = Array.from(values, (_, i) => i); // candidates in a shuffled order
@@ -122,8 +138,20 @@ test('top-k: best first, ties by lower id, exclusions, candidates, k beyond the 
       [ids[i], ids[j]] = [ids[j], ids[i]];
     }
     const byId = (id: number) => ({ id, score: values[id] });
-    const expected = ids.filter((id) => !exclude.has(id)).map(byId).sort((a, b) => b.score - a.score || a.id - b.id).slice(0, k);
-    assert.deepEqual(topK(Float32Array.from(ids, (id) => values[id]), k, exclude, ids), expected);
+    const expected = ids
+      .filter((id) => !exclude.has(id))
+      .map(byId)
+      .sort((a, b) => b.score - a.score || a.id - b.id)
+      .slice(0, k);
+    assert.deepEqual(
+      topK(
+        Float32Array.from(ids, (id) => values[id]),
+        k,
+        exclude,
+        ids,
+      ),
+      expected,
+    );
   }
 });
 
@@ -140,7 +168,14 @@ test('funnel: a shortlist of the whole catalogue gives the exhaustive ranking; a
 });
 
 test('catalogue: ASINs, ids as numbers or digits, unknown references collected', () => {
-  const c = new Catalogue([{ id: 1, asin: 'B01', title: 'one' }, { id: 2, asin: '0002', title: 'two' }, { id: 3, asin: '', title: '' }], 3);
+  const c = new Catalogue(
+    [
+      { id: 1, asin: 'B01', title: 'one' },
+      { id: 2, asin: '0002', title: 'two' },
+      { id: 3, asin: '', title: '' },
+    ],
+    3,
+  );
   assert.deepEqual(c.resolveAll(['B01', 2, '3', '0002', 'nope', 4, 0, '9']), { ids: [1, 2, 3, 2], unknown: ['nope', 4, 0, '9'] });
   assert.throws(() => new Catalogue([{ id: 1, asin: 'a', title: '' }], 2), /item 2 is missing/);
 });
@@ -154,7 +189,10 @@ test('recommend: answers {size, items}, reports unknown items, excludes history,
   assert.equal(answer.items.length, 5);
   assert.deepEqual(answer.unknown, { history: ['NOT-AN-ITEM'] });
   const expected = engine.rank(engine.userVector(Array.from(tiny.dataset.sequences[0]), 8), 8, { k: 5 });
-  assert.deepEqual(answer.items.map((i) => [i.id, i.score]), expected.map((r) => [r.id, r.score]));
+  assert.deepEqual(
+    answer.items.map((i) => [i.id, i.score]),
+    expected.map((r) => [r.id, r.score]),
+  );
   assert.equal(answer.items[0].asin, asin(answer.items[0].id));
 
   const excluded = recommend(engine, catalogue, parseRecommendRequest({ history, k: engine.numItems, exclude_history: true }, engine));
@@ -173,8 +211,12 @@ test('recommend: answers {size, items}, reports unknown items, excludes history,
 
 test('recommend: a batch answers every request as if alone, with the TypeScript or the native products and ranking', () => {
   const requests: RecommendRequest[] = tiny.dataset.sequences.slice(0, 12).map((seq, i) => ({
-    history: Array.from(seq), k: 4, size: [4, 8, 16][i % 3], excludeHistory: i % 2 === 0,
-    ...(i % 4 === 1 ? { candidates: [1, 2, 3, 5, 8, 13] } : {}), ...(i % 4 === 3 ? { funnel: { size: 4, shortlist: 10 } } : {}),
+    history: Array.from(seq),
+    k: 4,
+    size: [4, 8, 16][i % 3],
+    excludeHistory: i % 2 === 0,
+    ...(i % 4 === 1 ? { candidates: [1, 2, 3, 5, 8, 13] } : {}),
+    ...(i % 4 === 3 ? { funnel: { size: 4, shortlist: 10 } } : {}),
   }));
   requests.push({ history: [], k: 3 });
   const alone = requests.map((r) => recommend(engine, catalogue, r));
@@ -183,32 +225,63 @@ test('recommend: a batch answers every request as if alone, with the TypeScript 
   const batched = recommendBatch(native.engine, native.catalogue, requests);
   batched.forEach((answer, i) => {
     assert.equal(answer.size, alone[i].size);
-    assert.deepEqual(answer.items.map((x) => x.id), alone[i].items.map((x) => x.id), `request ${i}`);
-    assert.ok(maxAbsDiff(answer.items.map((x) => x.score), alone[i].items.map((x) => x.score)) <= 1e-5, `request ${i}`);
+    assert.deepEqual(
+      answer.items.map((x) => x.id),
+      alone[i].items.map((x) => x.id),
+      `request ${i}`,
+    );
+    assert.ok(
+      maxAbsDiff(
+        answer.items.map((x) => x.score),
+        alone[i].items.map((x) => x.score),
+      ) <= 1e-5,
+      `request ${i}`,
+    );
   });
 });
 
 test('recommend: a bad request names the field', () => {
   const cases: [unknown, string][] = [
-    [[], 'body'], [{}, 'history'], [{ history: 'B01' }, 'history'], [{ history: [true] }, 'history[0]'],
-    [{ history: [], k: 0 }, 'k'], [{ history: [], k: 2.5 }, 'k'], [{ history: [], size: 12 }, 'size'],
-    [{ history: [], exclude_history: 'yes' }, 'exclude_history'], [{ history: [], candidates: {} }, 'candidates'],
-    [{ history: [], funnel: { size: 16, shortlist: 50 }, size: 8 }, 'funnel.size'], [{ history: [], funnel: { size: 4, shortlist: 2 } }, 'funnel.shortlist'],
-    [{ history: [], funnel: { size: 4, shortlist: 20, extra: 1 } }, 'funnel.extra'], [{ history: [], excludeHistory: true }, 'excludeHistory'],
+    [[], 'body'],
+    [{}, 'history'],
+    [{ history: 'B01' }, 'history'],
+    [{ history: [true] }, 'history[0]'],
+    [{ history: [], k: 0 }, 'k'],
+    [{ history: [], k: 2.5 }, 'k'],
+    [{ history: [], size: 12 }, 'size'],
+    [{ history: [], exclude_history: 'yes' }, 'exclude_history'],
+    [{ history: [], candidates: {} }, 'candidates'],
+    [{ history: [], funnel: { size: 16, shortlist: 50 }, size: 8 }, 'funnel.size'],
+    [{ history: [], funnel: { size: 4, shortlist: 2 } }, 'funnel.shortlist'],
+    [{ history: [], funnel: { size: 4, shortlist: 20, extra: 1 } }, 'funnel.extra'],
+    [{ history: [], excludeHistory: true }, 'excludeHistory'],
   ];
   for (const [body, field] of cases) {
-    assert.throws(() => parseRecommendRequest(body, engine), (e: Error) => e instanceof RequestError && e.field === field, JSON.stringify(body));
+    assert.throws(
+      () => parseRecommendRequest(body, engine),
+      (e: Error) => e instanceof RequestError && e.field === field,
+      JSON.stringify(body),
+    );
   }
 });
 
 test('fmrlrec/engine (src/engine.ts, the inference forward included) bundles for a browser: no Node module, no native code', () => {
   const root = path.resolve(__dirname, '..', '..');
   const result = esbuild.buildSync({
-    entryPoints: [path.join(root, 'src', 'engine.ts')], absWorkingDir: root,
-    bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent',
+    entryPoints: [path.join(root, 'src', 'engine.ts')],
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
   });
   const inputs = Object.keys(result.metafile.inputs);
   assert.ok(inputs.includes('src/model/inference.ts') && inputs.includes('src/serve/engine.ts'), inputs.join(', '));
-  assert.deepEqual(inputs.filter((file) => !file.startsWith('src/') || file.startsWith('src/kernels/index')), []);
+  assert.deepEqual(
+    inputs.filter((file) => !file.startsWith('src/') || file.startsWith('src/kernels/index')),
+    [],
+  );
   assert.equal(require.resolve('fmrlrec/engine'), path.join(root, 'dist', 'src', 'engine.js'), 'package.json exports "./engine"');
 });

@@ -40,7 +40,11 @@ async function json(res: Response): Promise<any> {
 }
 
 function post(base: string, body: unknown) {
-  return fetch(`${base}/v1/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return fetch(`${base}/v1/recommend`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 test('serve: POST /v1/recommend answers like the library, at any size of an every-size export', async () => {
@@ -65,7 +69,11 @@ test('serve: POST /v1/recommend answers like the library, at any size of an ever
 test('serve: bad requests get 400 naming the field; limits, unknown routes and methods', async () => {
   await withServer(async (base) => {
     const cases: [unknown, string][] = [
-      ['{"history": [', 'body'], ['', 'body'], [{ history: ['a'], k: -1 }, 'k'], [{ history: ['a'], size: 5 }, 'size'], [{ k: 3 }, 'history'],
+      ['{"history": [', 'body'],
+      ['', 'body'],
+      [{ history: ['a'], k: -1 }, 'k'],
+      [{ history: ['a'], size: 5 }, 'size'],
+      [{ k: 3 }, 'history'],
     ];
     for (const [body, field] of cases) {
       const res = await post(base, body);
@@ -101,11 +109,16 @@ test('serve: close() lets a request in flight finish, then stops', async () => {
   const { port } = await server.listen();
   const body = JSON.stringify({ history: [1, 2, 3], k: 3 });
   const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/v1/recommend', method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/v1/recommend', method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.write(body.slice(0, 10)); // in flight: headers and part of the body sent
     setTimeout(() => {
@@ -155,7 +168,10 @@ test('serve and the CLI agree on an empty history and on a history of unknown it
     const empty = await json(await post(base, { history: [], k: 4 }));
     assert.equal(empty.history_used, 0);
     assert.equal(empty.unknown, undefined);
-    assert.deepEqual(empty.items.map((item: { id: number }) => item.id), noHistory);
+    assert.deepEqual(
+      empty.items.map((item: { id: number }) => item.id),
+      noHistory,
+    );
     const cliEmpty = cliRecommend('');
     assert.deepEqual(cliEmpty.body, empty);
     assert.match(cliEmpty.stderr, /the history is empty: these are the recommendations for a user with no history/);
@@ -163,7 +179,10 @@ test('serve and the CLI agree on an empty history and on a history of unknown it
     const unknown = await json(await post(base, { history: ['B000NOPE', 'B000GONE'], k: 4 }));
     assert.equal(unknown.history_used, 0);
     assert.deepEqual(unknown.unknown, { history: ['B000NOPE', 'B000GONE'] });
-    assert.deepEqual(unknown.items.map((item: { id: number }) => item.id), noHistory);
+    assert.deepEqual(
+      unknown.items.map((item: { id: number }) => item.id),
+      noHistory,
+    );
     const cliUnknown = cliRecommend('B000NOPE,B000GONE');
     assert.deepEqual(cliUnknown.body, unknown);
     assert.match(cliUnknown.stderr, /not in the catalogue, ignored: B000NOPE, B000GONE/);

@@ -30,10 +30,21 @@ function tempDir(prefix: string): string {
 const SMALL_TRAIN: TrainConfig = { ...DEFAULT_TRAIN, epochs: 3, batchSize: 32, lr: 3e-3, warmupSteps: 5, patience: 10, evalBatchSize: 128 };
 
 function smallModel(numItems: number): FmrlRec {
-  const model = new FmrlRec({
-    dims: doublingLadder(16), numItems, featureDim: 0, itemIdEmbedding: true, numBlocks: 1,
-    dropout: 0.2, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
-  }, null, getKernels());
+  const model = new FmrlRec(
+    {
+      dims: doublingLadder(16),
+      numItems,
+      featureDim: 0,
+      itemIdEmbedding: true,
+      numBlocks: 1,
+      dropout: 0.2,
+      layerNormEps: 1e-5,
+      rMin: 0,
+      rMax: 0.1,
+    },
+    null,
+    getKernels(),
+  );
   model.init(SMALL_TRAIN.seed);
   return model;
 }
@@ -67,8 +78,14 @@ test('in memory (no runDir): nothing is written, onEpoch sees every epoch, and t
   const epochs: { epoch: number; best: boolean; ndcg: number }[] = [];
   const result = trainModel(inMemory, split, SMALL_TRAIN, { onEpoch: (e) => epochs.push({ epoch: e.epoch, best: e.best, ndcg: e.valid['16']['NDCG@10'] }) });
   assert.deepEqual(fs.readdirSync(process.cwd()), cwd);
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
-  assert.deepEqual(epochs.map((e) => e.ndcg), saved.state.history.map((h) => h.validNdcg10));
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    epochs.map((e) => e.ndcg),
+    saved.state.history.map((h) => h.validNdcg10),
+  );
   assert.equal(epochs.filter((e) => e.best).at(-1)?.epoch, saved.state.bestEpoch);
   assert.deepEqual(result.bestValid, saved.bestValid);
   assert.deepEqual(inMemory.params.values, onDisk.params.values);
@@ -131,7 +148,10 @@ test('CLI: a training killed mid-run continues with --resume', async () => {
   assert.match(resumed.stderr, /resuming after epoch [1-9]/);
   assert.ok(fs.existsSync(path.join(run, 'metrics.json')));
   // No temporary files are left behind by the atomic writes.
-  assert.deepEqual(fs.readdirSync(run).filter((f) => f.includes('.tmp')), []);
+  assert.deepEqual(
+    fs.readdirSync(run).filter((f) => f.includes('.tmp')),
+    [],
+  );
 });
 
 test('--features: any combination of text, attr, words and id; attr gives the model the attribute rows and a vector per attribute', async () => {
@@ -147,8 +167,11 @@ test('--features: any combination of text, attr, words and id; attr gives the mo
   const features = parseFeatures('attr+id', undefined, cache);
   assert.equal(featureLabel(features), 'attr+id');
   const config: RunConfig = {
-    version: 1, dataset: { kind: 'synthetic', users: 60, items: 40, seed: 3, name: 'tiny' }, features,
-    model: { ...DEFAULT_MODEL, dims: doublingLadder(16) }, train: DEFAULT_TRAIN,
+    version: 1,
+    dataset: { kind: 'synthetic', users: 60, items: 40, seed: 3, name: 'tiny' },
+    features,
+    model: { ...DEFAULT_MODEL, dims: doublingLadder(16) },
+    train: DEFAULT_TRAIN,
   };
   const prepared = await prepareRun(config, { kern: getKernels() });
   const expected = attributeFeatures(prepared.dataset.items);
@@ -162,9 +185,14 @@ test('--features: any combination of text, attr, words and id; attr gives the mo
   const bare = tempDir('fmrlrec-bare-');
   const synthetic = generateSyntheticDataset({ numUsers: 60, numItems: 40, seed: 3 });
   writeP5Dataset({ ...synthetic, items: synthetic.items.map(() => null) }, bare);
-  const withoutMeta = await prepareRun({
-    ...config, dataset: { kind: 'p5', path: bare, name: 'bare' }, features: parseFeatures('attr+words+id', undefined, cache),
-  }, { kern: getKernels() });
+  const withoutMeta = await prepareRun(
+    {
+      ...config,
+      dataset: { kind: 'p5', path: bare, name: 'bare' },
+      features: parseFeatures('attr+words+id', undefined, cache),
+    },
+    { kern: getKernels() },
+  );
   assert.equal(withoutMeta.model.attributes, null);
   assert.ok(!withoutMeta.model.params.has(ATTRIBUTE_EMBEDDING));
   assert.equal(featureLabel(withoutMeta.usedFeatures), 'id', 'metrics.json names only what was used');
@@ -180,10 +208,16 @@ test('a dataset whose items all have the same text trains without the text part,
   // Every item "Untitled Item" (as Amazon Clothing here), and one user k-core filtering left with 2 items.
   const sequences = [...synthetic.sequences, Int32Array.of(1, 2)];
   writeP5Dataset({ ...synthetic, sequences, userIds: [...synthetic.userIds, 'short'], items: synthetic.items.map(() => null) }, bare);
-  const prepared = await prepareRun({
-    version: 1, dataset: { kind: 'p5', path: bare, name: 'untitled' }, features: parseFeatures('text+id', undefined, tempDir('fmrlrec-cache-')),
-    model: { ...DEFAULT_MODEL, dims: doublingLadder(16) }, train: DEFAULT_TRAIN,
-  }, { kern: getKernels() });
+  const prepared = await prepareRun(
+    {
+      version: 1,
+      dataset: { kind: 'p5', path: bare, name: 'untitled' },
+      features: parseFeatures('text+id', undefined, tempDir('fmrlrec-cache-')),
+      model: { ...DEFAULT_MODEL, dims: doublingLadder(16) },
+      train: DEFAULT_TRAIN,
+    },
+    { kern: getKernels() },
+  );
   assert.equal(prepared.featureDim, 0, 'no constant text feature');
   assert.equal(prepared.usedFeatures.text, null);
   assert.equal(featureLabel(prepared.usedFeatures), 'id');
