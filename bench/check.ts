@@ -79,12 +79,21 @@ export function checkCommand(args: BenchArgs): CheckResult {
   tensors.labels = { data: labels, shape: [batches.length, c.batch, c.maxLen] };
   const file = path.join(os.tmpdir(), `fmrlrec-check-${process.pid}.safetensors`);
   writeSafetensors(file, tensors, {
-    dims: c.dims.join(','), num_blocks: String(c.numBlocks), lrs: JSON.stringify(lrs), weight_decay: String(tc.weightDecay),
-    adam_eps: String(tc.adamEps), clip: String(tc.clipNorm),
+    dims: c.dims.join(','),
+    num_blocks: String(c.numBlocks),
+    lrs: JSON.stringify(lrs),
+    weight_decay: String(tc.weightDecay),
+    adam_eps: String(tc.adamEps),
+    clip: String(tc.clipNorm),
   });
 
   // The project's steps (the trainer's step with dropout off).
-  const optimizer = new AdamW(model.params.length, model.params.specs, { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay }, model.kern);
+  const optimizer = new AdamW(
+    model.params.length,
+    model.params.specs,
+    { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay },
+    model.kern,
+  );
   const projectLosses: number[] = [];
   const projectNorms: number[] = [];
   let grads0: Record<string, number> = {};
@@ -117,23 +126,42 @@ export function checkCommand(args: BenchArgs): CheckResult {
     const b = baseline.losses[s];
     const rel = Math.abs(l - b) / Math.abs(b);
     maxRel = Math.max(maxRel, rel);
-    rows.push([String(s + 1), lrs[s].toExponential(2), l.toFixed(7), b.toFixed(7), rel.toExponential(2), fmt(projectNorms[s], 4), fmt(baseline.grad_norms[s], 4)]);
+    rows.push([
+      String(s + 1),
+      lrs[s].toExponential(2),
+      l.toFixed(7),
+      b.toFixed(7),
+      rel.toExponential(2),
+      fmt(projectNorms[s], 4),
+      fmt(baseline.grad_norms[s], 4),
+    ]);
   });
   console.log(table(['step', 'lr', 'project loss', 'PyTorch loss', 'relative diff', 'project |g|', 'PyTorch |g|'], rows));
-  const gradRows = Object.entries(grads0).map(([k, v]) => {
-    const b = baseline.param_grad_norms_step0[k];
-    return { k, v, b, rel: b === undefined ? NaN : Math.abs(v - b) / Math.max(1e-30, Math.abs(b)) };
-  }).sort((x, y) => (Number.isNaN(y.rel) ? 1 : y.rel) - (Number.isNaN(x.rel) ? 1 : x.rel));
+  const gradRows = Object.entries(grads0)
+    .map(([k, v]) => {
+      const b = baseline.param_grad_norms_step0[k];
+      return { k, v, b, rel: b === undefined ? NaN : Math.abs(v - b) / Math.max(1e-30, Math.abs(b)) };
+    })
+    .sort((x, y) => (Number.isNaN(y.rel) ? 1 : y.rel) - (Number.isNaN(x.rel) ? 1 : x.rel));
   console.log('\nGradient norm per parameter at step 1, largest relative differences first:');
-  console.log(table(['parameter', 'project', 'PyTorch', 'relative diff'], gradRows.slice(0, 8).map((r) => [r.k, r.v.toExponential(4), r.b === undefined ? '–' : r.b.toExponential(4), r.rel.toExponential(2)])));
+  console.log(
+    table(
+      ['parameter', 'project', 'PyTorch', 'relative diff'],
+      gradRows.slice(0, 8).map((r) => [r.k, r.v.toExponential(4), r.b === undefined ? '–' : r.b.toExponential(4), r.rel.toExponential(2)]),
+    ),
+  );
   const pass = maxRel <= tolerance;
-  console.log(`\nidentical mathematics: max relative loss difference over ${projectLosses.length} steps = ${maxRel.toExponential(2)} ` +
-    `(tolerance ${tolerance.toExponential(0)}): ${pass ? 'PASS' : 'FAIL'}`);
+  console.log(
+    `\nidentical mathematics: max relative loss difference over ${projectLosses.length} steps = ${maxRel.toExponential(2)} ` +
+      `(tolerance ${tolerance.toExponential(0)}): ${pass ? 'PASS' : 'FAIL'}`,
+  );
   const scheduleDiffers = lrs.some((lr, s) => Math.abs(lr - refLrs[s]) > 1e-12 * Math.max(1, lr));
   if (constantLr === 0 && scheduleDiffers) {
-    console.log(`note: both sides used the project's learning rates (src/train/schedule.ts: step 1 at ${lrs[0].toExponential(2)}); ` +
-      `the reference's transformers schedule gives step 1 lr ${refLrs[0].toExponential(2)} (warm-up lr·step/100, so its first update is a no-op) — ` +
-      'an off-by-one in the warm-up, not in the model.');
+    console.log(
+      `note: both sides used the project's learning rates (src/train/schedule.ts: step 1 at ${lrs[0].toExponential(2)}); ` +
+        `the reference's transformers schedule gives step 1 lr ${refLrs[0].toExponential(2)} (warm-up lr·step/100, so its first update is a no-op) — ` +
+        'an off-by-one in the warm-up, not in the model.',
+    );
   }
   return { ran: true, config: name, steps: projectLosses.length, maxRelDiff: maxRel, pass, projectLosses, baselineLosses: baseline.losses };
 }

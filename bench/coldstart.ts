@@ -79,10 +79,19 @@ interface Options {
 }
 
 function options(argv: string[]): Options | null {
-  const { values } = parseFlags('npm run bench -- coldstart', argv.filter((a) => a !== 'coldstart'), {
-    'full-run': { type: 'string' }, data: { type: 'string' }, fraction: { type: 'string' }, seed: { type: 'string' },
-    work: { type: 'string' }, epochs: { type: 'string' }, json: { type: 'string' },
-  });
+  const { values } = parseFlags(
+    'npm run bench -- coldstart',
+    argv.filter((a) => a !== 'coldstart'),
+    {
+      'full-run': { type: 'string' },
+      data: { type: 'string' },
+      fraction: { type: 'string' },
+      seed: { type: 'string' },
+      work: { type: 'string' },
+      epochs: { type: 'string' },
+      json: { type: 'string' },
+    },
+  );
   if (values.help) return null;
   return {
     fullRun: (values['full-run'] as string | undefined) ?? path.join(ROOT, 'runs', 'beauty'),
@@ -113,7 +122,11 @@ export function withoutItems(ds: Dataset, heldOut: ReadonlySet<number>, name: st
   const sequences: Int32Array[] = [];
   const userIds: string[] = [];
   ds.sequences.forEach((s, u) => {
-    const rest = Int32Array.from(Array.from(s).filter((i) => !heldOut.has(i)).map((i) => kept[i]));
+    const rest = Int32Array.from(
+      Array.from(s)
+        .filter((i) => !heldOut.has(i))
+        .map((i) => kept[i]),
+    );
     if (rest.length > 0) {
       sequences.push(rest);
       userIds.push(ds.userIds[u]);
@@ -132,11 +145,12 @@ export function withoutItems(ds: Dataset, heldOut: ReadonlySet<number>, name: st
 /** Ranks (1 = best, ties against the target) of each user's target at every size of a model, in the model's own ids. */
 function modelRanks(model: LoadedModel, histories: string[][], targets: string[]): Int32Array {
   const { engine, catalogue } = model;
-  const ids = (asins: string[]) => asins.map((a) => {
-    const id = catalogue.idOfAsin(a);
-    if (id === null) throw new Error(`${model.dir} has no item ${a}`);
-    return id;
-  });
+  const ids = (asins: string[]) =>
+    asins.map((a) => {
+      const id = catalogue.idOfAsin(a);
+      if (id === null) throw new Error(`${model.dir} has no item ${a}`);
+      return id;
+    });
   const sizes = engine.sizes;
   const ranks = new Int32Array(targets.length * sizes.length);
   const w = engine.width;
@@ -195,7 +209,9 @@ async function main(): Promise<void> {
   const name = `${original.name}-coldstart-s${opts.seed}`;
   const work = opts.work ?? path.join(ROOT, 'runs', name);
   fs.mkdirSync(work, { recursive: true });
-  log(`${original.name}: ${original.numItems} items, ${original.sequences.length} users; holding out ${count} items (${(100 * opts.fraction).toFixed(1)}%, seed ${opts.seed}); work folder ${work}`);
+  log(
+    `${original.name}: ${original.numItems} items, ${original.sequences.length} users; holding out ${count} items (${(100 * opts.fraction).toFixed(1)}%, seed ${opts.seed}); work folder ${work}`,
+  );
 
   // 2. The dataset without them.
   const reduced = withoutItems(original, heldOutSet, name);
@@ -207,7 +223,8 @@ async function main(): Promise<void> {
   // 3. Train with the full run's recipe (or reuse a finished run).
   const runDir = path.join(work, 'run');
   const config: RunConfig = {
-    ...fullConfig, dataset: { kind: 'p5', path: path.resolve(reducedDir), name },
+    ...fullConfig,
+    dataset: { kind: 'p5', path: path.resolve(reducedDir), name },
     train: opts.epochs === null ? fullConfig.train : { ...fullConfig.train, epochs: opts.epochs },
   };
   const jobs = { kern, progress: process.stderr.isTTY, log };
@@ -248,19 +265,48 @@ async function main(): Promise<void> {
   };
   byModel('held-out items added after training (no ID vector)', coldDir);
   byModel(`trained with every item (${opts.fullRun})`, fullDir);
-  rows.push({ ranking: 'popularity (counts over the full data)', size: null, metrics: metricsFromRanks(popularityRanks(counts, targets), targets.length, 1)[0] });
+  rows.push({
+    ranking: 'popularity (counts over the full data)',
+    size: null,
+    metrics: metricsFromRanks(popularityRanks(counts, targets), targets.length, 1)[0],
+  });
 
-  const command = `npm run bench -- coldstart ${process.argv.slice(2).filter((a) => a !== 'coldstart').join(' ')}`.trim();
-  console.log(`\n${original.name}: ${count} of ${original.numItems} items held out of training (seed ${opts.seed}), added afterwards; `
-    + `${targets.length} test users whose target is one of them (full ranking over ${original.numItems} items, history kept). Features ${fullConfig.features.text ?? 'none'}`
-    + `${fullConfig.features.attributes ? '+attr' : ''}${fullConfig.features.titleWords ? '+words' : ''}${fullConfig.features.itemIds ? '+id' : ''}, `
-    + `${config.train.epochs} planned epochs.\n\n\`${command}\`\n`);
-  console.log(table(['ranking', 'size', 'Recall@10', 'NDCG@10'], rows.map((r) => [r.ranking, r.size ?? '–', r.metrics['Recall@10'].toFixed(4), r.metrics['NDCG@10'].toFixed(4)])));
+  const command = `npm run bench -- coldstart ${process.argv
+    .slice(2)
+    .filter((a) => a !== 'coldstart')
+    .join(' ')}`.trim();
+  console.log(
+    `\n${original.name}: ${count} of ${original.numItems} items held out of training (seed ${opts.seed}), added afterwards; ` +
+      `${targets.length} test users whose target is one of them (full ranking over ${original.numItems} items, history kept). Features ${fullConfig.features.text ?? 'none'}` +
+      `${fullConfig.features.attributes ? '+attr' : ''}${fullConfig.features.titleWords ? '+words' : ''}${fullConfig.features.itemIds ? '+id' : ''}, ` +
+      `${config.train.epochs} planned epochs.\n\n\`${command}\`\n`,
+  );
+  console.log(
+    table(
+      ['ranking', 'size', 'Recall@10', 'NDCG@10'],
+      rows.map((r) => [r.ranking, r.size ?? '–', r.metrics['Recall@10'].toFixed(4), r.metrics['NDCG@10'].toFixed(4)]),
+    ),
+  );
   if (opts.json) {
-    fs.writeFileSync(opts.json, JSON.stringify({
-      command, dataset: original.name, items: original.numItems, heldOut: count, seed: opts.seed, fraction: opts.fraction, users: targets.length,
-      unknownAttributes: unknown, cutoffs: CUTOFFS, rows,
-    }, null, 2) + '\n');
+    fs.writeFileSync(
+      opts.json,
+      JSON.stringify(
+        {
+          command,
+          dataset: original.name,
+          items: original.numItems,
+          heldOut: count,
+          seed: opts.seed,
+          fraction: opts.fraction,
+          users: targets.length,
+          unknownAttributes: unknown,
+          cutoffs: CUTOFFS,
+          rows,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   }
 }
 

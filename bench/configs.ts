@@ -23,14 +23,25 @@ export interface BenchConfig {
 
 /** The paper's configuration: D = 1024, batch 32, 2048-d features (1024 text + 1024 image). */
 export const PAPER: BenchConfig = {
-  name: 'paper', title: 'paper: D=1024 (8..1024), batch 32, 2048-d features',
-  dims: doublingLadder(1024), batch: 32, maxLen: 50, featureDim: 2048, featureBlocks: [1024, 1024],
-  itemIds: false, dropout: 0.6, numBlocks: 1, data: { kind: 'beauty' },
+  name: 'paper',
+  title: 'paper: D=1024 (8..1024), batch 32, 2048-d features',
+  dims: doublingLadder(1024),
+  batch: 32,
+  maxLen: 50,
+  featureDim: 2048,
+  featureBlocks: [1024, 1024],
+  itemIds: false,
+  dropout: 0.6,
+  numBlocks: 1,
+  data: { kind: 'beauty' },
 };
 
 /** The paper's features at D = 256. */
 export const D256: BenchConfig = {
-  ...PAPER, name: 'd256', title: 'D=256 (8..256), batch 32, 2048-d features', dims: doublingLadder(256),
+  ...PAPER,
+  name: 'd256',
+  title: 'D=256 (8..256), batch 32, 2048-d features',
+  dims: doublingLadder(256),
 };
 
 /**
@@ -40,15 +51,27 @@ export const D256: BenchConfig = {
  * mirror this is compared with has none.
  */
 export const DEFAULT: BenchConfig = {
-  ...PAPER, name: 'default', title: `default: D=${DEFAULT_WIDTH}, batch ${DEFAULT_TRAIN.batchSize}, 512-d text + item IDs`,
-  dims: DEFAULT_MODEL.dims, batch: DEFAULT_TRAIN.batchSize, featureDim: 512, featureBlocks: [512], itemIds: true,
-  dropout: DEFAULT_MODEL.dropout, numBlocks: DEFAULT_MODEL.numBlocks,
+  ...PAPER,
+  name: 'default',
+  title: `default: D=${DEFAULT_WIDTH}, batch ${DEFAULT_TRAIN.batchSize}, 512-d text + item IDs`,
+  dims: DEFAULT_MODEL.dims,
+  batch: DEFAULT_TRAIN.batchSize,
+  featureDim: 512,
+  featureBlocks: [512],
+  itemIds: true,
+  dropout: DEFAULT_MODEL.dropout,
+  numBlocks: DEFAULT_MODEL.numBlocks,
 };
 
 /** A small configuration for quick runs of the identical-mathematics check while developing. */
 export const SMALL: BenchConfig = {
-  ...PAPER, name: 'small', title: 'small: D=64 (8..64), batch 16, 256-d features', dims: doublingLadder(64), batch: 16,
-  featureDim: 256, featureBlocks: [128, 128],
+  ...PAPER,
+  name: 'small',
+  title: 'small: D=64 (8..64), batch 16, 256-d features',
+  dims: doublingLadder(64),
+  batch: 16,
+  featureDim: 256,
+  featureBlocks: [128, 128],
 };
 
 /** The configurations by name (--configs). */

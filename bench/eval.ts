@@ -74,7 +74,14 @@ export function evalWorker(spec: EvalSpec): EvalWorkerResult {
   const ndcg10: Record<string, number> = {};
   for (const [m, v] of Object.entries(metrics)) ndcg10[m] = v['NDCG@10'];
   return {
-    users: data.users, positions, seconds, itemTableSeconds, peakRssMb: peakRssMb(), flops: evalFlops(c, n1, positions, data.users), ndcg10, kernels: `${kern.name} × ${kern.threads()}`,
+    users: data.users,
+    positions,
+    seconds,
+    itemTableSeconds,
+    peakRssMb: peakRssMb(),
+    flops: evalFlops(c, n1, positions, data.users),
+    ndcg10,
+    kernels: `${kern.name} × ${kern.threads()}`,
   };
 }
 
@@ -111,14 +118,28 @@ export function evalCommand(args: BenchArgs): void {
       for (let i = 0; i < b.size; i++) labels[s * baselineBatchSize + i] = b.targets[b.offsets[i + 1] - 1];
     });
     const file = path.join(os.tmpdir(), `fmrlrec-bench-eval-${process.pid}.safetensors`);
-    writeSafetensors(file, {
-      tokens: { data: tokens, shape: [batches.length, baselineBatchSize, c.maxLen] },
-      labels: { data: labels, shape: [batches.length, baselineBatchSize] },
-    }, { num_items: String(data.numItems) });
+    writeSafetensors(
+      file,
+      {
+        tokens: { data: tokens, shape: [batches.length, baselineBatchSize, c.maxLen] },
+        labels: { data: labels, shape: [batches.length, baselineBatchSize] },
+      },
+      { num_items: String(data.numItems) },
+    );
     try {
       log(`  baseline validation pass: ${baselineBatches} batches of ${baselineBatchSize} after 1 warm-up`);
-      const r = runTorch<{ batch_seconds: number[]; peak_rss_mb: number }>(torch,
-        ['eval', '--batches', file, ...torchArgs(c), '--steps', String(baselineBatches), '--warmup', '1', '--threads', String(threads || 2)]);
+      const r = runTorch<{ batch_seconds: number[]; peak_rss_mb: number }>(torch, [
+        'eval',
+        '--batches',
+        file,
+        ...torchArgs(c),
+        '--steps',
+        String(baselineBatches),
+        '--warmup',
+        '1',
+        '--threads',
+        String(threads || 2),
+      ]);
       baselinePerBatch = r.batch_seconds.reduce((a, b) => a + b, 0) / r.batch_seconds.length;
       baselineSeconds = baselinePerBatch * Math.ceil(data.users / baselineBatchSize);
       baselineRss = r.peak_rss_mb;
@@ -129,16 +150,37 @@ export function evalCommand(args: BenchArgs): void {
   const quietAfter = quietCheck('after eval');
   const floor = ours.flops / (peak * 1e9);
   console.log(`\n## Full-ranking evaluation, ${c.title}, ${ours.users} users, every size (${c.dims.length} sizes)\n`);
-  console.log(table(['', 'seconds', 'users/s', 'peak RSS MB', 'notes'], [
-    ['project: evaluate(test), all sizes', fmt(ours.seconds, 1), fmt(ours.users / ours.seconds, 0), fmt(ours.peakRssMb, 0),
-      `batch ${batchSize}, ${ours.positions} positions, kernels ${ours.kernels}; item table ${fmt(ours.itemTableSeconds, 2)} s`],
-    ['baseline: validation pass (largest size ranked)', baselineSeconds === null ? '–' : `${fmt(baselineSeconds, 0)} (${duration(baselineSeconds)})`,
-      baselineSeconds === null ? '–' : fmt(ours.users / baselineSeconds, 0), fmt(baselineRss, 0),
-      baselinePerBatch === null ? '' : `${fmt(baselinePerBatch, 2)} s per batch of 64 × ${Math.ceil(ours.users / baselineBatchSize)} batches (timed ${baselineBatches})`],
-    ['arithmetic floor', fmt(floor, 2), fmt(ours.users / floor, 0), '', `${(ours.flops / 1e12).toFixed(2)} TFLOP at ${fmt(peak, 0)} GFLOP/s`],
-  ]));
+  console.log(
+    table(
+      ['', 'seconds', 'users/s', 'peak RSS MB', 'notes'],
+      [
+        [
+          'project: evaluate(test), all sizes',
+          fmt(ours.seconds, 1),
+          fmt(ours.users / ours.seconds, 0),
+          fmt(ours.peakRssMb, 0),
+          `batch ${batchSize}, ${ours.positions} positions, kernels ${ours.kernels}; item table ${fmt(ours.itemTableSeconds, 2)} s`,
+        ],
+        [
+          'baseline: validation pass (largest size ranked)',
+          baselineSeconds === null ? '–' : `${fmt(baselineSeconds, 0)} (${duration(baselineSeconds)})`,
+          baselineSeconds === null ? '–' : fmt(ours.users / baselineSeconds, 0),
+          fmt(baselineRss, 0),
+          baselinePerBatch === null
+            ? ''
+            : `${fmt(baselinePerBatch, 2)} s per batch of 64 × ${Math.ceil(ours.users / baselineBatchSize)} batches (timed ${baselineBatches})`,
+        ],
+        ['arithmetic floor', fmt(floor, 2), fmt(ours.users / floor, 0), '', `${(ours.flops / 1e12).toFixed(2)} TFLOP at ${fmt(peak, 0)} GFLOP/s`],
+      ],
+    ),
+  );
   console.log(`\n${stabilityNote().line}`);
-  if (baselineSeconds !== null && blas?.fit) console.log(`\nspeed-up: ${fmt(baselineSeconds / ours.seconds, 1)}× (target ≥ 30×); project ÷ floor ${fmt(ours.seconds / floor, 2)}×`);
+  if (baselineSeconds !== null && blas?.fit)
+    console.log(`\nspeed-up: ${fmt(baselineSeconds / ours.seconds, 1)}× (target ≥ 30×); project ÷ floor ${fmt(ours.seconds / floor, 2)}×`);
   else if (baselineSeconds !== null && blas) console.log(`\n${blas.line}\nproject ÷ floor ${fmt(ours.seconds / floor, 2)}×`);
-  console.log(`quiet before/after: ${quietBefore ? 'yes' : 'NO'}/${quietAfter ? 'yes' : 'NO'}; NDCG@10 of the untrained model (sanity): ${Object.entries(ours.ndcg10).map(([m, v]) => `${m}: ${v.toFixed(4)}`).join(', ')}`);
+  console.log(
+    `quiet before/after: ${quietBefore ? 'yes' : 'NO'}/${quietAfter ? 'yes' : 'NO'}; NDCG@10 of the untrained model (sanity): ${Object.entries(ours.ndcg10)
+      .map(([m, v]) => `${m}: ${v.toFixed(4)}`)
+      .join(', ')}`,
+  );
 }

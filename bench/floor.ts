@@ -30,7 +30,10 @@ export const MAPS_PER_BLOCK = 7;
  * against itself and the negatives.
  */
 export function trainStepFlops(
-  c: { dims: number[]; featureDim: number; numBlocks: number }, n1: number, t: number, a: number,
+  c: { dims: number[]; featureDim: number; numBlocks: number },
+  n1: number,
+  t: number,
+  a: number,
   sampled?: { rows: number; negatives: number },
 ): { total: number; projection: number; scoring: number; blocks: number } {
   const d = c.dims[c.dims.length - 1];

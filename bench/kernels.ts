@@ -49,7 +49,13 @@ function bestSeconds(run: () => void, repeats = 3, minSeconds = 0.5): number {
   return best;
 }
 
-interface Row { what: string; shape: string; rate: number; unit: 'GFLOP/s' | 'GB/s'; ms: number }
+interface Row {
+  what: string;
+  shape: string;
+  rate: number;
+  unit: 'GFLOP/s' | 'GB/s';
+  ms: number;
+}
 
 function ladder(d: number): Int32Array {
   const dims: number[] = [];
@@ -58,8 +64,18 @@ function ladder(d: number): Int32Array {
   return Int32Array.from(dims);
 }
 
-function sgemmRow(k: Kernels, what: string, transA: boolean, transB: boolean, m: number, n: number, depth: number,
-  lda = transA ? m : depth, ldb = transB ? depth : n, ldc = n): Row {
+function sgemmRow(
+  k: Kernels,
+  what: string,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  depth: number,
+  lda = transA ? m : depth,
+  ldb = transB ? depth : n,
+  ldc = n,
+): Row {
   const a = randomArray((transA ? depth : m) * lda);
   const b = randomArray((transB ? n : depth) * ldb);
   const c = new Float32Array(m * ldc);
@@ -80,7 +96,9 @@ function softmaxRow(k: Kernels, t: number, n1: number, d: number, gradients: boo
   return {
     what: gradients ? 'softmaxXentMulti fwd+bwd' : 'softmaxXentMulti loss only',
     shape: `T=${t} N1=${n1} D=${d} K=${dims.length}`,
-    rate: (passes * 2 * t * n1 * d) / seconds / 1e9, unit: 'GFLOP/s', ms: seconds * 1e3,
+    rate: (passes * 2 * t * n1 * d) / seconds / 1e9,
+    unit: 'GFLOP/s',
+    ms: seconds * 1e3,
   };
 }
 
@@ -91,7 +109,13 @@ function rankRow(k: Kernels, b: number, n1: number, d: number): Row {
   const dims = ladder(d);
   const ranks = new Int32Array(b * dims.length);
   const seconds = bestSeconds(() => k.rankTargets(h, e, b, n1, d, targets, dims, null, null, ranks), 2);
-  return { what: 'rankTargets', shape: `users=${b} N1=${n1} D=${d} K=${dims.length}`, rate: (2 * b * n1 * d) / seconds / 1e9, unit: 'GFLOP/s', ms: seconds * 1e3 };
+  return {
+    what: 'rankTargets',
+    shape: `users=${b} N1=${n1} D=${d} K=${dims.length}`,
+    rate: (2 * b * n1 * d) / seconds / 1e9,
+    unit: 'GFLOP/s',
+    ms: seconds * 1e3,
+  };
 }
 
 function lruRows(k: Kernels, t: number, d: number, segmentLength: number): Row[] {
@@ -137,7 +161,9 @@ function print(title: string, rows: Row[], peak: number | null): void {
   console.log(`\n${title}`);
   for (const row of rows) {
     const percent = peak !== null && row.unit === 'GFLOP/s' ? `${((100 * row.rate) / peak).toFixed(0).padStart(4)}% of peak` : '';
-    console.log(`  ${row.what.padEnd(28)} ${row.shape.padEnd(34)} ${row.rate.toFixed(1).padStart(8)} ${row.unit.padEnd(8)} ${row.ms.toFixed(2).padStart(9)} ms ${percent}`);
+    console.log(
+      `  ${row.what.padEnd(28)} ${row.shape.padEnd(34)} ${row.rate.toFixed(1).padStart(8)} ${row.unit.padEnd(8)} ${row.ms.toFixed(2).padStart(9)} ms ${percent}`,
+    );
   }
 }
 
@@ -150,22 +176,25 @@ function main(): void {
 
   const n1 = 12102;
   const d = 256;
-  print('sgemm, hot shapes (D = 256)', [
-    sgemmRow(k, 'E = F·Pᵀ (F = 512)', false, true, n1, d, 512),
-    sgemmRow(k, 'E = F·Pᵀ (F = 2048)', false, true, n1, d, 2048),
-    sgemmRow(k, 'dP = dEᵀ·F (F = 2048)', true, false, d, 2048, n1),
-    sgemmRow(k, 'MRL chunk 128←256', false, true, 2000, 128, 256),
-    sgemmRow(k, 'MRL chunk 64←128 (view)', false, true, 2000, 64, 128, d, d, d),
-    sgemmRow(k, 'MRL chunk 8←16 (view)', false, true, 2000, 8, 16, d, d, d),
-    sgemmRow(k, 'MRL backward dX 256←128', false, false, 2000, 256, 128),
-  ], peak);
+  print(
+    'sgemm, hot shapes (D = 256)',
+    [
+      sgemmRow(k, 'E = F·Pᵀ (F = 512)', false, true, n1, d, 512),
+      sgemmRow(k, 'E = F·Pᵀ (F = 2048)', false, true, n1, d, 2048),
+      sgemmRow(k, 'dP = dEᵀ·F (F = 2048)', true, false, d, 2048, n1),
+      sgemmRow(k, 'MRL chunk 128←256', false, true, 2000, 128, 256),
+      sgemmRow(k, 'MRL chunk 64←128 (view)', false, true, 2000, 64, 128, d, d, d),
+      sgemmRow(k, 'MRL chunk 8←16 (view)', false, true, 2000, 8, 16, d, d, d),
+      sgemmRow(k, 'MRL backward dX 256←128', false, false, 2000, 256, 128),
+    ],
+    peak,
+  );
 
-  print('fused kernels', [
-    softmaxRow(k, 1000, n1, d, true),
-    softmaxRow(k, 1000, n1, d, false),
-    softmaxRow(k, 300, n1, 1024, true),
-    rankRow(k, 2048, n1, d),
-  ], peak);
+  print(
+    'fused kernels',
+    [softmaxRow(k, 1000, n1, d, true), softmaxRow(k, 1000, n1, d, false), softmaxRow(k, 300, n1, 1024, true), rankRow(k, 2048, n1, d)],
+    peak,
+  );
 
   print('memory-bound kernels', [...lruRows(k, 5000, d, 9), ...lruRows(k, 5000, d, 5000), ...layerNormRows(k, 5000, d)], null);
 
@@ -175,20 +204,12 @@ function main(): void {
   k.setThreads(1);
   cpuTime = true;
   const singlePeak = sgemmRow(k, 'sgemm peak (square)', false, false, 1024, 1024, 1024);
-  print('one thread, CPU time', [
-    singlePeak,
-    softmaxRow(k, 500, n1, d, true),
-    softmaxRow(k, 500, n1, d, false),
-    rankRow(k, 512, n1, d),
-  ], singlePeak.rate);
+  print('one thread, CPU time', [singlePeak, softmaxRow(k, 500, n1, d, true), softmaxRow(k, 500, n1, d, false), rankRow(k, 512, n1, d)], singlePeak.rate);
   cpuTime = false;
   k.setThreads(threads);
 
   const twin = referenceKernels;
-  print('TypeScript twin (small shapes)', [
-    sgemmRow(twin, 'sgemm', false, false, 128, 128, 128),
-    softmaxRow(twin, 16, 500, 64, true),
-  ], peak);
+  print('TypeScript twin (small shapes)', [sgemmRow(twin, 'sgemm', false, false, 128, 128, 128), softmaxRow(twin, 16, 500, 64, true)], peak);
 }
 
 main();

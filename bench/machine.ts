@@ -27,7 +27,11 @@ export function machineInfo(kern?: Kernels): MachineInfo {
   const cpu = cpus[0]?.model.trim() ?? 'unknown CPU';
   let simd: string;
   try {
-    const flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
+    const flags =
+      fs
+        .readFileSync('/proc/cpuinfo', 'utf8')
+        .match(/^flags\s*:(.*)$/m)?.[1]
+        .split(/\s+/) ?? [];
     simd = ['avx512f', 'avx512_bf16', 'avx512_vnni', 'avx2', 'fma'].filter((f) => flags.includes(f)).join(' ');
   } catch {
     simd = 'unknown';
@@ -36,7 +40,11 @@ export function machineInfo(kern?: Kernels): MachineInfo {
   const kernels = kern ? `, kernels ${kern.name} × ${kern.threads()} threads` : '';
   return {
     description: `${cpu}, ${cpus.length} cores (${simd || 'no AVX'}), ${memoryGb.toFixed(0)} GB, ${os.platform()} ${os.release()}, Node ${process.version}${kernels}`,
-    cpu, cores: cpus.length, simd, memoryGb, node: process.version,
+    cpu,
+    cores: cpus.length,
+    simd,
+    memoryGb,
+    node: process.version,
   };
 }
 
@@ -109,8 +117,10 @@ export function quietCheck(label: string): boolean {
   const steady = probe >= 0.85 * best;
   const quiet = idle && steady;
   const text = Number.isNaN(busy) ? 'unknown' : `${coresBusy.toFixed(2)} of ${cores} cores busy`;
-  log(`machine load ${label}: ${text}${top.length ? ` (${top.join(', ')})` : ''}, sgemm probe ${probe.toFixed(0)} GFLOP/s` +
-    `${quiet ? ' — quiet' : idle ? ` — NOT steady (probe ${(100 * probe / best).toFixed(0)}% of this run's best): timings are void` : ' — NOT quiet: timings are void'}`);
+  log(
+    `machine load ${label}: ${text}${top.length ? ` (${top.join(', ')})` : ''}, sgemm probe ${probe.toFixed(0)} GFLOP/s` +
+      `${quiet ? ' — quiet' : idle ? ` — NOT steady (probe ${((100 * probe) / best).toFixed(0)}% of this run's best): timings are void` : ' — NOT quiet: timings are void'}`,
+  );
   return quiet;
 }
 
@@ -121,8 +131,9 @@ export function stabilityNote(): { line: string; steady: boolean } {
   const hi = Math.max(...probes);
   const steady = lo >= 0.85 * hi;
   return {
-    line: `sgemm probes over the run: ${lo.toFixed(0)}–${hi.toFixed(0)} GFLOP/s (${probes.length} probes)` +
-      (steady ? '' : ' — the machine\'s speed varied by more than 15%: timings are void'),
+    line:
+      `sgemm probes over the run: ${lo.toFixed(0)}–${hi.toFixed(0)} GFLOP/s (${probes.length} probes)` +
+      (steady ? '' : " — the machine's speed varied by more than 15%: timings are void"),
     steady,
   };
 }

@@ -6,9 +6,31 @@ import { FlagValues, numberFlag, OptionSpec, parseFlags } from '../src/cli/args'
 
 /** Every flag of `npm run bench` (bench/run.ts's help says which command reads which). */
 export const BENCH_OPTIONS: OptionSpec = Object.fromEntries([
-  ...['configs', 'config', 'steps', 'warmup', 'repeats', 'baseline-steps', 'baseline-repeats', 'profile-steps', 'eval-batch', 'baseline-batches',
-    'scaling-steps', 'scaling-warmup', 'batch', 'feature-dim', 'check-config', 'check-steps', 'check-lr', 'data', 'python', 'threads', 'seed',
-    'baseline-env', 'negatives'].map((name) => [name, { type: 'string' as const }]),
+  ...[
+    'configs',
+    'config',
+    'steps',
+    'warmup',
+    'repeats',
+    'baseline-steps',
+    'baseline-repeats',
+    'profile-steps',
+    'eval-batch',
+    'baseline-batches',
+    'scaling-steps',
+    'scaling-warmup',
+    'batch',
+    'feature-dim',
+    'check-config',
+    'check-steps',
+    'check-lr',
+    'data',
+    'python',
+    'threads',
+    'seed',
+    'baseline-env',
+    'negatives',
+  ].map((name) => [name, { type: 'string' as const }]),
   ...['json', 'no-baseline', 'no-check', 'grid', 'keep-heap', 'item-ids'].map((name) => [name, { type: 'boolean' as const }]),
 ]);
 

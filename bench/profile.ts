@@ -52,10 +52,12 @@ export class Profiler {
 
 /** Kernels whose every call is timed under "kernel:<name> ← <calling layer>". */
 export function profiledKernels(inner: Kernels, prof: Profiler): Kernels {
-  const wrap = <A extends unknown[], R>(name: string, fn: (...a: A) => R) => (...a: A): R => {
-    const caller = prof.current().replace(/^layer:/, '');
-    return prof.time(`kernel:${name}${caller ? ` ← ${caller}` : ''}`, () => fn.apply(inner, a));
-  };
+  const wrap =
+    <A extends unknown[], R>(name: string, fn: (...a: A) => R) =>
+    (...a: A): R => {
+      const caller = prof.current().replace(/^layer:/, '');
+      return prof.time(`kernel:${name}${caller ? ` ← ${caller}` : ''}`, () => fn.apply(inner, a));
+    };
   return {
     name: inner.name,
     threads: () => inner.threads(),
@@ -161,7 +163,9 @@ function kernelGroup(label: string): string {
 /** Exclusive time per step of the layers, grouped as the issue names them. */
 export function layerShares(prof: Profiler, steps: number): Record<string, number> {
   const g: Record<string, number> = {};
-  const add = (k: string, ms: number) => { g[k] = (g[k] ?? 0) + ms / steps; };
+  const add = (k: string, ms: number) => {
+    g[k] = (g[k] ?? 0) + ms / steps;
+  };
   const incl = (label: string) => prof.stats.get(label)?.incl ?? 0;
   add('item projection (fwd+bwd)', incl('layer:item-table.itemTableForward') + incl('layer:item-table.itemTableBackward'));
   add('LRU (fwd+bwd)', incl('layer:lru.lruForward') + incl('layer:lru.lruBackward'));

@@ -34,11 +34,24 @@ import { ROOT } from './paths';
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 interface LoadResult {
-  size: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number; non2xx: number;
+  size: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+  non2xx: number;
   /** The server's CPU time per answered request (from its /metrics). */
   serverCpuMsPerRequest: number;
 }
-interface FunnelResult { shortlistSize: number; shortlist: number; recallAt10: number; speedup: number; exhaustiveMs: number; funnelMs: number }
+interface FunnelResult {
+  shortlistSize: number;
+  shortlist: number;
+  recallAt10: number;
+  speedup: number;
+  exhaustiveMs: number;
+  funnelMs: number;
+}
 
 const HELP = `Usage: npm run bench -- serve [options]   (or node dist/bench/serve.js [options])
 
@@ -56,12 +69,31 @@ users' histories, top 10, one run per size) and of the MRL funnel.
 `;
 
 /** The options (the CLI's parser: a bad flag is one line pointing at --help). */
-function options(): { help?: boolean; model?: string; run?: string; data?: string; sizes: string; duration: string; connections: string; users: string; json?: string } {
-  const { values } = parseFlags('npm run bench -- serve', process.argv.slice(2).filter((a) => a !== 'serve'), {
-    model: { type: 'string' }, run: { type: 'string' }, data: { type: 'string' }, sizes: { type: 'string', default: '16,64,256,max' },
-    duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, users: { type: 'string', default: '2000' },
-    json: { type: 'string' },
-  });
+function options(): {
+  help?: boolean;
+  model?: string;
+  run?: string;
+  data?: string;
+  sizes: string;
+  duration: string;
+  connections: string;
+  users: string;
+  json?: string;
+} {
+  const { values } = parseFlags(
+    'npm run bench -- serve',
+    process.argv.slice(2).filter((a) => a !== 'serve'),
+    {
+      model: { type: 'string' },
+      run: { type: 'string' },
+      data: { type: 'string' },
+      sizes: { type: 'string', default: '16,64,256,max' },
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '32' },
+      users: { type: 'string', default: '2000' },
+      json: { type: 'string' },
+    },
+  );
   return values as ReturnType<typeof options>;
 }
 
@@ -95,7 +127,9 @@ function histories(dataDir: string, count: number, maxLen: number): { asins: str
 
 /** Start `fmrlrec serve` on a free port; resolves with its port and a stop function. */
 function startServer(modelDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', modelDir, '--port', '0', '--quiet', '--store', 'none'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', modelDir, '--port', '0', '--quiet', '--store', 'none'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   let started = false;
   return new Promise((resolve, reject) => {
@@ -106,7 +140,11 @@ function startServer(modelDir: string): Promise<{ port: number; stop: () => Prom
         started = true;
         resolve({
           port: Number(m[1]),
-          stop: () => new Promise((done) => { child.on('exit', () => done()); child.kill('SIGTERM'); }),
+          stop: () =>
+            new Promise((done) => {
+              child.on('exit', () => done());
+              child.kill('SIGTERM');
+            }),
         });
       }
     });
@@ -118,12 +156,17 @@ function startServer(modelDir: string): Promise<{ port: number; stop: () => Prom
 async function serverCounters(port: number): Promise<{ cpu: number; answered: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
-  return { cpu: value(/^process_cpu_seconds_total ([0-9.e+-]+)$/m), answered: value(/^fmrlrec_requests_total\{route="\/v1\/recommend",status="200"\} ([0-9]+)$/m) };
+  return {
+    cpu: value(/^process_cpu_seconds_total ([0-9.e+-]+)$/m),
+    answered: value(/^fmrlrec_requests_total\{route="\/v1\/recommend",status="200"\} ([0-9]+)$/m),
+  };
 }
 
 async function load(port: number, bodies: string[], connections: number, duration: number): Promise<autocannon.Result> {
   return autocannon({
-    url: `http://127.0.0.1:${port}`, connections, duration,
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration,
     requests: bodies.map((body) => ({ method: 'POST', path: '/v1/recommend', headers: { 'content-type': 'application/json' }, body })),
   });
 }
@@ -138,18 +181,22 @@ function measureFunnel(modelDir: string, users: number[][], sizes: readonly numb
     return Number(process.hrtime.bigint() - start) / 1e6;
   };
   let exhaustive: number[][] = [];
-  const exhaustiveMs = time(() => { exhaustive = vectors.map((u) => engine.rank(u, d, { k: 10 }).map((r) => r.id)); }) / users.length;
+  const exhaustiveMs =
+    time(() => {
+      exhaustive = vectors.map((u) => engine.rank(u, d, { k: 10 }).map((r) => r.id));
+    }) / users.length;
   const results: FunnelResult[] = [];
   for (const shortlistSize of sizes.filter((m) => m < d && m >= 16 && m <= 64)) {
     for (const shortlist of [100, 200, 500]) {
       let found = 0;
-      const funnelMs = time(() => {
-        vectors.forEach((u, i) => {
-          const top = funnelRank(engine, u, { shortlistSize, shortlist, size: d, k: 10 });
-          const truth = new Set(exhaustive[i]);
-          for (const r of top) if (truth.has(r.id)) found++;
-        });
-      }) / users.length;
+      const funnelMs =
+        time(() => {
+          vectors.forEach((u, i) => {
+            const top = funnelRank(engine, u, { shortlistSize, shortlist, size: d, k: 10 });
+            const truth = new Set(exhaustive[i]);
+            for (const r of top) if (truth.has(r.id)) found++;
+          });
+        }) / users.length;
       results.push({ shortlistSize, shortlist, recallAt10: found / (10 * users.length), speedup: exhaustiveMs / funnelMs, exhaustiveMs, funnelMs });
     }
   }
@@ -166,17 +213,30 @@ async function main(): Promise<void> {
   const connections = Number(opts.connections);
   const { dir, run } = await modelFolder(opts);
   const dataDir = opts.data ?? (run ? (loadRunConfig(run).dataset as { path?: string }).path : undefined);
-  if (!dataDir) throw new UserError('pass --data <P5 folder> for the users\' histories');
+  if (!dataDir) throw new UserError("pass --data <P5 folder> for the users' histories");
   const { engine, config } = loadModelFolder(dir);
-  const sizes = opts.sizes!.split(',').map((s) => (s === 'max' ? engine.width : Number(s))).filter((m, i, all) => engine.servesSize(m) && all.indexOf(m) === i);
+  const sizes = opts
+    .sizes!.split(',')
+    .map((s) => (s === 'max' ? engine.width : Number(s)))
+    .filter((m, i, all) => engine.servesSize(m) && all.indexOf(m) === i);
   const users = histories(dataDir, Number(opts.users), config.maxLen);
-  console.log(`model ${dir}: ${config.dataset}, ${engine.numItems} items, sizes ${engine.sizes.join(', ')}; ${users.ids.length} users' histories; ` +
-    `${connections} connections, ${duration} s per size; ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `model ${dir}: ${config.dataset}, ${engine.numItems} items, sizes ${engine.sizes.join(', ')}; ${users.ids.length} users' histories; ` +
+      `${connections} connections, ${duration} s per size; ${os.cpus().length} cores, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+  );
 
   const server = await startServer(dir);
   const loads: LoadResult[] = [];
   try {
-    await load(server.port, users.asins.slice(0, 50).map((h) => JSON.stringify({ history: h, k: 10 })), connections, 2); // warm-up
+    await load(
+      server.port,
+      users.asins.slice(0, 50).map((h) => JSON.stringify({ history: h, k: 10 })),
+      connections,
+      2,
+    ); // warm-up
     for (const size of sizes) {
       const bodies = users.asins.map((h) => JSON.stringify({ history: h, k: 10, size }));
       const before = await serverCounters(server.port);
@@ -184,10 +244,19 @@ async function main(): Promise<void> {
       const after = await serverCounters(server.port);
       const serverCpuMsPerRequest = (1000 * (after.cpu - before.cpu)) / Math.max(1, after.answered - before.answered);
       loads.push({
-        size, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, requests: r.requests.total, errors: r.errors, non2xx: r.non2xx, serverCpuMsPerRequest,
+        size,
+        requestsPerSecond: r.requests.average,
+        p50Ms: r.latency.p50,
+        p99Ms: r.latency.p99,
+        requests: r.requests.total,
+        errors: r.errors,
+        non2xx: r.non2xx,
+        serverCpuMsPerRequest,
       });
-      console.log(`size ${size}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (${r.requests.total} requests, ` +
-        `${r.errors} errors, ${r.non2xx} non-2xx); server CPU ${serverCpuMsPerRequest.toFixed(3)} ms per request`);
+      console.log(
+        `size ${size}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (${r.requests.total} requests, ` +
+          `${r.errors} errors, ${r.non2xx} non-2xx); server CPU ${serverCpuMsPerRequest.toFixed(3)} ms per request`,
+      );
     }
   } finally {
     await server.stop();
@@ -196,12 +265,20 @@ async function main(): Promise<void> {
 
   console.log('\n| size | req/s | p50 ms | p99 ms | requests | errors | server CPU ms/request |\n|---:|---:|---:|---:|---:|---:|---:|');
   for (const l of loads) {
-    console.log(`| ${l.size} | ${l.requestsPerSecond.toFixed(0)} | ${l.p50Ms} | ${l.p99Ms} | ${l.requests} | ${l.errors + l.non2xx} | ${l.serverCpuMsPerRequest.toFixed(3)} |`);
+    console.log(
+      `| ${l.size} | ${l.requestsPerSecond.toFixed(0)} | ${l.p50Ms} | ${l.p99Ms} | ${l.requests} | ${l.errors + l.non2xx} | ${l.serverCpuMsPerRequest.toFixed(3)} |`,
+    );
   }
-  console.log(`\nMRL funnel at size ${engine.width} (one user at a time, plain TypeScript engine; exhaustive ranking ${funnel[0]?.exhaustiveMs.toFixed(2)} ms per user):`);
+  console.log(
+    `\nMRL funnel at size ${engine.width} (one user at a time, plain TypeScript engine; exhaustive ranking ${funnel[0]?.exhaustiveMs.toFixed(2)} ms per user):`,
+  );
   console.log('| shortlist size | shortlist | recall of exhaustive top 10 | ranking speed-up |\n|---:|---:|---:|---:|');
   for (const f of funnel) console.log(`| ${f.shortlistSize} | ${f.shortlist} | ${f.recallAt10.toFixed(3)} | ${f.speedup.toFixed(2)}x |`);
-  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ model: dir, dataset: config.dataset, connections, duration, loadavg: os.loadavg(), loads, funnel }, null, 2) + '\n');
+  if (opts.json)
+    fs.writeFileSync(
+      opts.json,
+      JSON.stringify({ model: dir, dataset: config.dataset, connections, duration, loadavg: os.loadavg(), loads, funnel }, null, 2) + '\n',
+    );
 }
 
 main().catch((err) => {

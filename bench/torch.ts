@@ -31,7 +31,9 @@ export function findTorch(args?: BenchArgs, threads = 2): TorchInfo | null {
   torchCache = null;
   for (const python of [...new Set(candidates)]) {
     const res = spawnSync(python, [TORCH_SCRIPT, 'peak', '--threads', String(threads)], {
-      encoding: 'utf8', timeout: 120_000, env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), ...baselineEnv },
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), ...baselineEnv },
     });
     if (res.status === 0) {
       const info = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { version: string; peak: number; blas: string };
@@ -46,7 +48,10 @@ export function findTorch(args?: BenchArgs, threads = 2): TorchInfo | null {
 export function runTorch<T>(torch: TorchInfo, argv: string[], timeoutSeconds = 1800): T {
   const threads = argv.includes('--threads') ? argv[argv.indexOf('--threads') + 1] : '2';
   const res = spawnSync(torch.python, [TORCH_SCRIPT, ...argv], {
-    stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    timeout: timeoutSeconds * 1000,
+    maxBuffer: 64 << 20,
     // libgomp's idle threads spin by default and then compete with OpenBLAS's own two threads on a
     // 2-core machine; PASSIVE made the baseline 12–20% faster here, so it is the default (fair to the baseline).
     env: { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, OMP_WAIT_POLICY: 'PASSIVE', ...baselineEnv },
@@ -71,8 +76,10 @@ export function setBaselineEnv(spec: string): void {
 
 /** Why there is no baseline, and how to get one. */
 export function torchMissingNote(): string {
-  return 'PyTorch baseline: not run — no python3 with torch found (Debian: `apt-get install python3-torch libopenblas0`; ' +
-    'or set FMRLREC_PYTHON / --python). The project\'s own figures follow.';
+  return (
+    'PyTorch baseline: not run — no python3 with torch found (Debian: `apt-get install python3-torch libopenblas0`; ' +
+    "or set FMRLREC_PYTHON / --python). The project's own figures follow."
+  );
 }
 
 /** Whether the baseline's BLAS is fit to compare with, and the line that says so. */
@@ -95,7 +102,8 @@ export function baselineBlasVerdict(torch: Pick<TorchInfo, 'peak' | 'blas'>, pro
   if (torch.peak >= 0.5 * projectGflops) return { fit: true, line: `baseline BLAS: ${rates}` };
   return {
     fit: false,
-    line: `speed-up not reported: the baseline's sgemm is below half of the project's (${rates}), so a speed-up would measure its BLAS. ` +
+    line:
+      `speed-up not reported: the baseline's sgemm is below half of the project's (${rates}), so a speed-up would measure its BLAS. ` +
       'A reference BLAS, or an OpenBLAS that misdetects the CPU (Debian 12\'s reports some current Xeons as "Prescott", ~6× slower), does this. ' +
       'Fix: name the core for OpenBLAS, e.g. `npm run bench -- train --baseline-env OPENBLAS_CORETYPE=SkylakeX` (Haswell on AVX2-only CPUs), ' +
       'or give torch an optimised BLAS (Debian: `apt-get install libopenblas0-pthread`), then run again.',

@@ -79,8 +79,15 @@ export interface TrainWorkerResult {
 /** The model configuration of a benchmark configuration for a catalogue of `numItems`. */
 export function modelConfig(c: BenchConfig, numItems: number): ModelConfig {
   return {
-    dims: c.dims, numItems, featureDim: c.featureDim, itemIdEmbedding: c.itemIds, numBlocks: c.numBlocks,
-    dropout: c.dropout, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
+    dims: c.dims,
+    numItems,
+    featureDim: c.featureDim,
+    itemIdEmbedding: c.itemIds,
+    numBlocks: c.numBlocks,
+    dropout: c.dropout,
+    layerNormEps: 1e-5,
+    rMin: 0,
+    rMax: 0.1,
   };
 }
 
@@ -106,7 +113,12 @@ export function trainWorker(spec: TrainSpec): TrainWorkerResult {
   wrapModelMethods(prof);
   const batches = epochBatches(data, c, spec.seed);
   const tc = REFERENCE_TRAIN_CONFIG;
-  const optimizer = new AdamW(model.params.length, model.params.specs, { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay }, model.kern);
+  const optimizer = new AdamW(
+    model.params.length,
+    model.params.specs,
+    { beta1: tc.beta1, beta2: tc.beta2, eps: tc.adamEps, weightDecay: tc.weightDecay },
+    model.kern,
+  );
   const totalSteps = 500 * batches.length;
   const dropoutRng = new Rng(deriveSeed(spec.seed, 1, 2));
   const negatives = spec.negatives ?? 0;
@@ -174,11 +186,29 @@ export function trainWorker(spec: TrainSpec): TrainWorkerResult {
   const outsideModel: Record<string, number> = {};
   for (const k of ['trainer: params.zeroGrads', 'trainer: clipGradNorm', 'trainer: AdamW.update']) outsideModel[k] = (prof.stats.get(k)?.incl ?? 0) / p;
   return {
-    name: c.name, kernels: inner.name, threads: inner.threads(), data: data.label, numItems: data.numItems,
-    params: model.params.length, stepSeconds, stepCpuSeconds, stepPageFaults, stepPositions, stepsPerEpoch: batches.length, epochPositions, epochFlops,
-    epochFlopsParts: parts, peakRssMb: peakRssMb(), peakGflops: spec.measurePeak ? measurePeak(inner) : null, setupSeconds, losses,
-    breakdown: spec.profileSteps > 0 ? breakdown(prof, p, stepMs) : [], layers: layerShares(prof, p), outsideModel,
-    profiledStepMs: stepMs, instrumented,
+    name: c.name,
+    kernels: inner.name,
+    threads: inner.threads(),
+    data: data.label,
+    numItems: data.numItems,
+    params: model.params.length,
+    stepSeconds,
+    stepCpuSeconds,
+    stepPageFaults,
+    stepPositions,
+    stepsPerEpoch: batches.length,
+    epochPositions,
+    epochFlops,
+    epochFlopsParts: parts,
+    peakRssMb: peakRssMb(),
+    peakGflops: spec.measurePeak ? measurePeak(inner) : null,
+    setupSeconds,
+    losses,
+    breakdown: spec.profileSteps > 0 ? breakdown(prof, p, stepMs) : [],
+    layers: layerShares(prof, p),
+    outsideModel,
+    profiledStepMs: stepMs,
+    instrumented,
   };
 }
 
@@ -222,25 +252,58 @@ export function writeTorchBatches(file: string, data: BenchData, c: BenchConfig,
   const labels = new Int32Array(n * c.batch * c.maxLen);
   for (let s = 0; s < n; s++) paddedBatch(batches[s], c.maxLen, tokens, labels, s * c.batch * c.maxLen);
   // A last batch smaller than `batch` keeps its empty rows (all labels 0): only the first `count` batches are used.
-  writeSafetensors(file, {
-    tokens: { data: tokens, shape: [n, c.batch, c.maxLen] },
-    labels: { data: labels, shape: [n, c.batch, c.maxLen] },
-  }, { num_items: String(data.numItems), steps_per_epoch: String(batches.length) });
+  writeSafetensors(
+    file,
+    {
+      tokens: { data: tokens, shape: [n, c.batch, c.maxLen] },
+      labels: { data: labels, shape: [n, c.batch, c.maxLen] },
+    },
+    { num_items: String(data.numItems), steps_per_epoch: String(batches.length) },
+  );
 }
 
 /** The PyTorch mirror's model flags for a configuration. */
 export function torchArgs(c: BenchConfig): string[] {
-  return ['--dims', c.dims.join(','), '--feature-blocks', c.featureBlocks.join(','), '--num-blocks', String(c.numBlocks),
-    '--dropout', String(c.dropout), ...(c.itemIds ? ['--item-ids'] : [])];
+  return [
+    '--dims',
+    c.dims.join(','),
+    '--feature-blocks',
+    c.featureBlocks.join(','),
+    '--num-blocks',
+    String(c.numBlocks),
+    '--dropout',
+    String(c.dropout),
+    ...(c.itemIds ? ['--item-ids'] : []),
+  ];
 }
 
 /** Run the PyTorch mirror's training steps on the same batches. */
-export function runBaselineTrain(torch: TorchInfo, c: BenchConfig, data: BenchData, seed: number, warmup: number, steps: number, threads: number): BaselineResult {
+export function runBaselineTrain(
+  torch: TorchInfo,
+  c: BenchConfig,
+  data: BenchData,
+  seed: number,
+  warmup: number,
+  steps: number,
+  threads: number,
+): BaselineResult {
   const file = path.join(os.tmpdir(), `fmrlrec-bench-batches-${process.pid}.safetensors`);
   writeTorchBatches(file, data, c, seed, warmup + steps);
   try {
-    const r = runTorch<{ step_seconds: number[]; step_cpu_seconds: number[]; peak_rss_mb: number; losses: number[] }>(torch,
-      ['train', '--batches', file, ...torchArgs(c), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--seed', String(seed)]);
+    const r = runTorch<{ step_seconds: number[]; step_cpu_seconds: number[]; peak_rss_mb: number; losses: number[] }>(torch, [
+      'train',
+      '--batches',
+      file,
+      ...torchArgs(c),
+      '--steps',
+      String(steps),
+      '--warmup',
+      String(warmup),
+      '--threads',
+      String(threads),
+      '--seed',
+      String(seed),
+    ]);
     return { stepSeconds: r.step_seconds, stepCpuSeconds: r.step_cpu_seconds, peakRssMb: r.peak_rss_mb, losses: r.losses };
   } finally {
     fs.rmSync(file, { force: true });
@@ -271,7 +334,13 @@ export interface ConfigSummary {
 
 /** Median over repeats of (mean step time × steps per epoch); the speed-up only when the baseline's BLAS is fit to compare with. */
 function summarise(
-  c: BenchConfig, project: TrainWorkerResult[], baseline: BaselineResult[], peak: number, quietBefore: boolean, quietAfter: boolean, blasFit: boolean,
+  c: BenchConfig,
+  project: TrainWorkerResult[],
+  baseline: BaselineResult[],
+  peak: number,
+  quietBefore: boolean,
+  quietAfter: boolean,
+  blasFit: boolean,
 ): ConfigSummary {
   const first = project[0];
   const sPerStep = median(project.map((r) => mean(r.stepSeconds)));
@@ -282,11 +351,24 @@ function summarise(
   const sEpoch = sPerStep * first.stepsPerEpoch;
   const bEpoch = bStep === null ? null : bStep * first.stepsPerEpoch;
   return {
-    name: c.name, title: c.title, dims: c.dims, batch: c.batch, project, baseline,
-    projectSPerStep: sPerStep, projectSPerEpoch: sEpoch, positionsPerSecond: posPerS, projectPeakRssMb: pRss,
-    baselineSPerStep: bStep, baselineSPerEpoch: bEpoch, baselinePeakRssMb: bRss,
-    ratio: bEpoch === null || !blasFit ? null : bEpoch / sEpoch, memoryRatio: bRss === null ? null : bRss / pRss,
-    floorSPerEpoch: first.epochFlops / (peak * 1e9), quietBefore, quietAfter,
+    name: c.name,
+    title: c.title,
+    dims: c.dims,
+    batch: c.batch,
+    project,
+    baseline,
+    projectSPerStep: sPerStep,
+    projectSPerEpoch: sEpoch,
+    positionsPerSecond: posPerS,
+    projectPeakRssMb: pRss,
+    baselineSPerStep: bStep,
+    baselineSPerEpoch: bEpoch,
+    baselinePeakRssMb: bRss,
+    ratio: bEpoch === null || !blasFit ? null : bEpoch / sEpoch,
+    memoryRatio: bRss === null ? null : bRss / pRss,
+    floorSPerEpoch: first.epochFlops / (peak * 1e9),
+    quietBefore,
+    quietAfter,
   };
 }
 
@@ -295,11 +377,25 @@ export function printBreakdown(r: TrainWorkerResult): void {
   const stepMs = r.profiledStepMs;
   console.log(`\nWhere a ${r.name} step goes (${fmt(stepMs, 0)} ms/step over the profiled steps; exclusive times; kernels ${r.kernels} × ${r.threads}):`);
   const kernelMs = r.breakdown.filter((x) => x.kind === 'kernel').reduce((a, x) => a + x.msPerStep, 0);
-  console.log(`  native kernels ${fmt(kernelMs, 1)} ms (${fmt((100 * kernelMs) / stepMs, 0)}%), TypeScript glue ${fmt(stepMs - kernelMs, 1)} ms (${fmt((100 * (stepMs - kernelMs)) / stepMs, 0)}%)`);
-  console.log(table(['what', 'kind', 'ms/step', 'share', 'calls/step'],
-    r.breakdown.filter((x) => x.msPerStep >= 0.05).map((x) => [x.what, x.kind, fmt(x.msPerStep, 2), `${fmt(100 * x.share, 1)}%`, fmt(x.calls, 0)])));
-  console.log(`\nBy layer (inclusive, ms/step): ${Object.entries(r.layers).map(([k, v]) => `${k} ${fmt(v, 1)} (${fmt((100 * v) / stepMs, 0)}%)`).join('; ')}`);
-  console.log(`Outside the model (ms/step): ${Object.entries(r.outsideModel).map(([k, v]) => `${k.replace('trainer: ', '')} ${fmt(v, 1)}`).join('; ')}`);
+  console.log(
+    `  native kernels ${fmt(kernelMs, 1)} ms (${fmt((100 * kernelMs) / stepMs, 0)}%), TypeScript glue ${fmt(stepMs - kernelMs, 1)} ms (${fmt((100 * (stepMs - kernelMs)) / stepMs, 0)}%)`,
+  );
+  console.log(
+    table(
+      ['what', 'kind', 'ms/step', 'share', 'calls/step'],
+      r.breakdown.filter((x) => x.msPerStep >= 0.05).map((x) => [x.what, x.kind, fmt(x.msPerStep, 2), `${fmt(100 * x.share, 1)}%`, fmt(x.calls, 0)]),
+    ),
+  );
+  console.log(
+    `\nBy layer (inclusive, ms/step): ${Object.entries(r.layers)
+      .map(([k, v]) => `${k} ${fmt(v, 1)} (${fmt((100 * v) / stepMs, 0)}%)`)
+      .join('; ')}`,
+  );
+  console.log(
+    `Outside the model (ms/step): ${Object.entries(r.outsideModel)
+      .map(([k, v]) => `${k.replace('trainer: ', '')} ${fmt(v, 1)}`)
+      .join('; ')}`,
+  );
 }
 
 /** `npm run bench -- train`: training throughput, memory, floor and breakdown against the PyTorch baseline. */
@@ -323,14 +419,19 @@ export function trainCommand(args: BenchArgs): ConfigSummary[] {
   const machine = machineInfo(kern);
   console.log(`# fmrlrec training benchmark\n\nmachine: ${machine.description}`);
   const torch = flagBool(args, 'no-baseline') ? null : findTorch(args, threads || 2);
-  if (torch) console.log(`baseline: PyTorch ${torch.version} (${torch.python}, BLAS ${torch.blas}, sgemm ${fmt(torch.peak, 0)} GFLOP/s at ${threads || 2} threads)`);
+  if (torch)
+    console.log(`baseline: PyTorch ${torch.version} (${torch.python}, BLAS ${torch.blas}, sgemm ${fmt(torch.peak, 0)} GFLOP/s at ${threads || 2} threads)`);
   else console.log(flagBool(args, 'no-baseline') ? 'baseline: skipped (--no-baseline)' : torchMissingNote());
   const blas = torch ? baselineBlasVerdict(torch, measurePeakWithThreads(kern, threads || 2), threads || 2) : null;
   if (blas) console.log(blas.line);
   const peakOurs = measurePeak(kern);
   const peak = Math.max(peakOurs, torch?.peak ?? 0);
-  console.log(`measured peak (2048³ sgemm): project ${fmt(peakOurs, 0)} GFLOP/s${torch ? `, PyTorch ${fmt(torch.peak, 0)} GFLOP/s` : ''}; floor uses ${fmt(peak, 0)} GFLOP/s`);
-  console.log(`project: ${steps} timed steps after ${warmup} warm-up, ${repeats} run(s); baseline: ${baselineSteps} timed steps after ${warmup} warm-up, ${baselineRepeats} run(s)\n`);
+  console.log(
+    `measured peak (2048³ sgemm): project ${fmt(peakOurs, 0)} GFLOP/s${torch ? `, PyTorch ${fmt(torch.peak, 0)} GFLOP/s` : ''}; floor uses ${fmt(peak, 0)} GFLOP/s`,
+  );
+  console.log(
+    `project: ${steps} timed steps after ${warmup} warm-up, ${repeats} run(s); baseline: ${baselineSteps} timed steps after ${warmup} warm-up, ${baselineRepeats} run(s)\n`,
+  );
 
   const summaries: ConfigSummary[] = [];
   for (const c of configs) {
@@ -338,7 +439,9 @@ export function trainCommand(args: BenchArgs): ConfigSummary[] {
     const quietBefore = quietCheck(`before ${c.name}`);
     const project: TrainWorkerResult[] = [];
     for (let r = 0; r < repeats; r++) {
-      project.push(runWorker<TrainWorkerResult>('train', { config: c, dataDir, warmup, steps, profileSteps, seed, threads, measurePeak: false } satisfies TrainSpec));
+      project.push(
+        runWorker<TrainWorkerResult>('train', { config: c, dataDir, warmup, steps, profileSteps, seed, threads, measurePeak: false } satisfies TrainSpec),
+      );
     }
     const baseline: BaselineResult[] = [];
     if (torch) {
@@ -353,25 +456,57 @@ export function trainCommand(args: BenchArgs): ConfigSummary[] {
   }
 
   console.log('## Training throughput\n');
-  console.log(table(
-    ['configuration', 'project s/step', 'positions/s', 'project s/epoch', 'project peak RSS MB', 'baseline s/step', 'baseline s/epoch', 'baseline peak RSS MB', 'speed-up', 'memory ÷', 'floor s/epoch', 'project ÷ floor'],
-    summaries.map((s) => [s.title, fmt(s.projectSPerStep, 3), fmt(s.positionsPerSecond, 0), duration(s.projectSPerEpoch), fmt(s.projectPeakRssMb, 0),
-      fmt(s.baselineSPerStep, 2), duration(s.baselineSPerEpoch), fmt(s.baselinePeakRssMb, 0), s.ratio === null ? '–' : `${fmt(s.ratio, 1)}×`,
-      s.memoryRatio === null ? '–' : `${fmt(s.memoryRatio, 1)}×`, duration(s.floorSPerEpoch), `${fmt(s.projectSPerEpoch / s.floorSPerEpoch, 2)}×`]),
-  ));
+  console.log(
+    table(
+      [
+        'configuration',
+        'project s/step',
+        'positions/s',
+        'project s/epoch',
+        'project peak RSS MB',
+        'baseline s/step',
+        'baseline s/epoch',
+        'baseline peak RSS MB',
+        'speed-up',
+        'memory ÷',
+        'floor s/epoch',
+        'project ÷ floor',
+      ],
+      summaries.map((s) => [
+        s.title,
+        fmt(s.projectSPerStep, 3),
+        fmt(s.positionsPerSecond, 0),
+        duration(s.projectSPerEpoch),
+        fmt(s.projectPeakRssMb, 0),
+        fmt(s.baselineSPerStep, 2),
+        duration(s.baselineSPerEpoch),
+        fmt(s.baselinePeakRssMb, 0),
+        s.ratio === null ? '–' : `${fmt(s.ratio, 1)}×`,
+        s.memoryRatio === null ? '–' : `${fmt(s.memoryRatio, 1)}×`,
+        duration(s.floorSPerEpoch),
+        `${fmt(s.projectSPerEpoch / s.floorSPerEpoch, 2)}×`,
+      ]),
+    ),
+  );
   for (const s of summaries) {
     const r = s.project[0];
     const parts = r.epochFlopsParts;
-    console.log(`\n${s.name}: ${r.data}; ${r.stepsPerEpoch} steps/epoch, ${r.epochPositions} positions/epoch; ${(r.params / 1e6).toFixed(2)}M parameters; ` +
-      `floor ${(r.epochFlops / 1e12).toFixed(1)} TFLOP/epoch (projection ${(parts.projection / 1e12).toFixed(1)}, scoring ${(parts.scoring / 1e12).toFixed(1)}, blocks ${(parts.blocks / 1e12).toFixed(1)}); ` +
-      `quiet before/after: ${s.quietBefore ? 'yes' : 'NO'}/${s.quietAfter ? 'yes' : 'NO'}`);
-    console.log(`  per step: ${fmt(mean(r.stepCpuSeconds), 2)} CPU s (user + system, all threads) for ${fmt(s.projectSPerStep, 2)} s wall; ` +
-      `${fmt(mean(r.stepPageFaults), 0)} minor page faults (${fmt((mean(r.stepPageFaults) * 4) / 1024, 0)} MB of fresh pages)`);
+    console.log(
+      `\n${s.name}: ${r.data}; ${r.stepsPerEpoch} steps/epoch, ${r.epochPositions} positions/epoch; ${(r.params / 1e6).toFixed(2)}M parameters; ` +
+        `floor ${(r.epochFlops / 1e12).toFixed(1)} TFLOP/epoch (projection ${(parts.projection / 1e12).toFixed(1)}, scoring ${(parts.scoring / 1e12).toFixed(1)}, blocks ${(parts.blocks / 1e12).toFixed(1)}); ` +
+        `quiet before/after: ${s.quietBefore ? 'yes' : 'NO'}/${s.quietAfter ? 'yes' : 'NO'}`,
+    );
+    console.log(
+      `  per step: ${fmt(mean(r.stepCpuSeconds), 2)} CPU s (user + system, all threads) for ${fmt(s.projectSPerStep, 2)} s wall; ` +
+        `${fmt(mean(r.stepPageFaults), 0)} minor page faults (${fmt((mean(r.stepPageFaults) * 4) / 1024, 0)} MB of fresh pages)`,
+    );
     if (s.baseline.length) {
       const pc = median(s.project.map((x) => mean(x.stepCpuSeconds)));
       const bc = median(s.baseline.map((x) => mean(x.stepCpuSeconds)));
-      console.log(`  CPU seconds per step: project ${fmt(pc, 2)}, baseline ${fmt(bc, 2)} — CPU-time ratio ${fmt(bc / pc, 1)}× ` +
-        '(robust to cores taken by the host, which /proc does not show; wall time is what counts)');
+      console.log(
+        `  CPU seconds per step: project ${fmt(pc, 2)}, baseline ${fmt(bc, 2)} — CPU-time ratio ${fmt(bc / pc, 1)}× ` +
+          '(robust to cores taken by the host, which /proc does not show; wall time is what counts)',
+      );
     }
     if (s.ratio !== null) console.log(`  targets: speed-up ${fmt(s.ratio, 1)}× (paper ≥ 6×, d256 ≥ 8×), memory ${fmt(s.memoryRatio, 1)}× smaller (paper ≥ 3×)`);
     if (r.breakdown.length) printBreakdown(r);
@@ -397,14 +532,27 @@ function writeTrainJson(machine: string, summaries: ConfigSummary[], torch: Torc
   }
   const out = {
     machine,
-    configs: [...previous, ...summaries.map((s) => ({
-      name: s.name, dims: s.dims, batch: s.batch,
-      project_s_per_epoch: s.projectSPerEpoch, baseline_s_per_epoch: s.baselineSPerEpoch, ratio: s.ratio,
-      project_peak_rss_mb: s.projectPeakRssMb, baseline_peak_rss_mb: s.baselinePeakRssMb, floor_s_per_epoch: s.floorSPerEpoch,
-      // Extra detail (readers of the fields above can ignore these).
-      project_s_per_step: s.projectSPerStep, baseline_s_per_step: s.baselineSPerStep, positions_per_s: s.positionsPerSecond,
-      steps_per_epoch: s.project[0].stepsPerEpoch, quiet: s.quietBefore && s.quietAfter, date: new Date().toISOString(),
-    }))],
+    configs: [
+      ...previous,
+      ...summaries.map((s) => ({
+        name: s.name,
+        dims: s.dims,
+        batch: s.batch,
+        project_s_per_epoch: s.projectSPerEpoch,
+        baseline_s_per_epoch: s.baselineSPerEpoch,
+        ratio: s.ratio,
+        project_peak_rss_mb: s.projectPeakRssMb,
+        baseline_peak_rss_mb: s.baselinePeakRssMb,
+        floor_s_per_epoch: s.floorSPerEpoch,
+        // Extra detail (readers of the fields above can ignore these).
+        project_s_per_step: s.projectSPerStep,
+        baseline_s_per_step: s.baselineSPerStep,
+        positions_per_s: s.positionsPerSecond,
+        steps_per_epoch: s.project[0].stepsPerEpoch,
+        quiet: s.quietBefore && s.quietAfter,
+        date: new Date().toISOString(),
+      })),
+    ],
     baseline: torch ? `PyTorch ${torch.version}, BLAS ${torch.blas}` : null,
     // Set when the ratios are withheld because the baseline's BLAS is too slow to compare with.
     speed_up_withheld: blas && !blas.fit ? blas.line : null,
@@ -414,4 +562,3 @@ function writeTrainJson(machine: string, summaries: ConfigSummary[], torch: Torc
   fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   log(`wrote ${path.relative(process.cwd(), file)}`);
 }
-

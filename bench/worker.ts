@@ -15,7 +15,11 @@ export function runWorker<T>(kind: string, spec: unknown, nodeFlags: string[] = 
   fs.writeFileSync(specFile, JSON.stringify(spec));
   try {
     const res = spawnSync(process.execPath, ['--max-old-space-size=16384', ...nodeFlags, path.join(__dirname, 'run.js'), 'worker', kind, specFile], {
-      stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 64 << 20, env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+      timeout: timeoutSeconds * 1000,
+      maxBuffer: 64 << 20,
+      env,
     });
     if (res.error) throw res.error;
     const line = res.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
