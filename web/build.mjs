@@ -23,12 +23,20 @@ const out = path.resolve(values.out);
 if (!fs.existsSync(path.join(here, '..', 'dist', 'src', 'engine.js'))) fail('fmrlrec/engine is not compiled (no dist/src/engine.js): run `npx tsc -p .` first');
 if (values.model) {
   const missing = MODEL_FILES.filter((f) => !fs.existsSync(path.join(values.model, f)));
-  if (missing.length > 0) fail(`${values.model} is not an exported size folder (missing ${missing.join(', ')}; for an every-size export pick one, e.g. <dir>/size-64)`);
+  if (missing.length > 0)
+    fail(`${values.model} is not an exported size folder (missing ${missing.join(', ')}; for an every-size export pick one, e.g. <dir>/size-64)`);
 }
 fs.mkdirSync(out, { recursive: true });
 await esbuild.build({
-  entryPoints: [path.join(here, 'main.ts')], bundle: true, platform: 'browser', format: 'iife', target: 'es2020',
-  outfile: path.join(out, 'app.js'), minify: true, sourcemap: true, logLevel: 'warning',
+  entryPoints: [path.join(here, 'main.ts')],
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2020',
+  outfile: path.join(out, 'app.js'),
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
 });
 for (const f of ['index.html', 'style.css']) fs.copyFileSync(path.join(here, f), path.join(out, f));
 if (values.model) {

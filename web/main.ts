@@ -4,9 +4,7 @@
  * the engine's stream (one step of the recurrence) and ranks the catalogue
  * again, all in the page. `window.fmrlrecDemo` exposes the state for tests.
  */
-import {
-  CONFIG_FILE, engineFromFiles, ITEM_TABLE_FILE, ITEMS_FILE, WEIGHTS_FILE, type ItemEntry, type RankedItem, type UserStream,
-} from 'fmrlrec/engine';
+import { CONFIG_FILE, engineFromFiles, ITEM_TABLE_FILE, ITEMS_FILE, WEIGHTS_FILE, type ItemEntry, type RankedItem, type UserStream } from 'fmrlrec/engine';
 
 const K = 10;
 const CATALOGUE_ROWS = 40;
@@ -51,7 +49,8 @@ async function main(): Promise<void> {
   const render = () => {
     $('history').replaceChildren(...history.map((id) => itemRow(id, '')));
     $('recommendations').replaceChildren(...recommendations.map((r) => itemRow(r.id, r.score.toFixed(3))));
-    $('status').textContent = `${config.dataset}: ${engine.numItems} items, size ${size} of ${engine.sizes.join(', ')}; ` +
+    $('status').textContent =
+      `${config.dataset}: ${engine.numItems} items, size ${size} of ${engine.sizes.join(', ')}; ` +
       `${history.length} click(s); ranked in ${lastMs.toFixed(1)} ms in this page`;
   };
 

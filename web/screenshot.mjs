@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
-const { values } = parseArgs({ options: { site: { type: 'string', default: 'web/dist' }, out: { type: 'string', default: 'docs/demo.png' }, search: { type: 'string', default: 'nail' } } });
+const { values } = parseArgs({
+  options: { site: { type: 'string', default: 'web/dist' }, out: { type: 'string', default: 'docs/demo.png' }, search: { type: 'string', default: 'nail' } },
+});
 const site = path.resolve(values.site);
 if (!fs.existsSync(path.join(site, 'model', 'config.json'))) {
   process.stderr.write(`screenshot: ${site} has no model; build it with "npm run build:web -- --model <size folder>"\n`);
@@ -20,7 +22,10 @@ const server = http.createServer((req, res) => {
   res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 760 } });
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
