@@ -200,7 +200,7 @@ test('with the log-Q correction, the negatives share the gradient as the softmax
   assert.ok(share(uncorrected) > 0.15, `uncorrected: total variation ${share(uncorrected).toFixed(4)} (the check must tell them apart)`);
 });
 
-test('NegativeSampler: Q = (count + 1)/Σ, never the padding item; draws follow Q; the training counts are the targets of the batches', () => {
+test('NegativeSampler: Q ∝ (count + 1)^α, never the padding item; draws follow Q; the training counts are the targets of the batches', () => {
   const counts = Float64Array.from([99, 0, 3, 9, 1]);
   const sampler = new NegativeSampler(counts);
   const q = [0, 1 / 17, 4 / 17, 10 / 17, 2 / 17];
@@ -217,9 +217,16 @@ test('NegativeSampler: Q = (count + 1)/Σ, never the padding item; draws follow 
     assert.ok(Math.abs(seen[i] - draws * q[i]) < 4 * sd, `item ${i}: ${seen[i]} draws, expected ${draws * q[i]}`);
   }
   // Training sequences [1, 2, 2, 3] and [3, 1]; window 3 keeps [2, 2, 3] and [3, 1].
-  const fromTraining = NegativeSampler.fromTraining([Int32Array.of(1, 2, 2, 3), Int32Array.of(3, 1)], 4, 3);
+  const train = [Int32Array.of(1, 2, 2, 3), Int32Array.of(3, 1)];
+  const fromTraining = NegativeSampler.fromTraining(train, 4, 3);
   const expected = [0, 2, 3, 3, 1].map((w) => Math.log(w / 9)); // counts 1, 2, 2, 0 plus one
   for (let i = 1; i <= 4; i++) assert.ok(Math.abs(fromTraining.logQ[i] - expected[i]) < 1e-6, `trained log Q(${i})`);
+  // Power α: Q ∝ (count + 1)^α; 0 is uniform.
+  const sqrt = NegativeSampler.fromTraining(train, 4, 3, 0.5);
+  const norm = [2, 3, 3, 1].reduce((a, w) => a + Math.sqrt(w), 0);
+  for (let i = 1; i <= 4; i++) assert.ok(Math.abs(sqrt.logQ[i] - Math.log(Math.sqrt([0, 2, 3, 3, 1][i]) / norm)) < 1e-6, `α = 0.5: log Q(${i})`);
+  const uniform = NegativeSampler.fromTraining(train, 4, 3, 0);
+  for (let i = 1; i <= 4; i++) assert.ok(Math.abs(uniform.logQ[i] - Math.log(1 / 4)) < 1e-6, `α = 0: log Q(${i})`);
 });
 
 /** Sparse attributes of 9 rows: none, one or two of 4 values. */
@@ -386,10 +393,13 @@ test('the loss settings: absent is full softmax (old run.json), sampled needs K 
   assert.throws(() => negativeSampler({ ...DEFAULT_TRAIN, loss: 'sampled', negatives: 2.5 }, split, 60), UserError);
   assert.throws(() => negativeSampler({ ...DEFAULT_TRAIN, loss: 'bpr' as never }, split, 60), /unknown training loss "bpr"/);
   assert.deepEqual(parseLoss({}), {});
-  assert.deepEqual(parseLoss({ loss: 'sampled' }), { loss: 'sampled', negatives: DEFAULT_NEGATIVES });
-  assert.deepEqual(parseLoss({ loss: 'sampled', negatives: '64' }), { loss: 'sampled', negatives: 64 });
+  assert.deepEqual(parseLoss({ loss: 'sampled' }), { loss: 'sampled', negatives: DEFAULT_NEGATIVES, samplingPower: 1 });
+  assert.deepEqual(parseLoss({ loss: 'sampled', negatives: '64', 'sampling-power': '0' }), { loss: 'sampled', negatives: 64, samplingPower: 0 });
   assert.throws(() => parseLoss({ loss: 'sampled', negatives: '0' }), /--negatives/);
+  assert.throws(() => parseLoss({ loss: 'sampled', 'sampling-power': '-1' }), /--sampling-power must be >= 0/);
   assert.throws(() => parseLoss({ negatives: '64' }), /--negatives applies to --loss sampled only/);
+  assert.throws(() => parseLoss({ 'sampling-power': '0.5' }), /--sampling-power applies to --loss sampled only/);
+  assert.throws(() => negativeSampler({ ...DEFAULT_TRAIN, loss: 'sampled', negatives: 4, samplingPower: -0.5 }, split, 60), /sampling power/);
   assert.throws(() => parseLoss({ loss: 'full' }), /--loss takes softmax or sampled \(got "full"\)/);
 });
 

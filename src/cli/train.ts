@@ -48,10 +48,12 @@ Training:
   --patience <n>          early stop after n epochs without gain    (default ${DEFAULT_TRAIN.patience})
   --max-len <L>           input window                              (default ${DEFAULT_TRAIN.maxLen})
   --loss <l>              softmax (over every item) or sampled (over K negatives
-                          per batch, drawn by training frequency, log-Q corrected:
-                          a scoring cost that does not grow with the catalogue;
-                          docs/method.md §5.8)                 (default softmax)
+                          per batch, log-Q corrected: a scoring cost that does
+                          not grow with the catalogue; docs/method.md §5.8)
+                                                            (default softmax)
   --negatives <K>         negatives per batch with --loss sampled   (default ${DEFAULT_NEGATIVES})
+  --sampling-power <a>    negatives drawn ∝ (times an item is a training
+                          target + 1)^a: 1 by frequency, 0 uniform  (default 1)
   --seed <n>              random seed                               (default ${DEFAULT_TRAIN.seed})
   --time-limit <minutes>  stop after the epoch that passes this much training time
   --resume                continue the run in --out after an interruption
@@ -67,7 +69,7 @@ const OPTIONS: OptionSpec = {
   width: { type: 'string' }, dims: { type: 'string' }, blocks: { type: 'string' }, dropout: { type: 'string' },
   epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
   warmup: { type: 'string' }, patience: { type: 'string' }, 'max-len': { type: 'string' }, seed: { type: 'string' },
-  loss: { type: 'string' }, negatives: { type: 'string' },
+  loss: { type: 'string' }, negatives: { type: 'string' }, 'sampling-power': { type: 'string' },
   'time-limit': { type: 'string' }, resume: { type: 'boolean' }, threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
 };
 
@@ -106,19 +108,25 @@ export function parseFeatures(
 }
 
 /**
- * The loss settings of --loss and --negatives: nothing for full softmax (the
- * run.json of a softmax run reads as before the option existed), else the
- * loss and K.
- * @throws UserError for an unknown loss, or --negatives without --loss sampled
+ * The loss settings of --loss, --negatives and --sampling-power: nothing for
+ * full softmax (the run.json of a softmax run reads as before the option
+ * existed), else the loss, K and α.
+ * @throws UserError for an unknown loss, or --negatives or --sampling-power without --loss sampled
  */
-export function parseLoss(values: Record<string, unknown>): Pick<TrainConfig, 'loss' | 'negatives'> {
+export function parseLoss(values: Record<string, unknown>): Pick<TrainConfig, 'loss' | 'negatives' | 'samplingPower'> {
   const loss = (values.loss as string | undefined) ?? 'softmax';
   if (!(TRAIN_LOSSES as readonly string[]).includes(loss)) throw new UserError(`--loss takes ${TRAIN_LOSSES.join(' or ')} (got "${loss}")`);
   if (loss === 'softmax') {
-    if (values.negatives !== undefined) throw new UserError('--negatives applies to --loss sampled only');
+    for (const flag of ['negatives', 'sampling-power']) {
+      if (values[flag] !== undefined) throw new UserError(`--${flag} applies to --loss sampled only`);
+    }
     return {};
   }
-  return { loss: loss as TrainLoss, negatives: numberFlag(values, 'negatives', DEFAULT_NEGATIVES, { min: 1, integer: true }) };
+  return {
+    loss: loss as TrainLoss,
+    negatives: numberFlag(values, 'negatives', DEFAULT_NEGATIVES, { min: 1, integer: true }),
+    samplingPower: numberFlag(values, 'sampling-power', 1, { min: 0 }),
+  };
 }
 
 /** Run `fmrlrec train`. */

@@ -56,6 +56,11 @@ export interface TrainConfig {
   loss?: TrainLoss;
   /** K, the negatives each batch draws; required by loss 'sampled', unused by 'softmax'. */
   negatives?: number;
+  /**
+   * α of the negatives' distribution Q ∝ (training-target count + 1)^α under
+   * loss 'sampled': 1 (absent) follows the training frequency, 0 is uniform.
+   */
+  samplingPower?: number;
 }
 
 /**
@@ -123,7 +128,7 @@ export interface TrainResult {
 
 /**
  * The negative sampler of a configuration's loss: null for full softmax.
- * @throws UserError when the loss is unknown or loss 'sampled' has no whole number of negatives ≥ 1
+ * @throws UserError when the loss is unknown, or loss 'sampled' has no whole number of negatives ≥ 1 or a sampling power < 0
  */
 export function negativeSampler(config: TrainConfig, split: Split, numItems: number): { sampler: NegativeSampler; negatives: number } | null {
   const loss = config.loss ?? 'softmax';
@@ -133,7 +138,11 @@ export function negativeSampler(config: TrainConfig, split: Split, numItems: num
   if (negatives === undefined || !Number.isInteger(negatives) || negatives < 1) {
     throw new UserError(`the sampled loss needs a whole number of negatives ≥ 1 (got ${String(negatives)})`);
   }
-  return { sampler: NegativeSampler.fromTraining(split.train, numItems, config.maxLen), negatives };
+  const power = config.samplingPower ?? 1;
+  if (!(typeof power === 'number' && Number.isFinite(power) && power >= 0)) {
+    throw new UserError(`the sampled loss's sampling power must be a number ≥ 0 (got ${String(power)})`);
+  }
+  return { sampler: NegativeSampler.fromTraining(split.train, numItems, config.maxLen, power), negatives };
 }
 
 /**
