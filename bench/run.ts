@@ -63,14 +63,27 @@ function profileCommand(args: BenchArgs): void {
   if (!c) throw new UserError(`unknown configuration ${name}`);
   const steps = flagNumber(args, 'steps', 10);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-cpuprof-'));
-  const r = runWorker<TrainWorkerResult>('train', {
-    config: c, dataDir: beautyDir(args), warmup: 2, steps, profileSteps: steps, seed: 42, threads: flagNumber(args, 'threads', 0), measurePeak: false,
-  } satisfies TrainSpec, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=500']);
+  const r = runWorker<TrainWorkerResult>(
+    'train',
+    {
+      config: c,
+      dataDir: beautyDir(args),
+      warmup: 2,
+      steps,
+      profileSteps: steps,
+      seed: 42,
+      threads: flagNumber(args, 'threads', 0),
+      measurePeak: false,
+    } satisfies TrainSpec,
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=500'],
+  );
   printBreakdown(r);
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return;
   const prof = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[];
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    samples: number[];
+    timeDeltas: number[];
   };
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
@@ -82,12 +95,21 @@ function profileCommand(args: BenchArgs): void {
     if (!n) return;
     const f = n.callFrame;
     const wrapper = f.url.endsWith('/bench/profile.js');
-    const key = wrapper ? 'native kernel calls (self time of the timing wrapper)' : `${f.functionName || '(anonymous)'} ${f.url ? `${path.relative(process.cwd(), f.url.replace('file://', ''))}:${f.lineNumber + 1}` : ''}`.trim();
+    const key = wrapper
+      ? 'native kernel calls (self time of the timing wrapper)'
+      : `${f.functionName || '(anonymous)'} ${f.url ? `${path.relative(process.cwd(), f.url.replace('file://', ''))}:${f.lineNumber + 1}` : ''}`.trim();
     self.set(key, (self.get(key) ?? 0) + dt);
   });
   const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);
-  console.log(`\nV8 CPU profile of the whole worker (setup, ${2 + 2 * steps} steps): self time by function (main thread; native kernels appear under the JS function that called them):`);
-  console.log(table(['function', 'self ms', 'share'], top.map(([k, v]) => [k, (v / 1000).toFixed(0), `${((100 * v) / total).toFixed(1)}%`])));
+  console.log(
+    `\nV8 CPU profile of the whole worker (setup, ${2 + 2 * steps} steps): self time by function (main thread; native kernels appear under the JS function that called them):`,
+  );
+  console.log(
+    table(
+      ['function', 'self ms', 'share'],
+      top.map(([k, v]) => [k, (v / 1000).toFixed(0), `${((100 * v) / total).toFixed(1)}%`]),
+    ),
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

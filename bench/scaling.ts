@@ -22,8 +22,16 @@ const WIDTH = 256;
 
 function scalingConfig(items: number, length: number, batch: number, featureDim: number, itemIds: boolean): BenchConfig {
   return {
-    name: `N=${items} L=${length}`, title: `synthetic N=${items}, L=${length}`, dims: doublingLadder(WIDTH), batch, maxLen: length,
-    featureDim, featureBlocks: [featureDim], itemIds, dropout: 0.3, numBlocks: 1,
+    name: `N=${items} L=${length}`,
+    title: `synthetic N=${items}, L=${length}`,
+    dims: doublingLadder(WIDTH),
+    batch,
+    maxLen: length,
+    featureDim,
+    featureBlocks: [featureDim],
+    itemIds,
+    dropout: 0.3,
+    numBlocks: 1,
     data: { kind: 'synthetic', users: USERS, items, length },
   };
 }
@@ -49,9 +57,11 @@ export function scalingCommand(args: BenchArgs): void {
     : [...items.map((n): [number, number] => [n, 50]), ...lengths.slice(1).map((l): [number, number] => [10_000, l])];
   const kern = getKernels();
   console.log(`# fmrlrec scaling benchmark\n\nmachine: ${machineInfo(kern).description}`);
-  console.log(`D = ${WIDTH} (8..${WIDTH}), batch ${batch}, ${featureDim}-d random features, ${itemIds ? 'with' : 'no'} item IDs, ` +
-    `${USERS} users with training sequences of exactly L items; full softmax and sampled softmax (K = ${negatives}) at every point; ` +
-    `${steps} timed steps after ${warmup} warm-up per run, then 1 profiled step (the split of the step's time).\n`);
+  console.log(
+    `D = ${WIDTH} (8..${WIDTH}), batch ${batch}, ${featureDim}-d random features, ${itemIds ? 'with' : 'no'} item IDs, ` +
+      `${USERS} users with training sequences of exactly L items; full softmax and sampled softmax (K = ${negatives}) at every point; ` +
+      `${steps} timed steps after ${warmup} warm-up per run, then 1 profiled step (the split of the step's time).\n`,
+  );
   const rows: (string | number)[][] = [];
   const d = WIDTH;
   const sizes = doublingLadder(WIDTH).length;
@@ -72,7 +82,7 @@ export function scalingCommand(args: BenchArgs): void {
       const idTableMb = itemIds ? (4 * n1 * d * 4) / 2 ** 20 : 0;
       // Item table and its gradient: every item under full softmax, the rows read (inputs, targets, negatives) under sampled.
       const tableRows = sampled ? Math.min(n1, 2 * t + negatives) : n1;
-      const catalogueMb = (n1 * featureDim + tableRows * (sampled ? featureDim + 2 * d : 2 * d)) * 4 / 2 ** 20 + idTableMb;
+      const catalogueMb = ((n1 * featureDim + tableRows * (sampled ? featureDim + 2 * d : 2 * d)) * 4) / 2 ** 20 + idTableMb;
       // ~40 T×D activations and gradients kept for the backward pass.
       const positionsMb = (40 * t * d * 4) / 2 ** 20;
       // Full softmax: the scores of every size if they were materialised (the kernel streams them);
@@ -81,22 +91,59 @@ export function scalingCommand(args: BenchArgs): void {
       const scoringMs = (r.layers['multi-size scoring + cross-entropy'] ?? 0) + (r.layers['sampled scoring + cross-entropy'] ?? 0);
       const loopsMs = r.breakdown.find((b) => b.what === 'glue: sampled-softmax.sampledSoftmax')?.msPerStep;
       const outsideMs = Object.values(r.outsideModel).reduce((a, b) => a + b, 0);
-      rows.push([`${n.toLocaleString('en-US')} items, L ${l}`, loss, t, fmt(sPerStep, 2), duration(sPerStep * r.stepsPerEpoch),
-        fmt((r.layers['item projection (fwd+bwd)'] ?? 0) / 1000, 2), fmt(scoringMs / 1000, 2), sampled ? fmt((loopsMs ?? 0) / 1000, 2) : '–',
-        fmt(outsideMs / 1000, 2), fmt(r.profiledStepMs / 1000, 2), fmt(r.peakRssMb, 0), fmt(catalogueMb + positionsMb + (sampled ? scoresMb : 0), 0),
-        fmt(scoresMb, 0), quietBefore && quietAfter ? 'yes' : 'NO']);
+      rows.push([
+        `${n.toLocaleString('en-US')} items, L ${l}`,
+        loss,
+        t,
+        fmt(sPerStep, 2),
+        duration(sPerStep * r.stepsPerEpoch),
+        fmt((r.layers['item projection (fwd+bwd)'] ?? 0) / 1000, 2),
+        fmt(scoringMs / 1000, 2),
+        sampled ? fmt((loopsMs ?? 0) / 1000, 2) : '–',
+        fmt(outsideMs / 1000, 2),
+        fmt(r.profiledStepMs / 1000, 2),
+        fmt(r.peakRssMb, 0),
+        fmt(catalogueMb + positionsMb + (sampled ? scoresMb : 0), 0),
+        fmt(scoresMb, 0),
+        quietBefore && quietAfter ? 'yes' : 'NO',
+      ]);
     }
   }
   console.log(`${stabilityNote().line}\n`);
-  console.log(table(['point', 'loss', 'rows/step (T)', 's/step', 's/epoch', 'item table s', 'scoring + loss s', 'of which TS loops s',
-    'zero grads + clip + AdamW s', 'profiled step s', 'peak RSS MB', 'estimate MB', `scores MB (T × N1 × ${sizes} × 4 if materialised; sampled: T × K × 2 × 4 held)`, 'quiet'], rows));
-  console.log('\nThe split (item table, scoring + loss, its TypeScript loops, and zeroing, clip and AdamW outside the model) is of the one ' +
-    'profiled step, whose kernels are timed one by one (its total in "profiled step s").');
-  console.log(`\nFull softmax, cost per step ≈ projection 4·N1·F·D + scoring 6·T·N1·D + blocks 42·T·W (W = ${mrlWeights(doublingLadder(WIDTH))} ` +
-    'weights per MRL map at D = 256): linear in N1 and in T; per epoch, T·steps = users × L, so epoch time grows linearly with L and with N1. ' +
-    'Memory: N1·(F + 2D) floats for the catalogue plus O(T·D) activations; the scoring holds T × item-chunk × sizes floats, never T × N1.');
-  console.log(`\nSampled softmax (K negatives per batch), cost per step ≈ projection 4·R·F·D over the R ≤ min(N1, 2T + K) items the batch reads ` +
-    '+ scoring 6·T·(K + 1)·D + the same blocks: no term in N1. What still grows with N1: the frozen features in memory (N1·F floats); ' +
-    'with --item-ids, zeroing the gradients, the clip and AdamW pass over the N1 × D ID table and its moments every step. ' +
-    'Memory: N1·F + R·(F + 2D) floats, T × K logits and their gradient, and the same activations.');
+  console.log(
+    table(
+      [
+        'point',
+        'loss',
+        'rows/step (T)',
+        's/step',
+        's/epoch',
+        'item table s',
+        'scoring + loss s',
+        'of which TS loops s',
+        'zero grads + clip + AdamW s',
+        'profiled step s',
+        'peak RSS MB',
+        'estimate MB',
+        `scores MB (T × N1 × ${sizes} × 4 if materialised; sampled: T × K × 2 × 4 held)`,
+        'quiet',
+      ],
+      rows,
+    ),
+  );
+  console.log(
+    '\nThe split (item table, scoring + loss, its TypeScript loops, and zeroing, clip and AdamW outside the model) is of the one ' +
+      'profiled step, whose kernels are timed one by one (its total in "profiled step s").',
+  );
+  console.log(
+    `\nFull softmax, cost per step ≈ projection 4·N1·F·D + scoring 6·T·N1·D + blocks 42·T·W (W = ${mrlWeights(doublingLadder(WIDTH))} ` +
+      'weights per MRL map at D = 256): linear in N1 and in T; per epoch, T·steps = users × L, so epoch time grows linearly with L and with N1. ' +
+      'Memory: N1·(F + 2D) floats for the catalogue plus O(T·D) activations; the scoring holds T × item-chunk × sizes floats, never T × N1.',
+  );
+  console.log(
+    `\nSampled softmax (K negatives per batch), cost per step ≈ projection 4·R·F·D over the R ≤ min(N1, 2T + K) items the batch reads ` +
+      '+ scoring 6·T·(K + 1)·D + the same blocks: no term in N1. What still grows with N1: the frozen features in memory (N1·F floats); ' +
+      'with --item-ids, zeroing the gradients, the clip and AdamW pass over the N1 × D ID table and its moments every step. ' +
+      'Memory: N1·F + R·(F + 2D) floats, T × K logits and their gradient, and the same activations.',
+  );
 }

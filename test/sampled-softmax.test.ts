@@ -22,8 +22,16 @@ import { referenceKernels } from '../src/kernels/reference';
 import type { Kernels } from '../src/kernels/types';
 import { FmrlRec } from '../src/model/fmrlrec';
 import {
-  ATTRIBUTE_EMBEDDING, ItemAttributes, itemTableBackward, itemTableForward, ItemTableInputs, itemTableRows, ITEM_ID_EMBEDDING,
-  PROJECTION_BIAS, PROJECTION_WEIGHT, transposeAttributes,
+  ATTRIBUTE_EMBEDDING,
+  ItemAttributes,
+  itemTableBackward,
+  itemTableForward,
+  ItemTableInputs,
+  itemTableRows,
+  ITEM_ID_EMBEDDING,
+  PROJECTION_BIAS,
+  PROJECTION_WEIGHT,
+  transposeAttributes,
 } from '../src/model/layers/item-table';
 import { batchRows, sampledSoftmax, sampledSoftmaxReference, type SampledTargets } from '../src/model/sampled-softmax';
 import { ParamStore } from '../src/model/params';
@@ -53,8 +61,12 @@ function problem(seed: number) {
     negativeLogQ: new Float32Array(6),
   };
   const logQ = Float32Array.from({ length: rows }, () => Math.log(0.02 + 0.3 * rng.uniform()));
-  s.targets.forEach((row, r) => { if (row >= 0) s.targetLogQ[r] = logQ[row]; });
-  s.negatives.forEach((row, j) => { s.negativeLogQ[j] = logQ[row]; });
+  s.targets.forEach((row, r) => {
+    if (row >= 0) s.targetLogQ[r] = logQ[row];
+  });
+  s.negatives.forEach((row, j) => {
+    s.negativeLogQ[j] = logQ[row];
+  });
   return { t, d, rows, s, dims: Int32Array.from([3, 6, 10]), h: randomArray(t * d, rng), table: randomArray(rows * d, rng) };
 }
 
@@ -128,7 +140,9 @@ function lossByFormula(h: Float32Array, table: Float32Array, d: number, r: numbe
   };
   const y = s.targets[r];
   const logits = [score(y) - s.targetLogQ[r]];
-  s.negatives.forEach((row, j) => { if (row !== y) logits.push(score(row) - s.negativeLogQ[j]); });
+  s.negatives.forEach((row, j) => {
+    if (row !== y) logits.push(score(row) - s.negativeLogQ[j]);
+  });
   const max = Math.max(...logits);
   return max + Math.log(logits.reduce((sum, z) => sum + Math.exp(z - max), 0)) - logits[0];
 }
@@ -179,10 +193,15 @@ test('with the log-Q correction, the negatives share the gradient as the softmax
   const gradTable = new Float32Array((n + 1) * d);
   for (let draw = 0; draw < 100; draw++) {
     const { items, logQ } = sampler.draw(500, rng);
-    for (const [weights, useLogQ] of [[corrected, true], [uncorrected, false]] as const) {
+    for (const [weights, useLogQ] of [
+      [corrected, true],
+      [uncorrected, false],
+    ] as const) {
       const s: SampledTargets = {
-        targets: Int32Array.of(y), targetLogQ: Float32Array.of(useLogQ ? logQ[y] : 0),
-        negatives: items, negativeLogQ: Float32Array.from(items, (i) => (useLogQ ? logQ[i] : 0)),
+        targets: Int32Array.of(y),
+        targetLogQ: Float32Array.of(useLogQ ? logQ[y] : 0),
+        negatives: items,
+        negativeLogQ: Float32Array.from(items, (i) => (useLogQ ? logQ[i] : 0)),
       };
       sampledSoftmax(referenceKernels, h, table, 1, d, s, Int32Array.of(d), 1, null, gradTable, null);
       // Row i's gradient is (Σ of its slots' softmax)·h: project on h.
@@ -259,7 +278,9 @@ test('the item table of some rows: its rows and its gradient equal those of the 
     itemTableForward(kern, store, inputs, n1, d, whole);
     const rows = new Float32Array(items.length * d);
     itemTableForward(kern, store, rowInputs, items.length, d, rows);
-    items.forEach((item, r) => assertClose(rows.subarray(r * d, (r + 1) * d), whole.subarray(item * d, (item + 1) * d), 1e-6, `${kern.name} row of item ${item}`));
+    items.forEach((item, r) =>
+      assertClose(rows.subarray(r * d, (r + 1) * d), whole.subarray(item * d, (item + 1) * d), 1e-6, `${kern.name} row of item ${item}`),
+    );
     // A gradient on those rows only: the rows backward gives the whole backward's parameter gradients.
     const dRows = randomArray(items.length * d, rng);
     const dWhole = new Float32Array(n1 * d);
@@ -277,21 +298,34 @@ test('the item table of some rows: its rows and its gradient equal those of the 
 /** A 4-user batch over 20 items: [0, 3, 5] → [3, 5, 2]; [0, 7] → [7, 1]; [0, 9, 9, 4] → [9, 9, 4, 11]; [12] → [0]. */
 function modelBatch(): PackedBatch {
   return {
-    size: 4, offsets: Int32Array.from([0, 3, 5, 9, 10]),
+    size: 4,
+    offsets: Int32Array.from([0, 3, 5, 9, 10]),
     inputs: Int32Array.from([0, 3, 5, 0, 7, 0, 9, 9, 4, 12]),
     targets: Int32Array.from([3, 5, 2, 7, 1, 9, 9, 4, 11, 0]),
     users: Int32Array.from([0, 1, 2, 3]),
   };
 }
 
-test('the model\'s sampled step: rows of the batch only, the loss of the whole table, and gradients only where items are read', () => {
+test("the model's sampled step: rows of the batch only, the loss of the whole table, and gradients only where items are read", () => {
   const numItems = 20;
   const rng = new Rng(7);
   const features = randomArray((numItems + 1) * 6, rng);
   features.fill(0, 0, 6);
-  const model = new FmrlRec({
-    dims: [4, 8], numItems, featureDim: 6, itemIdEmbedding: true, numBlocks: 1, dropout: 0, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
-  }, features, referenceKernels);
+  const model = new FmrlRec(
+    {
+      dims: [4, 8],
+      numItems,
+      featureDim: 6,
+      itemIdEmbedding: true,
+      numBlocks: 1,
+      dropout: 0,
+      layerNormEps: 1e-5,
+      rMin: 0,
+      rMax: 0.1,
+    },
+    features,
+    referenceKernels,
+  );
   model.init(3);
   const batch = modelBatch();
   const draw = new NegativeSampler(Float64Array.from({ length: numItems + 1 }, (_, i) => i % 7)).draw(6, new Rng(8));
@@ -308,7 +342,8 @@ test('the model\'s sampled step: rows of the batch only, the loss of the whole t
   const s: SampledTargets = {
     targets: Int32Array.from(batch.targets, (y) => (y > 0 ? y : -1)),
     targetLogQ: Float32Array.from(batch.targets, (y) => draw.logQ[y]),
-    negatives: draw.items, negativeLogQ: Float32Array.from(draw.items, (i) => draw.logQ[i]),
+    negatives: draw.items,
+    negativeLogQ: Float32Array.from(draw.items, (i) => draw.logQ[i]),
   };
   const perSize = new Float64Array(2);
   sampledSoftmaxReference(hidden, e, 10, 8, s, Int32Array.from([4, 8]), 1, null, null, perSize);
@@ -336,37 +371,79 @@ function randomNdcg10(n: number): number {
  * test/learning.test.ts's run with the sampled loss. Measured: 0.111, 0.116, 0.126 at sizes 8, 16, 32
  * (full softmax: 0.127, 0.148, 0.203; 5× random: 0.076).
  */
-test('a few epochs with the sampled loss (32 negatives of 300 items) lift validation NDCG@10 of every size far above a random ranking', { timeout: 120_000 }, (t) => {
-  const ds = generateSyntheticDataset({ numUsers: 1000, numItems: 300, seed: 2 });
-  const split = leaveOneOut(ds);
-  const config: TrainConfig = {
-    ...DEFAULT_TRAIN, epochs: 8, batchSize: 64, lr: 3e-3, warmupSteps: 5, patience: 10, maxLen: 20, evalBatchSize: 256, seed: 5,
-    loss: 'sampled', negatives: 32,
-  };
-  const attributes = attributeFeatures(ds.items);
-  const model = new FmrlRec({
-    dims: [8, 16, 32], numItems: ds.numItems, featureDim: 0, itemIdEmbedding: true, attributeDim: attributes.dim,
-    numBlocks: 1, dropout: 0.2, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
-  }, null, getKernels(), attributes);
-  model.init(config.seed);
-  const lines: string[] = [];
-  trainModel(model, split, config, { log: (line) => lines.push(line) });
-  assert.match(lines[0], /sampled loss/);
-  const valid = evaluate(model, split, 'valid', { batchSize: 256, maxLen: 20, excludeHistory: false, progress: false });
-  const chance = randomNdcg10(ds.numItems);
-  t.diagnostic(`random ${chance.toFixed(4)}; trained ${Object.entries(valid).map(([m, v]) => `${m}: ${v['NDCG@10'].toFixed(4)}`).join(', ')}`);
-  for (const [size, metrics] of Object.entries(valid)) {
-    assert.ok(metrics['NDCG@10'] >= 5 * chance, `size ${size}: NDCG@10 ${metrics['NDCG@10'].toFixed(4)} is not 5× a random ranking's ${chance.toFixed(4)}`);
-  }
-});
+test(
+  'a few epochs with the sampled loss (32 negatives of 300 items) lift validation NDCG@10 of every size far above a random ranking',
+  { timeout: 120_000 },
+  (t) => {
+    const ds = generateSyntheticDataset({ numUsers: 1000, numItems: 300, seed: 2 });
+    const split = leaveOneOut(ds);
+    const config: TrainConfig = {
+      ...DEFAULT_TRAIN,
+      epochs: 8,
+      batchSize: 64,
+      lr: 3e-3,
+      warmupSteps: 5,
+      patience: 10,
+      maxLen: 20,
+      evalBatchSize: 256,
+      seed: 5,
+      loss: 'sampled',
+      negatives: 32,
+    };
+    const attributes = attributeFeatures(ds.items);
+    const model = new FmrlRec(
+      {
+        dims: [8, 16, 32],
+        numItems: ds.numItems,
+        featureDim: 0,
+        itemIdEmbedding: true,
+        attributeDim: attributes.dim,
+        numBlocks: 1,
+        dropout: 0.2,
+        layerNormEps: 1e-5,
+        rMin: 0,
+        rMax: 0.1,
+      },
+      null,
+      getKernels(),
+      attributes,
+    );
+    model.init(config.seed);
+    const lines: string[] = [];
+    trainModel(model, split, config, { log: (line) => lines.push(line) });
+    assert.match(lines[0], /sampled loss/);
+    const valid = evaluate(model, split, 'valid', { batchSize: 256, maxLen: 20, excludeHistory: false, progress: false });
+    const chance = randomNdcg10(ds.numItems);
+    t.diagnostic(
+      `random ${chance.toFixed(4)}; trained ${Object.entries(valid)
+        .map(([m, v]) => `${m}: ${v['NDCG@10'].toFixed(4)}`)
+        .join(', ')}`,
+    );
+    for (const [size, metrics] of Object.entries(valid)) {
+      assert.ok(metrics['NDCG@10'] >= 5 * chance, `size ${size}: NDCG@10 ${metrics['NDCG@10'].toFixed(4)} is not 5× a random ranking's ${chance.toFixed(4)}`);
+    }
+  },
+);
 
 test('with the sampled loss, a run interrupted after an epoch and resumed ends with the same weights as an uninterrupted one', () => {
   const split = leaveOneOut(generateSyntheticDataset({ numUsers: 150, numItems: 60, seed: 3 }));
   const config: TrainConfig = { ...DEFAULT_TRAIN, epochs: 2, batchSize: 32, lr: 3e-3, warmupSteps: 5, evalBatchSize: 128, loss: 'sampled', negatives: 8 };
   const model = () => {
-    const m = new FmrlRec({
-      dims: [8, 16], numItems: 60, featureDim: 0, itemIdEmbedding: true, numBlocks: 1, dropout: 0.2, layerNormEps: 1e-5, rMin: 0, rMax: 0.1,
-    }, null, getKernels());
+    const m = new FmrlRec(
+      {
+        dims: [8, 16],
+        numItems: 60,
+        featureDim: 0,
+        itemIdEmbedding: true,
+        numBlocks: 1,
+        dropout: 0.2,
+        layerNormEps: 1e-5,
+        rMin: 0,
+        rMax: 0.1,
+      },
+      null,
+      getKernels(),
+    );
     m.init(config.seed);
     return m;
   };
@@ -389,7 +466,10 @@ test('the loss settings: absent is full softmax (old run.json), sampled needs K 
   assert.equal(negativeSampler(DEFAULT_TRAIN, split, 60), null);
   assert.equal(negativeSampler({ ...DEFAULT_TRAIN, loss: 'softmax' }, split, 60), null);
   assert.equal(negativeSampler({ ...DEFAULT_TRAIN, loss: 'sampled', negatives: 4 }, split, 60)?.negatives, 4);
-  assert.throws(() => negativeSampler({ ...DEFAULT_TRAIN, loss: 'sampled' }, split, 60), (e: unknown) => e instanceof UserError && /negatives/.test(e.message));
+  assert.throws(
+    () => negativeSampler({ ...DEFAULT_TRAIN, loss: 'sampled' }, split, 60),
+    (e: unknown) => e instanceof UserError && /negatives/.test(e.message),
+  );
   assert.throws(() => negativeSampler({ ...DEFAULT_TRAIN, loss: 'sampled', negatives: 2.5 }, split, 60), UserError);
   assert.throws(() => negativeSampler({ ...DEFAULT_TRAIN, loss: 'bpr' as never }, split, 60), /unknown training loss "bpr"/);
   assert.deepEqual(parseLoss({}), {});
@@ -410,14 +490,39 @@ test('CLI: train --loss sampled --negatives 16 records the loss in run.json and 
     const data = path.join(root, 'data');
     writeP5Dataset(generateSyntheticDataset({ numUsers: 120, numItems: 60, seed: 5 }), data);
     const run = path.join(root, 'run');
-    const r = spawnSync(process.execPath, [cli, 'train', '--data', data, '--out', run, '--features', 'id', '--width', '16', '--epochs', '1',
-      '--batch-size', '32', '--loss', 'sampled', '--negatives', '16', '--no-progress'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'train',
+        '--data',
+        data,
+        '--out',
+        run,
+        '--features',
+        'id',
+        '--width',
+        '16',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '32',
+        '--loss',
+        'sampled',
+        '--negatives',
+        '16',
+        '--no-progress',
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     const config = JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8'));
     assert.equal(config.train.loss, 'sampled');
     assert.equal(config.train.negatives, 16);
     assert.ok(fs.existsSync(path.join(run, 'metrics.json')));
-    const bad = spawnSync(process.execPath, [cli, 'train', '--data', data, '--out', path.join(root, 'bad'), '--loss', 'sampled', '--negatives', 'many'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [cli, 'train', '--data', data, '--out', path.join(root, 'bad'), '--loss', 'sampled', '--negatives', 'many'], {
+      encoding: 'utf8',
+    });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /--negatives must be/);
     assert.doesNotMatch(bad.stderr, /\n\s+at /);

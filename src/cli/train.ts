@@ -63,14 +63,33 @@ Machine:
 `;
 
 const OPTIONS: OptionSpec = {
-  data: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' },
-  features: { type: 'string' }, 'text-encoder': { type: 'string' }, 'cache-dir': { type: 'string' },
-  'image-model': { type: 'string' }, images: { type: 'string' },
-  width: { type: 'string' }, dims: { type: 'string' }, blocks: { type: 'string' }, dropout: { type: 'string' },
-  epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
-  warmup: { type: 'string' }, patience: { type: 'string' }, 'max-len': { type: 'string' }, seed: { type: 'string' },
-  loss: { type: 'string' }, negatives: { type: 'string' }, 'sampling-power': { type: 'string' },
-  'time-limit': { type: 'string' }, resume: { type: 'boolean' }, threads: { type: 'string' }, 'no-progress': { type: 'boolean' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+  name: { type: 'string' },
+  features: { type: 'string' },
+  'text-encoder': { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'image-model': { type: 'string' },
+  images: { type: 'string' },
+  width: { type: 'string' },
+  dims: { type: 'string' },
+  blocks: { type: 'string' },
+  dropout: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  warmup: { type: 'string' },
+  patience: { type: 'string' },
+  'max-len': { type: 'string' },
+  seed: { type: 'string' },
+  loss: { type: 'string' },
+  negatives: { type: 'string' },
+  'sampling-power': { type: 'string' },
+  'time-limit': { type: 'string' },
+  resume: { type: 'boolean' },
+  threads: { type: 'string' },
+  'no-progress': { type: 'boolean' },
 };
 
 /** The parts --features may combine with "+". */
@@ -82,7 +101,9 @@ const FEATURE_PARTS = ['text', 'attr', 'words', 'id'] as const;
  * @param cacheDir the feature cache (default: the library's, ~/.cache/fmrlrec)
  */
 export function parseFeatures(
-  value: string | undefined, textEncoder: string | undefined, cacheDir: string | undefined,
+  value: string | undefined,
+  textEncoder: string | undefined,
+  cacheDir: string | undefined,
   image: { model?: string; folder?: string } = {},
 ): FeatureConfig {
   const base = defaultFeatures();
@@ -90,13 +111,16 @@ export function parseFeatures(
   if (parts && (parts.some((p) => !(FEATURE_PARTS as readonly string[]).includes(p)) || new Set(parts).size !== parts.length)) {
     throw new UserError(`--features takes ${FEATURE_PARTS.join(', ')} joined by "+", each at most once, e.g. text+attr+id (got "${value}")`);
   }
-  const choice = parts === null
-    ? { text: base.text !== null, attributes: base.attributes === true, titleWords: base.titleWords === true, itemIds: base.itemIds }
-    : { text: parts.includes('text'), attributes: parts.includes('attr'), titleWords: parts.includes('words'), itemIds: parts.includes('id') };
+  const choice =
+    parts === null
+      ? { text: base.text !== null, attributes: base.attributes === true, titleWords: base.titleWords === true, itemIds: base.itemIds }
+      : { text: parts.includes('text'), attributes: parts.includes('attr'), titleWords: parts.includes('words'), itemIds: parts.includes('id') };
   if (image.folder !== undefined && image.model === undefined) throw new UserError('--images needs --image-model (the encoder for the images)');
   const encoder = textEncoder ?? base.text;
   const features: FeatureConfig = {
-    text: choice.text && encoder ? textModelName(encoder) : null, itemIds: choice.itemIds, cacheDir: cacheDir ?? base.cacheDir,
+    text: choice.text && encoder ? textModelName(encoder) : null,
+    itemIds: choice.itemIds,
+    cacheDir: cacheDir ?? base.cacheDir,
   };
   if (choice.attributes) features.attributes = true;
   if (choice.titleWords) features.titleWords = true;
@@ -132,7 +156,10 @@ export function parseLoss(values: Record<string, unknown>): Pick<TrainConfig, 'l
 /** Run `fmrlrec train`. */
 export async function trainCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('train', argv, OPTIONS);
-  if (v.help) { ctx.out(TRAIN_HELP); return 0; }
+  if (v.help) {
+    ctx.out(TRAIN_HELP);
+    return 0;
+  }
   const out = requireString(v, 'out', 'train');
   const resume = Boolean(v.resume);
   const dataDir = resume && v.data === undefined ? '' : requireString(v, 'data', 'train');
@@ -140,8 +167,12 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
   const config: RunConfig = {
     version: 1,
     dataset: { kind: 'p5', path: path.resolve(dataDir), name: (v.name as string | undefined) ?? path.basename(path.resolve(dataDir)) },
-    features: parseFeatures(v.features as string | undefined, v['text-encoder'] as string | undefined, (v['cache-dir'] as string | undefined) ?? ctx.env.cacheDir,
-      { model: v['image-model'] as string | undefined, folder: v.images as string | undefined }),
+    features: parseFeatures(
+      v.features as string | undefined,
+      v['text-encoder'] as string | undefined,
+      (v['cache-dir'] as string | undefined) ?? ctx.env.cacheDir,
+      { model: v['image-model'] as string | undefined, folder: v.images as string | undefined },
+    ),
     model: {
       ...DEFAULT_MODEL,
       dims: intListFlag(v, 'dims') ?? doublingLadder(width),

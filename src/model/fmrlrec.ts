@@ -15,7 +15,14 @@ import { forwardRows, InferenceModel, lastRows, readInferenceModel } from './inf
 import { applyMask, dropoutMask } from './layers/dropout';
 import { ffnBackward } from './layers/ffn';
 import {
-  declareItemTable, initItemTable, ItemAttributes, itemTableBackward, itemTableForward, ItemTableInputs, itemTableRows, transposeAttributes,
+  declareItemTable,
+  initItemTable,
+  ItemAttributes,
+  itemTableBackward,
+  itemTableForward,
+  ItemTableInputs,
+  itemTableRows,
+  transposeAttributes,
 } from './layers/item-table';
 import { layerNormBackward } from './layers/layer-norm';
 import { lruBackward, scanSegments } from './layers/lru';
@@ -56,7 +63,9 @@ export class FmrlRec {
    * @param attributes sparse item attributes (config.attributeDim columns) or null
    */
   constructor(
-    config: ModelConfig, readonly features: Float32Array | null, readonly kern: Kernels,
+    config: ModelConfig,
+    readonly features: Float32Array | null,
+    readonly kern: Kernels,
     readonly attributes: ItemAttributes | null = null,
   ) {
     validateConfig(config);
@@ -75,7 +84,9 @@ export class FmrlRec {
     }
     if (attributes && attributes.rowStart[1] !== 0) throw new RangeError('attributes: row 0 (the padding item) must be empty');
     this.tableInputs = {
-      features, featureDim: config.featureDim, attributes,
+      features,
+      featureDim: config.featureDim,
+      attributes,
       transposedAttributes: attributes ? transposeAttributes(attributes, this.numRows) : null,
     };
     const d = this.width;
@@ -88,7 +99,12 @@ export class FmrlRec {
   /** Initialise every parameter from a seed (docs/method.md §5). */
   init(seed: number): void {
     const rng = new Rng(seed);
-    initItemTable(this.params, this.config.featureDim, () => rng.uniform(), () => rng.normal());
+    initItemTable(
+      this.params,
+      this.config.featureDim,
+      () => rng.uniform(),
+      () => rng.normal(),
+    );
     for (let b = 0; b < this.config.numBlocks; b++) initBlock(this.params, b, this.bounds, this.config.rMin, this.config.rMax, rng);
   }
 
@@ -243,4 +259,3 @@ export function recurrenceSegments(batch: PackedBatch): Int32Array {
   starts.push(batch.offsets[batch.size]);
   return Int32Array.from(starts);
 }
-

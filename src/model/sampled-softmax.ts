@@ -82,11 +82,22 @@ export function batchRows(batch: PackedBatch, draw: NegativeDraw): BatchRows {
   return { items: Int32Array.from(items), inputs, targets, targetLogQ, negatives, negativeLogQ };
 }
 
-function checkArguments(h: Float32Array, table: Float32Array, t: number, d: number, s: SampledTargets, dims: Int32Array,
-  gradH: Float32Array | null, gradTable: Float32Array | null, lossPerSize: Float64Array | null): number {
+function checkArguments(
+  h: Float32Array,
+  table: Float32Array,
+  t: number,
+  d: number,
+  s: SampledTargets,
+  dims: Int32Array,
+  gradH: Float32Array | null,
+  gradTable: Float32Array | null,
+  lossPerSize: Float64Array | null,
+): number {
   const rows = Math.floor(table.length / Math.max(1, d));
   const k = s.negatives.length;
-  const fail = (problem: string): never => { throw new RangeError(`sampledSoftmax: ${problem}`); };
+  const fail = (problem: string): never => {
+    throw new RangeError(`sampledSoftmax: ${problem}`);
+  };
   if (h.length < t * d) fail(`h holds ${h.length} floats, needs ${t * d}`);
   if (s.targets.length !== t || s.targetLogQ.length !== t) fail(`targets and targetLogQ need ${t} entries`);
   if (s.negativeLogQ.length !== k) fail(`negativeLogQ needs ${k} entries`);
@@ -111,8 +122,17 @@ function checkArguments(h: Float32Array, table: Float32Array, t: number, d: numb
  * gradient of scale·Σ ℓ (columns past the last size get 0).
  */
 export function sampledSoftmax(
-  kern: Kernels, h: Float32Array, table: Float32Array, t: number, d: number, s: SampledTargets, dims: Int32Array, scale: number,
-  gradH: Float32Array | null, gradTable: Float32Array | null, lossPerSize: Float64Array | null,
+  kern: Kernels,
+  h: Float32Array,
+  table: Float32Array,
+  t: number,
+  d: number,
+  s: SampledTargets,
+  dims: Int32Array,
+  scale: number,
+  gradH: Float32Array | null,
+  gradTable: Float32Array | null,
+  lossPerSize: Float64Array | null,
 ): number {
   checkArguments(h, table, t, d, s, dims, gradH, gradTable, lossPerSize);
   const { targets, targetLogQ, negatives, negativeLogQ } = s;
@@ -204,8 +224,16 @@ function accidentalHits(targets: Int32Array, negatives: Int32Array): { start: In
  * test oracle.
  */
 export function sampledSoftmaxReference(
-  h: Float32Array, table: Float32Array, t: number, d: number, s: SampledTargets, dims: Int32Array, scale: number,
-  gradH: Float32Array | null, gradTable: Float32Array | null, lossPerSize: Float64Array | null,
+  h: Float32Array,
+  table: Float32Array,
+  t: number,
+  d: number,
+  s: SampledTargets,
+  dims: Int32Array,
+  scale: number,
+  gradH: Float32Array | null,
+  gradTable: Float32Array | null,
+  lossPerSize: Float64Array | null,
 ): number {
   const rows = checkArguments(h, table, t, d, s, dims, gradH, gradTable, lossPerSize);
   const { targets, targetLogQ, negatives, negativeLogQ } = s;

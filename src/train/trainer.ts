@@ -75,8 +75,19 @@ export const TRAIN_LOSSES: readonly TrainLoss[] = ['softmax', 'sampled'];
 
 /** The authors' reference training settings (docs/method.md §5). */
 export const REFERENCE_TRAIN_CONFIG: TrainConfig = {
-  epochs: 500, batchSize: 32, lr: 1e-4, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, adamEps: 1e-9,
-  warmupSteps: 100, clipNorm: 5, patience: 10, maxLen: 50, evalBatchSize: 512, seed: 42,
+  epochs: 500,
+  batchSize: 32,
+  lr: 1e-4,
+  weightDecay: 0.01,
+  beta1: 0.9,
+  beta2: 0.999,
+  adamEps: 1e-9,
+  warmupSteps: 100,
+  clipNorm: 5,
+  patience: 10,
+  maxLen: 50,
+  evalBatchSize: 512,
+  seed: 42,
 };
 
 /** One finished epoch, as {@link TrainOptions.onEpoch} reports it. */
@@ -159,9 +170,17 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
   const checkpointFile = runDir === undefined ? null : path.join(runDir, CHECKPOINT_FILE);
   const bestFile = runDir === undefined ? null : path.join(runDir, BEST_FILE);
   let bestValues: Float32Array | null = null;
-  const optimizer = new AdamW(model.params.length, model.params.specs, {
-    beta1: config.beta1, beta2: config.beta2, eps: config.adamEps, weightDecay: config.weightDecay,
-  }, model.kern);
+  const optimizer = new AdamW(
+    model.params.length,
+    model.params.specs,
+    {
+      beta1: config.beta1,
+      beta2: config.beta2,
+      eps: config.adamEps,
+      weightDecay: config.weightDecay,
+    },
+    model.kern,
+  );
   let state: TrainState = { epoch: 0, step: 0, bestEpoch: 0, bestScore: -1, badEpochs: 0, trainSeconds: 0, history: [] };
   if (options.resume && checkpointFile !== null && fs.existsSync(checkpointFile)) {
     state = loadTrainingCheckpoint(checkpointFile, model, optimizer);
@@ -221,8 +240,10 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
       saveTrainingCheckpoint(checkpointFile, model, optimizer, state);
       fs.appendFileSync(path.join(runDir, TRAIN_LOG_FILE), JSON.stringify({ epoch, loss, seconds, valid }) + '\n');
     }
-    log(`epoch ${epoch}: ${sampled ? 'sampled loss' : 'loss'} ${loss.toFixed(4)}, valid NDCG@10 (size ${largest}) ${score.toFixed(4)}, ` +
-      `${seconds.toFixed(1)}s, ${(positions / seconds).toFixed(0)} pos/s${best ? ' *best*' : ''}`);
+    log(
+      `epoch ${epoch}: ${sampled ? 'sampled loss' : 'loss'} ${loss.toFixed(4)}, valid NDCG@10 (size ${largest}) ${score.toFixed(4)}, ` +
+        `${seconds.toFixed(1)}s, ${(positions / seconds).toFixed(0)} pos/s${best ? ' *best*' : ''}`,
+    );
     options.onEpoch?.({ ...record, valid, best });
   }
   if (state.badEpochs >= config.patience) log(`early stop: no improvement for ${config.patience} epochs; best epoch ${state.bestEpoch}`);

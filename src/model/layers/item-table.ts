@@ -78,8 +78,11 @@ export function itemTableRows(inputs: ItemTableInputs, items: Int32Array): ItemT
     rowAttributes = { dim: attributes.dim, rowStart, columns, weights };
   }
   return {
-    features: rowFeatures, featureDim, attributes: rowAttributes,
-    transposedAttributes: rowAttributes ? transposeAttributes(rowAttributes, rows) : null, items,
+    features: rowFeatures,
+    featureDim,
+    attributes: rowAttributes,
+    transposedAttributes: rowAttributes ? transposeAttributes(rowAttributes, rows) : null,
+    items,
   };
 }
 
