@@ -46,16 +46,28 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   const prepared = await prepareRun(config, { ...options, runDir });
   const { model, split, dataset } = prepared;
   for (const note of prepared.notes) log(`${dataset.name}: ${note}`);
-  log(`${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
-    `features ${featureLabel(prepared.usedFeatures)}${attributeNote(model)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`);
+  log(
+    `${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
+      `features ${featureLabel(prepared.usedFeatures)}${attributeNote(model)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`,
+  );
   const { state, bestValid } = trainModel(model, split, config.train, {
-    runDir, resume, progress: options.progress, log, timeLimitSeconds: options.timeLimitSeconds, onEpoch: options.onEpoch,
+    runDir,
+    resume,
+    progress: options.progress,
+    log,
+    timeLimitSeconds: options.timeLimitSeconds,
+    onEpoch: options.onEpoch,
   });
   if (state.bestEpoch === 0 || !bestValid) throw new UserError('training finished without a completed epoch; nothing to evaluate');
   const test = evaluate(model, split, 'test', evalOptions(config.train, { progress: options.progress }));
   const report: MetricsReport = {
-    dataset: dataset.name, dims: config.model.dims, features: featureLabel(prepared.usedFeatures),
-    best_epoch: state.bestEpoch, train_seconds: state.trainSeconds, valid: bestValid, test,
+    dataset: dataset.name,
+    dims: config.model.dims,
+    features: featureLabel(prepared.usedFeatures),
+    best_epoch: state.bestEpoch,
+    train_seconds: state.trainSeconds,
+    valid: bestValid,
+    test,
   };
   writeMetricsReport(runDir, report, options.command ?? 'trainRun()');
   return report;
@@ -94,8 +106,13 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
   const test: MetricsBySize = evaluate(run.model, run.split, 'test', settings);
   const saved = readMetricsReport(runDir);
   const report: MetricsReport = {
-    dataset: run.dataset.name, dims: run.config.model.dims, features: run.features,
-    best_epoch: run.bestEpoch ?? 0, train_seconds: saved?.train_seconds ?? 0, valid, test,
+    dataset: run.dataset.name,
+    dims: run.config.model.dims,
+    features: run.features,
+    best_epoch: run.bestEpoch ?? 0,
+    train_seconds: saved?.train_seconds ?? 0,
+    valid,
+    test,
   };
   let differenceToSaved: number | null = null;
   if (excludeHistory) {

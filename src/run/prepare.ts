@@ -80,7 +80,8 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
   const hf = { allowDownload: options.allowDownload ?? false, modelsDir: options.modelsDir };
   const notes: string[] = [];
   const { dataset, dropped } = dropShortUsers(loadDataset(config.dataset));
-  if (dropped > 0) notes.push(`dropped ${dropped} user${dropped === 1 ? '' : 's'} with fewer than ${MIN_USER_ITEMS} items (leave-one-out needs ${MIN_USER_ITEMS})`);
+  if (dropped > 0)
+    notes.push(`dropped ${dropped} user${dropped === 1 ? '' : 's'} with fewer than ${MIN_USER_ITEMS} items (leave-one-out needs ${MIN_USER_ITEMS})`);
   if (dataset.sequences.length === 0) throw new UserError(`dataset ${dataset.name}: no user has ${MIN_USER_ITEMS} or more items; nothing to train on`);
   const split = leaveOneOut(dataset);
   const rows = dataset.numItems + 1;
@@ -95,21 +96,32 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
     featureParts = readReferenceFeatures(runDir, rows);
   } else if (usedFeatures.text) {
     const loaded = await loadItemFeatures({
-      dataset, cacheDir: config.features.cacheDir, encoder: textEncoderSource(usedFeatures.text, hf), progress,
+      dataset,
+      cacheDir: config.features.cacheDir,
+      encoder: textEncoderSource(usedFeatures.text, hf),
+      progress,
     });
     featureParts = { lang: loaded.matrix, langDim: loaded.dim, img: new Float32Array(0), imgDim: 0 };
   }
   if (config.features.image && config.features.text !== REFERENCE_FEATURES_NAME) {
     const image = await loadItemImageFeatures({
-      dataset, cacheDir: config.features.cacheDir, encoder: huggingFaceImageSource(config.features.image, hf), progress,
-      folder: config.features.images ?? undefined, download: hf.allowDownload,
+      dataset,
+      cacheDir: config.features.cacheDir,
+      encoder: huggingFaceImageSource(config.features.image, hf),
+      progress,
+      folder: config.features.images ?? undefined,
+      download: hf.allowDownload,
     });
     featureParts = { ...(featureParts ?? { lang: new Float32Array(0), langDim: 0 }), img: image.matrix, imgDim: image.dim };
   }
   const featureDim = featureParts ? featureParts.langDim + featureParts.imgDim : 0;
-  const features = !featureParts ? null : featureParts.imgDim === 0 ? featureParts.lang
-    : featureParts.langDim === 0 ? featureParts.img
-    : concatColumns(featureParts.lang, featureParts.langDim, featureParts.img, featureParts.imgDim, rows);
+  const features = !featureParts
+    ? null
+    : featureParts.imgDim === 0
+      ? featureParts.lang
+      : featureParts.langDim === 0
+        ? featureParts.img
+        : concatColumns(featureParts.lang, featureParts.langDim, featureParts.img, featureParts.imgDim, rows);
   const kinds = { brandAndCategory: config.features.attributes === true, titleWords: config.features.titleWords === true };
   const found = kinds.brandAndCategory || kinds.titleWords ? attributeFeatures(dataset.items, kinds) : null;
   // A kind asked for that no two items share (Clothing has no metadata, Sports and Toys no titles) is not used, and the log says so.
@@ -125,9 +137,18 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
     }
   }
   const attributes = found && found.dim > 0 ? found : null;
-  const model = new FmrlRec({
-    ...config.model, numItems: dataset.numItems, featureDim, itemIdEmbedding: config.features.itemIds, attributeDim: attributes?.dim ?? 0,
-  }, features, kern, attributes);
+  const model = new FmrlRec(
+    {
+      ...config.model,
+      numItems: dataset.numItems,
+      featureDim,
+      itemIdEmbedding: config.features.itemIds,
+      attributeDim: attributes?.dim ?? 0,
+    },
+    features,
+    kern,
+    attributes,
+  );
   model.init(config.train.seed);
   return { dataset, split, features, featureDim, featureParts, model, usedFeatures, notes };
 }

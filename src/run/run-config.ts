@@ -11,9 +11,7 @@ import { UserError } from '../util/errors';
 import { writeJsonAtomic } from '../util/files';
 
 /** Where a run's dataset comes from. */
-export type DatasetSource =
-  | { kind: 'p5'; path: string; name: string }
-  | { kind: 'synthetic'; users: number; items: number; seed: number; name: string };
+export type DatasetSource = { kind: 'p5'; path: string; name: string } | { kind: 'synthetic'; users: number; items: number; seed: number; name: string };
 
 /** Which item features a run uses. */
 export interface FeatureConfig {

@@ -61,12 +61,23 @@ export async function loadTrainedRun(runDir: string, options: LoadTrainedRunOpti
   const { dataset, split, model, featureParts, usedFeatures } = await prepareRun(config, { ...options, runDir });
   const metadata = loadParams(bestFile, model);
   const saved = readMetricsReport(runDir);
-  const metrics = options.metrics === false ? null : saved
-    ? { valid: saved.valid, test: saved.test }
-    : { valid: evaluate(model, split, 'valid', evalOptions(config.train, { progress: options.progress })), test: null };
+  const metrics =
+    options.metrics === false
+      ? null
+      : saved
+        ? { valid: saved.valid, test: saved.test }
+        : { valid: evaluate(model, split, 'valid', evalOptions(config.train, { progress: options.progress })), test: null };
   const epoch = Number(metadata.epoch ?? saved?.best_epoch);
   return {
-    runDir, config, dataset, split, model, featureParts, usedFeatures, features: featureLabel(usedFeatures),
-    bestEpoch: Number.isFinite(epoch) && epoch > 0 ? epoch : null, metrics,
+    runDir,
+    config,
+    dataset,
+    split,
+    model,
+    featureParts,
+    usedFeatures,
+    features: featureLabel(usedFeatures),
+    bestEpoch: Number.isFinite(epoch) && epoch > 0 ? epoch : null,
+    metrics,
   };
 }
