@@ -133,16 +133,26 @@ export interface LiveLoadRow {
 /** Parse and check the command line (the CLI's parser: a bad flag is one line pointing at --help). */
 function parseOptions(argv: string[]): Options {
   const { values: v } = parseFlags('npm run bench -- live', argv, {
-    model: { type: 'string' }, items: { type: 'string' }, configs: { type: 'string' }, pg: { type: 'string' }, sizes: { type: 'string' },
-    duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, users: { type: 'string' },
-    'seed-events': { type: 'string' }, 'event-share': { type: 'string' }, json: { type: 'boolean' },
+    model: { type: 'string' },
+    items: { type: 'string' },
+    configs: { type: 'string' },
+    pg: { type: 'string' },
+    sizes: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    users: { type: 'string' },
+    'seed-events': { type: 'string' },
+    'event-share': { type: 'string' },
+    json: { type: 'boolean' },
   });
   const configs = ((v.configs as string | undefined) ?? Object.keys(CONFIGURATIONS).join(',')).split(',').map((c) => c.trim());
   for (const c of configs) {
     if (!(c in CONFIGURATIONS)) throw new UserError(`--configs: unknown configuration "${c}" (configurations: ${Object.keys(CONFIGURATIONS).join(', ')})`);
   }
   const sizes = ((v.sizes as string | undefined) ?? '64,256').split(',').map((s) => Number(s.trim()));
-  if (sizes.some((m) => !Number.isInteger(m) || m < 1)) throw new UserError(`--sizes must be a comma-separated list of positive integers (got "${String(v.sizes)}")`);
+  if (sizes.some((m) => !Number.isInteger(m) || m < 1))
+    throw new UserError(`--sizes must be a comma-separated list of positive integers (got "${String(v.sizes)}")`);
   return {
     model: (v.model as string | undefined) ?? null,
     items: numberFlag(v, 'items', 12101, { min: 20, integer: true }),
@@ -170,16 +180,35 @@ function parseOptions(argv: string[]): Options {
 function exportSyntheticModel(items: number, dir: string): void {
   const featureDim = 512;
   const features = randomFeatures(items + 1, [featureDim], 42);
-  const model = new FmrlRec({
-    dims: DEFAULT_MODEL.dims, numItems: items, featureDim, itemIdEmbedding: true, numBlocks: DEFAULT_MODEL.numBlocks,
-    dropout: DEFAULT_MODEL.dropout, layerNormEps: DEFAULT_MODEL.layerNormEps, rMin: DEFAULT_MODEL.rMin, rMax: DEFAULT_MODEL.rMax,
-  }, features, getKernels());
+  const model = new FmrlRec(
+    {
+      dims: DEFAULT_MODEL.dims,
+      numItems: items,
+      featureDim,
+      itemIdEmbedding: true,
+      numBlocks: DEFAULT_MODEL.numBlocks,
+      dropout: DEFAULT_MODEL.dropout,
+      layerNormEps: DEFAULT_MODEL.layerNormEps,
+      rMin: DEFAULT_MODEL.rMin,
+      rMax: DEFAULT_MODEL.rMax,
+    },
+    features,
+    getKernels(),
+  );
   model.init(42);
   const itemIds = Array.from({ length: items + 1 }, (_, id) => (id === 0 ? '' : `SYN${String(id).padStart(6, '0')}`));
-  exportAllSizes({
-    model, dataset: { name: 'synthetic', numItems: items, itemIds, items: itemIds.map((asin, id) => (id === 0 ? null : { asin, title: `synthetic item ${id}` })) },
-    features: `random:${featureDim}+id`, maxLen: 50, metrics: null, run: 'bench/live.ts (initial weights, not trained)', bestEpoch: null,
-  }, dir);
+  exportAllSizes(
+    {
+      model,
+      dataset: { name: 'synthetic', numItems: items, itemIds, items: itemIds.map((asin, id) => (id === 0 ? null : { asin, title: `synthetic item ${id}` })) },
+      features: `random:${featureDim}+id`,
+      maxLen: 50,
+      metrics: null,
+      run: 'bench/live.ts (initial weights, not trained)',
+      bestEpoch: null,
+    },
+    dir,
+  );
 }
 
 /** The model folder to serve: --model, or a synthetic one in a temporary folder. */
@@ -226,7 +255,9 @@ interface Replica {
 }
 
 const running = new Set<ChildProcess>();
-process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 /** Start `fmrlrec serve --model <dir> <store flags> --port 0 --quiet`; resolves once it listens. */
 function startReplica(modelDir: string, storeArgs: string[]): Promise<Replica> {
@@ -234,7 +265,10 @@ function startReplica(modelDir: string, storeArgs: string[]): Promise<Replica> {
   running.add(child);
   let stderr = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`fmrlrec serve did not listen within 120 s: ${stderr}`)); }, 120_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`fmrlrec serve did not listen within 120 s: ${stderr}`));
+    }, 120_000);
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;
       const m = /on (http:\/\/127\.0\.0\.1:[0-9]+)/.exec(stderr);
@@ -285,7 +319,12 @@ class Workload {
 
   /** One new event for a random known user and a random item. */
   event(): { id: string; user: string; item: string; ts: number } {
-    return { id: `ev${this.nextEvent++}`, user: this.users[this.rng.int(this.users.length)], item: this.asins[this.rng.int(this.asins.length)], ts: Math.floor(Date.now() / 1000) };
+    return {
+      id: `ev${this.nextEvent++}`,
+      user: this.users[this.rng.int(this.users.length)],
+      item: this.asins[this.rng.int(this.asins.length)],
+      ts: Math.floor(Date.now() / 1000),
+    };
   }
 
   /** Seed every known user with `perUser` events, in requests of up to 500 events spread over the replicas. */
@@ -294,7 +333,9 @@ class Workload {
     for (let start = 0, r = 0; start < events.length; start += 500, r++) {
       const batch = events.slice(start, start + 500);
       const res = await fetch(`${replicas[r % replicas.length].base}/v1/events`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: batch }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ events: batch }),
       });
       const body = (await res.json()) as { applied?: number };
       if (res.status !== 200 || body.applied !== batch.length) throw new Error(`seeding: ${res.status} ${JSON.stringify(body)}`);
@@ -307,41 +348,50 @@ class Workload {
    * replica i mod n). Returns autocannon's result, the events acknowledged and
    * the 200 answers of the wrong shape.
    */
-  async load(replicas: readonly Replica[], size: number, connections: number, duration: number): Promise<{ result: autocannon.Result; acknowledged: number; wrong: number }> {
+  async load(
+    replicas: readonly Replica[],
+    size: number,
+    connections: number,
+    duration: number,
+  ): Promise<{ result: autocannon.Result; acknowledged: number; wrong: number }> {
     let acknowledged = 0;
     let wrong = 0;
     const recommendations = `recommendations?k=10&size=${size}`;
     const result = await autocannon({
       // autocannon spreads connections over an array of URLs (connection i on URL i mod n); its types only say string.
-      url: replicas.map((r) => r.base) as unknown as string, connections, duration,
-      requests: [{
-        // autocannon keeps one request in flight per connection: the context
-        // (per connection) says what the answer it gets next is for.
-        setupRequest: (req, context) => {
-          const connection = context as ConnectionContext;
-          if (this.rng.uniform() < this.eventShare) {
-            const event = this.event();
-            connection.event = event.id;
-            return { ...req, method: 'POST', path: '/v1/events', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: [event] }) };
-          }
-          connection.event = null;
-          return { ...req, method: 'GET', path: `/v1/users/${this.users[this.rng.int(this.users.length)]}/${recommendations}` };
-        },
-        onResponse: (status, body, context) => {
-          const { event } = context as ConnectionContext;
-          if (status !== 200) return; // counted by autocannon as non-2xx
-          if (typeof event === 'string') {
-            if (/"applied":\s*1\b/.test(body)) {
-              this.acknowledged.add(event);
-              acknowledged++;
-            } else {
+      url: replicas.map((r) => r.base) as unknown as string,
+      connections,
+      duration,
+      requests: [
+        {
+          // autocannon keeps one request in flight per connection: the context
+          // (per connection) says what the answer it gets next is for.
+          setupRequest: (req, context) => {
+            const connection = context as ConnectionContext;
+            if (this.rng.uniform() < this.eventShare) {
+              const event = this.event();
+              connection.event = event.id;
+              return { ...req, method: 'POST', path: '/v1/events', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: [event] }) };
+            }
+            connection.event = null;
+            return { ...req, method: 'GET', path: `/v1/users/${this.users[this.rng.int(this.users.length)]}/${recommendations}` };
+          },
+          onResponse: (status, body, context) => {
+            const { event } = context as ConnectionContext;
+            if (status !== 200) return; // counted by autocannon as non-2xx
+            if (typeof event === 'string') {
+              if (/"applied":\s*1\b/.test(body)) {
+                this.acknowledged.add(event);
+                acknowledged++;
+              } else {
+                wrong++;
+              }
+            } else if (!body.includes('"known_user":true')) {
               wrong++;
             }
-          } else if (!body.includes('"known_user":true')) {
-            wrong++;
-          }
+          },
         },
-      }],
+      ],
     });
     return { result, acknowledged, wrong };
   }
@@ -365,7 +415,8 @@ function storePlace(name: ConfigurationName, pgUrl: string): StorePlace {
   const url = new URL(pgUrl);
   url.searchParams.set('schema', schema);
   return {
-    location: { kind: 'postgres', url: url.toString() }, args: ['--store', url.toString()],
+    location: { kind: 'postgres', url: url.toString() },
+    args: ['--store', url.toString()],
     remove: () => onServer(pgUrl, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).then(() => undefined),
   };
 }
@@ -392,7 +443,12 @@ async function postgresUnavailable(url: string): Promise<string | null> {
 }
 
 /** The acknowledged events the store lacks (read through the store's interface, with the servers stopped). */
-async function eventsLost(place: StorePlace, model: LoadedModel, users: readonly string[], acknowledged: ReadonlySet<string>): Promise<{ lost: number; stored: number }> {
+async function eventsLost(
+  place: StorePlace,
+  model: LoadedModel,
+  users: readonly string[],
+  acknowledged: ReadonlySet<string>,
+): Promise<{ lost: number; stored: number }> {
   const store = await openStore(place.location, { modelFingerprint: modelFingerprint(model) });
   try {
     const stored = new Set<string>();
@@ -406,7 +462,13 @@ async function eventsLost(place: StorePlace, model: LoadedModel, users: readonly
 }
 
 /** Measure one configuration at every size: a fresh store, servers restarted for each size. */
-async function runConfiguration(name: ConfigurationName, opts: Options, modelDir: string, model: LoadedModel, sizes: readonly number[]): Promise<LiveLoadRow[]> {
+async function runConfiguration(
+  name: ConfigurationName,
+  opts: Options,
+  modelDir: string,
+  model: LoadedModel,
+  sizes: readonly number[],
+): Promise<LiveLoadRow[]> {
   const { replicas: count } = CONFIGURATIONS[name];
   const users = Array.from({ length: opts.users }, (_, u) => `user${u}`);
   const asins = Array.from({ length: model.engine.numItems }, (_, i) => model.catalogue.item(i + 1)?.asin || String(i + 1));
@@ -426,8 +488,16 @@ async function runConfiguration(name: ConfigurationName, opts: Options, modelDir
         if (opts.warmup > 0) await workload.load(replicas, size, opts.connections, opts.warmup);
         const { result: r, acknowledged, wrong } = await workload.load(replicas, size, opts.connections, opts.duration);
         rows.push({
-          configuration: name, replicas: count, size, requestsPerSecond: r.requests.total / r.duration, p50Ms: r.latency.p50, p99Ms: r.latency.p99,
-          requests: r.requests.total, errors: r.errors + r.non2xx + wrong, eventsAcknowledged: acknowledged, eventsLost: 0,
+          configuration: name,
+          replicas: count,
+          size,
+          requestsPerSecond: r.requests.total / r.duration,
+          p50Ms: r.latency.p50,
+          p99Ms: r.latency.p99,
+          requests: r.requests.total,
+          errors: r.errors + r.non2xx + wrong,
+          eventsAcknowledged: acknowledged,
+          eventsLost: 0,
         });
       } finally {
         await Promise.all(replicas.map(stopReplica));
@@ -435,8 +505,10 @@ async function runConfiguration(name: ConfigurationName, opts: Options, modelDir
       const { lost, stored } = await eventsLost(place, model, users, workload.acknowledged);
       const row = rows[rows.length - 1];
       row.eventsLost = lost;
-      log(`${name}, size ${size}: ${row.requestsPerSecond.toFixed(0)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.errors} errors; ` +
-        `${workload.acknowledged.size} events acknowledged so far, ${stored} stored, ${lost} lost`);
+      log(
+        `${name}, size ${size}: ${row.requestsPerSecond.toFixed(0)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.errors} errors; ` +
+          `${workload.acknowledged.size} events acknowledged so far, ${stored} stored, ${lost} lost`,
+      );
     }
   } finally {
     await place.remove();
@@ -471,9 +543,13 @@ async function main(): Promise<void> {
   const modelDir = modelFolder(opts);
   const model = loadModelFolder(modelDir);
   const sizes = servedSizes(opts.sizes, model);
-  const header = `model ${opts.model ?? 'synthetic (initial weights)'}: ${model.config.dataset}, ${model.engine.numItems} items, sizes ${model.engine.sizes.join(', ')}; ` +
+  const header =
+    `model ${opts.model ?? 'synthetic (initial weights)'}: ${model.config.dataset}, ${model.engine.numItems} items, sizes ${model.engine.sizes.join(', ')}; ` +
     `${opts.users} known users seeded with ${opts.seedEvents} events each; ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s per size, ` +
-    `${Math.round(100 * opts.eventShare)}% events; ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+    `${Math.round(100 * opts.eventShare)}% events; ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`;
   log(header);
   for (const line of skipped) log(line);
 
@@ -481,26 +557,53 @@ async function main(): Promise<void> {
   for (const name of configs) rows.push(...(await runConfiguration(name, opts, modelDir, model, sizes)));
 
   console.log(`\n${header}\n`);
-  console.log(table(['configuration', 'size', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'events acknowledged', 'events lost'], rows.map((r) => [
-    CONFIGURATIONS[r.configuration].label, r.size, r.requestsPerSecond.toFixed(0), r.p50Ms, r.p99Ms, r.errors, r.eventsAcknowledged, r.eventsLost,
-  ])));
+  console.log(
+    table(
+      ['configuration', 'size', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'events acknowledged', 'events lost'],
+      rows.map((r) => [
+        CONFIGURATIONS[r.configuration].label,
+        r.size,
+        r.requestsPerSecond.toFixed(0),
+        r.p50Ms,
+        r.p99Ms,
+        r.errors,
+        r.eventsAcknowledged,
+        r.eventsLost,
+      ]),
+    ),
+  );
   for (const line of skipped) console.log(line);
   console.log('\ntargets:');
   const verdicts = TARGETS.map((t) => ({ target: t, ...verdict(t, rows) }));
   for (const { target: t, row, pass } of verdicts) {
     const what = `${CONFIGURATIONS[t.configuration].label}, size ${t.size}: >= ${t.minRequestsPerSecond} req/s with p99 <= ${t.maxP99Ms} ms, no error, no event lost`;
-    console.log(`- ${what}: ${pass === null ? 'not measured' : `${pass ? 'pass' : 'FAIL'} (${row!.requestsPerSecond.toFixed(0)} req/s, p99 ${row!.p99Ms} ms)`}`);
+    console.log(
+      `- ${what}: ${pass === null ? 'not measured' : `${pass ? 'pass' : 'FAIL'} (${row!.requestsPerSecond.toFixed(0)} req/s, p99 ${row!.p99Ms} ms)`}`,
+    );
   }
   const lost = rows.reduce((n, r) => n + r.eventsLost, 0);
   console.log(`- every acknowledged event stored: ${lost === 0 ? 'pass' : `FAIL (${lost} lost)`}`);
   if (opts.json) {
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     const file = path.join(RESULTS_DIR, 'live.json');
-    fs.writeFileSync(file, JSON.stringify({
-      model: opts.model ?? 'synthetic (initial weights)', dataset: model.config.dataset, items: model.engine.numItems, options: { ...opts, model: undefined, help: undefined },
-      cores: os.cpus().length, loadavg: os.loadavg(), rows, skipped,
-      targets: verdicts.map(({ target, pass }) => ({ ...target, pass })),
-    }, null, 2) + '\n');
+    fs.writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          model: opts.model ?? 'synthetic (initial weights)',
+          dataset: model.config.dataset,
+          items: model.engine.numItems,
+          options: { ...opts, model: undefined, help: undefined },
+          cores: os.cpus().length,
+          loadavg: os.loadavg(),
+          rows,
+          skipped,
+          targets: verdicts.map(({ target, pass }) => ({ ...target, pass })),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     log(`wrote ${file}`);
   }
   if (lost > 0) process.exitCode = 1;

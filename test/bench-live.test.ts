@@ -17,7 +17,8 @@ const run = promisify(execFile);
 /** A short run: 500 synthetic items, 40 users seeded with 5 events each, 1 s per size, no warm-up. */
 async function liveBench(args: string[]): Promise<{ stdout: string; stderr: string; pid: number }> {
   const child = run(process.execPath, [BENCH, '--items', '500', '--users', '40', '--duration', '1', '--warmup', '0', '--connections', '8', ...args], {
-    timeout: 240_000, maxBuffer: 16 * 1024 * 1024,
+    timeout: 240_000,
+    maxBuffer: 16 * 1024 * 1024,
   });
   const pid = child.child.pid!;
   const { stdout, stderr } = await child;
@@ -27,14 +28,27 @@ async function liveBench(args: string[]): Promise<{ stdout: string; stderr: stri
 /** The table's rows as cells (header and rule left out). */
 function tableRows(stdout: string): string[][] {
   const lines = stdout.split('\n').filter((l) => l.startsWith('|'));
-  assert.deepEqual(lines[0].split('|').slice(1, -1).map((c) => c.trim()),
-    ['configuration', 'size', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'events acknowledged', 'events lost']);
-  return lines.slice(2).map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+  assert.deepEqual(
+    lines[0]
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim()),
+    ['configuration', 'size', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'events acknowledged', 'events lost'],
+  );
+  return lines.slice(2).map((l) =>
+    l
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim()),
+  );
 }
 
 /** Every row: a count of requests per second, latencies, no error, no event lost. */
 function assertRows(rows: string[][], configuration: string, sizes: number[]): void {
-  assert.deepEqual(rows.map((r) => [r[0], Number(r[1])]), sizes.map((m) => [configuration, m]));
+  assert.deepEqual(
+    rows.map((r) => [r[0], Number(r[1])]),
+    sizes.map((m) => [configuration, m]),
+  );
   for (const [, , rps, p50, p99, errors, acknowledged, lost] of rows) {
     assert.ok(Number(rps) > 0, `req/s ${rps}`);
     assert.ok(Number(p50) >= 0 && Number(p99) >= Number(p50), `p50 ${p50}, p99 ${p99}`);
@@ -56,7 +70,9 @@ function assertLedger(stderr: string, seeded: number): void {
 }
 
 let pgUnavailable: string | null = 'not checked';
-before(async () => { pgUnavailable = await postgresUnavailable(); });
+before(async () => {
+  pgUnavailable = await postgresUnavailable();
+});
 
 test('bench live: the embedded store under the mixed load, every acknowledged event stored', async () => {
   const { stdout, stderr } = await liveBench(['--configs', 'embedded']);
@@ -68,7 +84,10 @@ test('bench live: the embedded store under the mixed load, every acknowledged ev
 });
 
 test('bench live: PostgreSQL with two replicas, its schema dropped after', async (t) => {
-  if (pgUnavailable) { t.skip(pgUnavailable); return; }
+  if (pgUnavailable) {
+    t.skip(pgUnavailable);
+    return;
+  }
   const { stdout, stderr, pid } = await liveBench(['--configs', 'postgres-2', '--sizes', '64', '--pg', TEST_PG_URL]);
   assertRows(tableRows(stdout), 'PostgreSQL, 2 replicas', [64]);
   assertLedger(stderr, 40 * 5);
