@@ -209,7 +209,7 @@ test('live CLI: acknowledged events survive SIGKILL; a second process on the sam
   const second = await startCli(stateDir);
   assert.equal(second.base, null);
   assert.equal(await second.exited, 1);
-  assert.match(second.stderr(), new RegExp(`is in use by process ${first.child.pid}: the embedded store serves one process`));
+  assert.match(second.stderr(), new RegExp(`is in use by process ${first.child.pid}: the embedded store serves one process \\(for several replicas, use --store postgres://\\.\\.\\.\\)`));
   assert.ok(!second.stderr().includes('    at '), 'one line, no stack trace');
 
   const history = [9, 8, 7, 6, 5, 4, 3];

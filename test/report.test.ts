@@ -155,7 +155,8 @@ test('report: a folder that is not a finished run is a one-line error', async ()
     err instanceof UserError && /empty is not a run folder \(no run\.json/.test(err.message));
   const unfinished = fakeRun(root, 'unfinished', { dataset: 'beauty', dims: [8] });
   fs.rmSync(path.join(unfinished, 'metrics.json'));
-  await assert.rejects(writeResultsReport([unfinished], path.join(root, 'out'), 'x'), /unfinished has no metrics\.json/);
+  await assert.rejects(writeResultsReport([unfinished], path.join(root, 'out'), 'x'), (err: Error) =>
+    err instanceof UserError && err.code === 'run-unfinished' && /unfinished has no metrics\.json: its training has not finished$/.test(err.message));
   const run = fakeRun(root, 'run', { dataset: 'beauty', dims: [8] });
   await assert.rejects(writeResultsReport([run, `${run}/`], path.join(root, 'out'), 'x'), /is given twice/);
 

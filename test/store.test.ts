@@ -142,7 +142,8 @@ contract('PostgreSQL store', async () => {
 });
 
 test('PostgreSQL store: a bad URL or an unreachable server is a one-line error', async () => {
-  await assert.rejects(openPostgresStore('mysql://x', { modelFingerprint: MODEL }), /must be a postgres:\/\/ URL/);
+  await assert.rejects(openPostgresStore('mysql://x', { modelFingerprint: MODEL }),
+    (err: Error) => err instanceof UserError && err.code === 'bad-store-url' && /a PostgreSQL URL starts with postgres:\/\/ \(got "mysql:\/\/\.\.\."\)/.test(err.message));
   await assert.rejects(openPostgresStore('postgres://h/db?schema=Bad-Name', { modelFingerprint: MODEL }), /schema "Bad-Name" must be lower-case/);
   await assert.rejects(openPostgresStore('postgres://nobody:secret@127.0.0.1:1/db', { modelFingerprint: MODEL }),
     (err: Error) => err instanceof UserError && /cannot open the PostgreSQL store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/db/.test(err.message) && !err.message.includes('secret'));

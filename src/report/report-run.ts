@@ -30,7 +30,7 @@ export function loadReportRun(dir: string): ReportRun {
   const config = loadRunConfig(dir);
   const metrics = readMetricsReport(dir);
   const file = path.join(dir, METRICS_FILE);
-  if (!metrics) throw new UserError(`${dir} has no ${METRICS_FILE} (training has not finished; "fmrlrec train --out ${dir} --resume" completes it)`);
+  if (!metrics) throw new UserError(`${dir} has no ${METRICS_FILE}: its training has not finished`, 'run-unfinished');
   if (typeof metrics.dataset !== 'string' || !Array.isArray(metrics.dims) || metrics.dims.length === 0 || !metrics.valid || !metrics.test) {
     throw new UserError(`${file}: not an fmrlrec metrics report (needs dataset, dims, valid, test)`);
   }

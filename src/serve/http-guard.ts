@@ -70,7 +70,7 @@ export class CorsPolicy {
         // reported below
       }
       if (!parsed || parsed.origin !== origin) {
-        throw new UserError(`--cors: "${origin}" is not an origin (write scheme://host[:port] with no path or trailing slash, or * for any)`);
+        throw new UserError(`"${origin}" is not a CORS origin: write scheme://host[:port] with no path or trailing slash, or * for any`, 'bad-cors-origin');
       }
     }
     return new CorsPolicy(new Set(origins));

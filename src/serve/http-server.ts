@@ -90,8 +90,8 @@ export class RecommendServer {
   listen(): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'EADDRINUSE' ? new UserError(`${this.options.host}:${this.options.port} is already in use (choose another --port)`)
-          : err.code === 'EACCES' ? new UserError(`not allowed to listen on ${this.options.host}:${this.options.port}`) : err);
+        reject(err.code === 'EADDRINUSE' ? new UserError(`${this.options.host}:${this.options.port} is already in use`, 'address-in-use')
+          : err.code === 'EACCES' ? new UserError(`not allowed to listen on ${this.options.host}:${this.options.port}`, 'listen-not-allowed') : err);
       };
       this.server.once('error', onError);
       this.server.listen(this.options.port, this.options.host, () => {

@@ -27,7 +27,7 @@ export function lockFolder(dir: string, what: string): () => void {
     }
     const owner = Number(fs.readFileSync(file, 'utf8').trim());
     if (Number.isInteger(owner) && owner > 0 && isRunning(owner)) {
-      throw new UserError(`${dir} is in use by process ${owner}: ${what} serves one process (for several replicas, use --store postgres://...)`);
+      throw new UserError(`${dir} is in use by process ${owner}: ${what} serves one process`, 'store-in-use');
     }
     fs.rmSync(file, { force: true }); // left by a process that is gone
   }

@@ -19,7 +19,7 @@ export const DEFAULT_SCHEMA = 'fmrlrec';
 /** A schema name the store accepts: lower-case letters, digits and _, not starting with a digit (no quoting needed). */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** A --store URL taken apart. */
+/** A PostgreSQL store URL taken apart. */
 export interface PostgresLocation {
   /** The URL without the schema parameter, as node-postgres reads it. */
   connectionString: string;
@@ -34,13 +34,13 @@ export function parsePostgresUrl(url: string): PostgresLocation {
   try {
     parsed = new URL(url);
   } catch {
-    throw new UserError(`--store must be a PostgreSQL URL such as postgres://user@localhost:5432/fmrlrec (got "${url}")`);
+    throw new UserError(`"${url}" is not a PostgreSQL URL such as postgres://user@localhost:5432/fmrlrec`, 'bad-store-url');
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new UserError(`--store must be a postgres:// URL (got "${parsed.protocol}//...")`);
+    throw new UserError(`a PostgreSQL URL starts with postgres:// (got "${parsed.protocol}//...")`, 'bad-store-url');
   }
   const schema = parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA;
-  if (!SCHEMA_NAME.test(schema)) throw new UserError(`the schema "${schema}" must be lower-case letters, digits and _ (at most 63, not starting with a digit)`);
+  if (!SCHEMA_NAME.test(schema)) throw new UserError(`the schema "${schema}" must be lower-case letters, digits and _ (at most 63, not starting with a digit)`, 'bad-store-url');
   parsed.searchParams.delete('schema');
   const connectionString = parsed.toString();
   if (parsed.password) parsed.password = '***';

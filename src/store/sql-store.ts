@@ -211,13 +211,13 @@ async function checkModel(tx: SqlClient, fingerprint: string, description: strin
     const used = await tx.query('SELECT 1 FROM users WHERE length > 0 LIMIT 1');
     if (used.rows.length > 0) {
       throw new UserError(`the ${description} holds user states of another model (model ${rows[0].value}, this one is ${fingerprint}): `
-        + 'serve that model, or give this one an empty store (another --state folder, or another schema: ?schema=<name> in the --store URL)');
+        + 'serve that model, or give this one an empty store', 'store-of-another-model');
     }
     // Added items' vectors are rows of that model's item table, meaningless to another.
     const items = await tx.query('SELECT 1 FROM items LIMIT 1');
     if (items.rows.length > 0) {
       throw new UserError(`the ${description} holds items added to another model (model ${rows[0].value}, this one is ${fingerprint}): `
-        + 'serve that model, or give this one an empty store (another --state folder, or another schema: ?schema=<name> in the --store URL)');
+        + 'serve that model, or give this one an empty store', 'store-of-another-model');
     }
   }
   await tx.query("INSERT INTO meta (key, value) VALUES ('model', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [fingerprint]);

@@ -24,7 +24,21 @@ export type UserErrorCode =
   /** A run whose features have no counterpart in the reference's names. */
   | 'no-reference-features'
   /** A Hugging Face model that is not here and may not be downloaded. */
-  | 'download-not-allowed';
+  | 'download-not-allowed'
+  /** A run folder whose training has not finished (no metrics report yet). */
+  | 'run-unfinished'
+  /** The service's port is taken by another process. */
+  | 'address-in-use'
+  /** The service may not listen on its host and port (a port below 1024 needs privileges). */
+  | 'listen-not-allowed'
+  /** A CORS origin that is not scheme://host[:port]. */
+  | 'bad-cors-origin'
+  /** A PostgreSQL store URL that cannot be used (not a URL, not postgres://, a bad schema name). */
+  | 'bad-store-url'
+  /** An embedded store folder that another live process holds. */
+  | 'store-in-use'
+  /** A store that holds the user states or added items of another model. */
+  | 'store-of-another-model';
 
 /** An error caused by the user's input; `code` says what it is about when a caller may want to advise. */
 export class UserError extends Error {
