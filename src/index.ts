@@ -6,8 +6,8 @@
  * evaluation, run folders, export and the PyTorch interchange, serving.
  * Settings are options; the environment is read in one place only, the kernel
  * loader (src/kernels/index.ts: FMRLREC_KERNELS picks the native build that
- * getKernels() loads once per process; loadNativeKernels picks one
- * explicitly). README.md, "Use it as a library", shows train → slice →
+ * getKernels() loads once per process, FMRLREC_ADDON the addon's file;
+ * loadNativeKernels picks one explicitly). README.md, "Use it as a library", shows train → slice →
  * recommend in a few lines.
  */
 export * from './data';

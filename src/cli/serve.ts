@@ -11,6 +11,7 @@ import { DEFAULT_STATE_DIR, openStore, StoreLocation } from '../store';
 import { UserError } from '../util/errors';
 import { numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
+import type { CliEnvironment } from './environment';
 
 /** `fmrlrec serve --help`. */
 export const SERVE_HELP = `Usage: fmrlrec serve --model <dir> [--host 127.0.0.1] [--port 8080] [--state <dir> | --store <postgres-url>]
@@ -66,7 +67,7 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
   const host = (v.host as string | undefined) ?? DEFAULT_SERVER_OPTIONS.host;
   if (host === '') throw new UserError('--host must not be empty');
   const maxEvents = numberFlag(v, 'max-events', DEFAULT_LIVE_OPTIONS.maxEvents, { min: 1, max: 100_000, integer: true });
-  const location = storeLocation(v);
+  const location = storeLocation(v, ctx.env);
   const store = location ? await openStore(location, { modelFingerprint: modelFingerprint(model), log: (line) => ctx.log(line) }) : null;
   ctx.log(store ? `store: ${store.description}` : 'no store (--store none): POST /v1/events and GET /v1/users/:id/recommendations are off');
   // Items added while serving; replicas sharing a PostgreSQL store poll it for each other's (src/serve/live-items.ts).
@@ -85,9 +86,9 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
 }
 
 /** Where the flags (or FMRLREC_STORE) put the store; null for --store none. */
-function storeLocation(v: Record<string, string | boolean | undefined>): StoreLocation | null {
+function storeLocation(v: Record<string, string | boolean | undefined>, env: CliEnvironment): StoreLocation | null {
   const state = v.state as string | undefined;
-  const url = (v.store as string | undefined) ?? (state === undefined ? process.env.FMRLREC_STORE || undefined : undefined);
+  const url = (v.store as string | undefined) ?? (state === undefined ? env.store : undefined);
   if (state !== undefined && v.store !== undefined) throw new UserError('give --state <dir> (the embedded store) or --store <postgres-url>, not both');
   if (state === '' || url === '') throw new UserError(`--${state === '' ? 'state' : 'store'} must not be empty`);
   if (url === 'none') return null;
@@ -111,7 +112,7 @@ async function serveUntilSignal(
   const address = await server.listen();
   const { engine, config } = model;
   ctx.log(`serving ${config.dataset} (${engine.numItems} items, sizes ${engine.sizes.join(', ')}; kernels ${kern.name} x${kern.threads()}) on http://${address.address}:${address.port}`);
-  ctx.log(guardSummary(v));
+  ctx.log(guardSummary(v, ctx.env));
   if (items) ctx.log(addedItemsSummary(model));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -127,7 +128,7 @@ async function serveUntilSignal(
 function guardOptions(v: Record<string, string | boolean | undefined>, ctx: CliContext) {
   if (v.token === '') throw new UserError('--token must not be empty');
   const source = v.token !== undefined ? '--token' : 'FMRLREC_TOKEN';
-  const secret = (v.token as string | undefined) ?? (process.env.FMRLREC_TOKEN || undefined);
+  const secret = (v.token as string | undefined) ?? ctx.env.token;
   let token: BearerToken | null = null;
   if (secret !== undefined) {
     try {
@@ -144,8 +145,8 @@ function guardOptions(v: Record<string, string | boolean | undefined>, ctx: CliC
 }
 
 /** One log line saying who may write and which browsers may call. */
-function guardSummary(v: Record<string, string | boolean | undefined>): string {
-  const writes = v.token !== undefined || process.env.FMRLREC_TOKEN ? 'writes need the bearer token' : 'writes are open (no --token or FMRLREC_TOKEN)';
+function guardSummary(v: Record<string, string | boolean | undefined>, env: CliEnvironment): string {
+  const writes = v.token !== undefined || env.token !== undefined ? 'writes need the bearer token' : 'writes are open (no --token or FMRLREC_TOKEN)';
   const cors = v.cors === undefined ? 'no CORS' : `CORS for ${v.cors}`;
   return `${writes}; ${cors}; access log ${v.quiet ? 'off' : 'on stdout'}`;
 }
