@@ -1,6 +1,6 @@
 /**
  * Sampled softmax with the log-Q correction (docs/method.md §5.8), the
- * training loss whose cost does not grow with the catalogue: one batch draws
+ * training loss whose scoring does not grow with the catalogue: one batch draws
  * K negatives n_1..n_K from a distribution Q over the items 1..N (with
  * replacement) and every position of the batch shares them. For a position
  * with user vector o and target y, at each size m:
