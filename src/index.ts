@@ -21,8 +21,16 @@ export { ParamStore, type ParamSpec } from './model/params';
 export { AdamW, clipGradNorm, type AdamWConfig } from './train/adamw';
 export { warmupCosine } from './train/schedule';
 export {
-  trainModel, evalOptions, REFERENCE_TRAIN_CONFIG, CHECKPOINT_FILE, BEST_FILE, TRAIN_LOG_FILE,
-  type TrainConfig, type TrainOptions, type TrainResult, type EpochReport,
+  trainModel,
+  evalOptions,
+  REFERENCE_TRAIN_CONFIG,
+  CHECKPOINT_FILE,
+  BEST_FILE,
+  TRAIN_LOG_FILE,
+  type TrainConfig,
+  type TrainOptions,
+  type TrainResult,
+  type EpochReport,
 } from './train/trainer';
 export { saveParams, loadParams, paramTensors, type TrainState, type EpochRecord } from './train/checkpoint';
 export { evaluate, rankTargets, type EvalOptions, type MetricsBySize } from './eval/evaluate';
@@ -32,20 +40,31 @@ export { prepareRun, loadDataset, type PrepareOptions, type PreparedRun } from '
 export { trainRun, evaluateRun, type JobOptions, type TrainRunOptions, type EvaluateRunOptions, type EvaluateRunResult } from './run/execute';
 export { loadTrainedRun, type LoadTrainedRunOptions, type TrainedRun } from './run/trained-run';
 export {
-  type RunConfig, type DatasetSource, type FeatureConfig, type ModelSettings, loadRunConfig, saveRunConfig, featureLabel, RUN_CONFIG_FILE,
+  type RunConfig,
+  type DatasetSource,
+  type FeatureConfig,
+  type ModelSettings,
+  loadRunConfig,
+  saveRunConfig,
+  featureLabel,
+  RUN_CONFIG_FILE,
 } from './run/run-config';
 export { DEFAULT_MODEL, DEFAULT_TRAIN, DEFAULT_WIDTH, DEFAULT_CACHE_DIR, defaultFeatures } from './run/defaults';
 export { UserError, InputFileError, type UserErrorCode } from './util/errors';
 export { Rng } from './util/rng';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type Float32Tensor } from './util/safetensors';
 export { readSafetensors, writeSafetensors } from './util/safetensors-file';
-export {
-  exportSize, exportAllSizes, exportSourceOf, servingModel, type ExportSource, type ExportOptions, type ServingSource,
-} from './deploy/export';
+export { exportSize, exportAllSizes, exportSourceOf, servingModel, type ExportSource, type ExportOptions, type ServingSource } from './deploy/export';
 export type { ExportedConfig, ItemEntry, ItemRecipe, SizeManifest, ExportIndex } from './deploy/format';
 export { addItemsToModelFolder, type AddedToFolder } from './deploy/add-items';
 export {
-  ItemVectorBuilder, loadItemVectorBuilder, parseItemToAdd, itemRecipeOf, type ItemToAdd, type NewItemVectors, type RecipeEncoderOptions,
+  ItemVectorBuilder,
+  loadItemVectorBuilder,
+  parseItemToAdd,
+  itemRecipeOf,
+  type ItemToAdd,
+  type NewItemVectors,
+  type RecipeEncoderOptions,
 } from './deploy/new-items';
 export { importTorchRun, exportTorchRun, type ImportTorchOptions, type ImportSummary } from './deploy/torch-run';
 export { InferenceEngine, typescriptGemm, type EngineModel, type EngineKernels, type UserStream, type RankOptions } from './serve/engine';
@@ -53,8 +72,13 @@ export { Catalogue, type ItemRef } from './serve/catalogue';
 export { funnelRank, type FunnelOptions } from './serve/funnel';
 export { type RankedItem } from './serve/top-k';
 export {
-  recommend, recommendBatch, parseRecommendRequest, RequestError,
-  type RecommendRequest, type RecommendResponse, type RecommendedItem,
+  recommend,
+  recommendBatch,
+  parseRecommendRequest,
+  RequestError,
+  type RecommendRequest,
+  type RecommendResponse,
+  type RecommendedItem,
 } from './serve/recommender';
 export { engineFromFiles, type ModelFiles, type LoadedEngine } from './serve/model-files';
 export { loadModelFolder, type LoadedModel } from './serve/model-folder';

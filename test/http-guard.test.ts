@@ -42,8 +42,19 @@ test('guard: the bearer token accepts exactly itself, in an Authorization: Beare
 
 test('guard: writes are every method but GET/HEAD/OPTIONS, except POST /v1/recommend', () => {
   assert.equal(isWriteRequest('POST', '/v1/recommend'), false);
-  for (const [method, p] of [['GET', '/v1/items/3'], ['HEAD', '/healthz'], ['OPTIONS', '/v1/events']]) assert.equal(isWriteRequest(method, p), false);
-  for (const [method, p] of [['POST', '/v1/events'], ['POST', '/v1/items'], ['DELETE', '/v1/recommend'], ['PUT', '/v1/items/3']]) assert.equal(isWriteRequest(method, p), true);
+  for (const [method, p] of [
+    ['GET', '/v1/items/3'],
+    ['HEAD', '/healthz'],
+    ['OPTIONS', '/v1/events'],
+  ])
+    assert.equal(isWriteRequest(method, p), false);
+  for (const [method, p] of [
+    ['POST', '/v1/events'],
+    ['POST', '/v1/items'],
+    ['DELETE', '/v1/recommend'],
+    ['PUT', '/v1/items/3'],
+  ])
+    assert.equal(isWriteRequest(method, p), true);
 });
 
 test('guard: CORS origins parse, allow and refuse', () => {
@@ -53,7 +64,11 @@ test('guard: CORS origins parse, allow and refuse', () => {
   assert.deepEqual(list.responseHeaders(undefined), { Vary: 'Origin' });
   assert.deepEqual(CorsPolicy.parse('*').responseHeaders('https://any.example'), { 'Access-Control-Allow-Origin': '*' });
   for (const bad of ['', 'shop.example', 'https://shop.example/', 'https://shop.example/path', 'https://a.example,']) {
-    assert.throws(() => CorsPolicy.parse(bad), (err: Error) => err instanceof UserError && err.code === 'bad-cors-origin' && /is not a CORS origin: write scheme/.test(err.message), bad);
+    assert.throws(
+      () => CorsPolicy.parse(bad),
+      (err: Error) => err instanceof UserError && err.code === 'bad-cors-origin' && /is not a CORS origin: write scheme/.test(err.message),
+      bad,
+    );
   }
 });
 
@@ -64,9 +79,12 @@ test('guard: the access log line is one JSON object of fixed fields', () => {
 
 test('guard: through the server, writes need the token (401 with WWW-Authenticate), reads stay open', async () => {
   await withServer({ token: new BearerToken(TOKEN) }, async (base) => {
-    const write = (authorization?: string) => fetch(`${base}/v1/events`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: '{"events": []}',
-    });
+    const write = (authorization?: string) =>
+      fetch(`${base}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: '{"events": []}',
+      });
     const none = await write();
     assert.equal(none.status, 401);
     assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="fmrlrec"');
@@ -87,9 +105,11 @@ test('guard: through the server, writes need the token (401 with WWW-Authenticat
 });
 
 test('guard: through the server, CORS answers preflights and marks answers for allowed origins only', async () => {
-  const preflight = (base: string, origin: string) => fetch(`${base}/v1/recommend`, {
-    method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
-  });
+  const preflight = (base: string, origin: string) =>
+    fetch(`${base}/v1/recommend`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
+    });
   await withServer({ cors: CorsPolicy.parse('https://shop.example') }, async (base) => {
     const ok = await preflight(base, 'https://shop.example');
     assert.equal(ok.status, 204);
@@ -134,17 +154,33 @@ test('guard: through the server, one access log line per request, with the route
     assert.deepEqual(Object.keys(e), ['ts', 'method', 'route', 'status', 'bytes', 'ms']);
     assert.ok(Date.parse(e.ts) > 0 && e.ms >= 0);
   }
-  assert.deepEqual(entries.map((e) => [e.method, e.route, e.status]), [['GET', '/v1/items/:id', 200], ['POST', '/v1/recommend', 400], ['GET', 'other', 404]]);
+  assert.deepEqual(
+    entries.map((e) => [e.method, e.route, e.status]),
+    [
+      ['GET', '/v1/items/:id', 200],
+      ['POST', '/v1/recommend', 400],
+      ['GET', 'other', 404],
+    ],
+  );
   assert.ok(itemBytes > 0);
   assert.equal(entries[0].bytes, itemBytes);
 });
 
 /** Run `fmrlrec serve` with these flags and env, make one request, stop it; its stdout and stderr. */
-async function runCli(flags: string[], env: Record<string, string>, request: (base: string) => Promise<void>): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', dir, '--port', '0', '--store', 'none', ...flags], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FMRLREC_TOKEN: '', ...env } });
+async function runCli(
+  flags: string[],
+  env: Record<string, string>,
+  request: (base: string) => Promise<void>,
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', dir, '--port', '0', '--store', 'none', ...flags], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FMRLREC_TOKEN: '', ...env },
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c) => { stdout += c; });
+  child.stdout.on('data', (c) => {
+    stdout += c;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const port = await new Promise<number | null>((resolve) => {
     child.stderr.on('data', (c) => {
@@ -170,8 +206,17 @@ test('guard: the CLI takes the token from FMRLREC_TOKEN, logs each request on st
   });
   assert.equal(logged.code, 0, logged.stderr);
   assert.match(logged.stderr, /writes need the bearer token; CORS for https:\/\/shop\.example; access log on stdout/);
-  const entries = logged.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(entries.map((e) => [e.method, e.route, e.status]), [['POST', '/v1/items', 401], ['GET', '/healthz', 200]]);
+  const entries = logged.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    entries.map((e) => [e.method, e.route, e.status]),
+    [
+      ['POST', '/v1/items', 401],
+      ['GET', '/healthz', 200],
+    ],
+  );
 
   const quiet = await runCli(['--quiet', '--token', TOKEN], {}, async (base) => {
     assert.equal((await fetch(`${base}/v1/items`, { method: 'POST', body: '{}' })).status, 401);

@@ -49,14 +49,20 @@ after(async () => {
   await store?.close().catch(() => undefined); // closed already by the CLI test
 });
 
-interface Item { id: number; asin: string; title: string; score: number }
+interface Item {
+  id: number;
+  asin: string;
+  title: string;
+  score: number;
+}
 
 async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
   const res = await fetch(url, init);
   return { status: res.status, body: await res.json() };
 }
 
-const postJson = (url: string, body: unknown) => call(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const postJson = (url: string, body: unknown) =>
+  call(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 let nextEvent = 0;
 /** Send items (ids) as events of a user; returns the answer. */
@@ -89,7 +95,7 @@ async function assertLikeFullHistory(user: string, history: number[], at = base)
   }
 }
 
-test('live: within the window, a user\'s recommendations equal POST /v1/recommend with the whole history at every size', async () => {
+test("live: within the window, a user's recommendations equal POST /v1/recommend with the whole history at every size", async () => {
   const history: number[] = [];
   for (const batch of [[3, 17], [5], [3, 29]]) {
     assert.deepEqual((await sendEvents('within-1', batch)).body, { applied: batch.length, duplicates: 0 });
@@ -128,19 +134,36 @@ test('live: the funnel and exclude_history answer as POST /v1/recommend does', a
   const history = [4, 8, 15, 16, 23];
   await sendEvents('funnel-1', history);
   const got = await call(`${base}/v1/users/funnel-1/recommendations?k=5&size=16&exclude_history=true&funnel=4:12`);
-  const expected = await postJson(`${base}/v1/recommend`, { history: history.map(asin), k: 5, size: 16, exclude_history: true, funnel: { size: 4, shortlist: 12 } });
+  const expected = await postJson(`${base}/v1/recommend`, {
+    history: history.map(asin),
+    k: 5,
+    size: 16,
+    exclude_history: true,
+    funnel: { size: 4, shortlist: 12 },
+  });
   assertSameRanking(got.body.items, expected.body.items, 'funnel');
   assert.ok(got.body.items.every((i: Item) => !history.includes(i.id)));
 });
 
 test('live: events are idempotent by id and all or nothing; a bad request is 400 naming the field', async () => {
-  const events = [{ id: 'i1', user: 'd1', item: asin(1) }, { id: 'i2', user: 'd1', item: asin(2), ts: 1700000000 }];
+  const events = [
+    { id: 'i1', user: 'd1', item: asin(1) },
+    { id: 'i2', user: 'd1', item: asin(2), ts: 1700000000 },
+  ];
   assert.deepEqual((await postJson(`${base}/v1/events`, { events })).body, { applied: 2, duplicates: 0 });
   assert.deepEqual((await postJson(`${base}/v1/events`, { events })).body, { applied: 0, duplicates: 2 });
-  assert.deepEqual((await postJson(`${base}/v1/events`, { events: [events[0], { id: 'i3', user: 'd1', item: '3' }, { id: 'i3', user: 'd1', item: asin(3) }] })).body, { applied: 1, duplicates: 2 });
+  assert.deepEqual(
+    (await postJson(`${base}/v1/events`, { events: [events[0], { id: 'i3', user: 'd1', item: '3' }, { id: 'i3', user: 'd1', item: asin(3) }] })).body,
+    { applied: 1, duplicates: 2 },
+  );
   await assertLikeFullHistory('d1', [1, 2, 3]);
 
-  const mixed = await postJson(`${base}/v1/events`, { events: [{ id: 'i4', user: 'd1', item: asin(4) }, { id: 'i5', user: 'd2', item: 'B000NOPE' }] });
+  const mixed = await postJson(`${base}/v1/events`, {
+    events: [
+      { id: 'i4', user: 'd1', item: asin(4) },
+      { id: 'i5', user: 'd2', item: 'B000NOPE' },
+    ],
+  });
   assert.deepEqual([mixed.status, mixed.body.field], [400, 'events[1].item']);
   assert.match(mixed.body.error, /must name an item of the model/);
   assert.equal((await call(`${base}/v1/users/d1/recommendations`)).body.history_length, 3, 'nothing of the refused batch applied');
@@ -148,12 +171,21 @@ test('live: events are idempotent by id and all or nothing; a bad request is 400
 
   const ok = { id: 'j1', user: 'd3', item: asin(1) };
   const bad: [unknown, string][] = [
-    ['[', 'body'], [[ok], 'body'], [{}, 'events'], [{ events: [] }, 'events'], [{ events: [ok], extra: 1 }, 'extra'],
+    ['[', 'body'],
+    [[ok], 'body'],
+    [{}, 'events'],
+    [{ events: [] }, 'events'],
+    [{ events: [ok], extra: 1 }, 'extra'],
     [{ events: Array.from({ length: 21 }, (_, i) => ({ ...ok, id: `j${i}` })) }, 'events'],
-    [{ events: [ok, 'x'] }, 'events[1]'], [{ events: [{ ...ok, id: 'has space' }] }, 'events[0].id'], [{ events: [{ ...ok, id: '' }] }, 'events[0].id'],
-    [{ events: [{ ...ok, user: 'u'.repeat(129) }] }, 'events[0].user'], [{ events: [{ ...ok, user: 7 }] }, 'events[0].user'],
-    [{ events: [{ ...ok, item: 3 }] }, 'events[0].item'], [{ events: [{ ...ok, item: '0' }] }, 'events[0].item'],
-    [{ events: [{ ...ok, ts: 'yesterday' }] }, 'events[0].ts'], [{ events: [{ ...ok, when: 1 }] }, 'events[0].when'],
+    [{ events: [ok, 'x'] }, 'events[1]'],
+    [{ events: [{ ...ok, id: 'has space' }] }, 'events[0].id'],
+    [{ events: [{ ...ok, id: '' }] }, 'events[0].id'],
+    [{ events: [{ ...ok, user: 'u'.repeat(129) }] }, 'events[0].user'],
+    [{ events: [{ ...ok, user: 7 }] }, 'events[0].user'],
+    [{ events: [{ ...ok, item: 3 }] }, 'events[0].item'],
+    [{ events: [{ ...ok, item: '0' }] }, 'events[0].item'],
+    [{ events: [{ ...ok, ts: 'yesterday' }] }, 'events[0].ts'],
+    [{ events: [{ ...ok, when: 1 }] }, 'events[0].when'],
   ];
   for (const [body, field] of bad) {
     const res = await postJson(`${base}/v1/events`, body);
@@ -162,9 +194,21 @@ test('live: events are idempotent by id and all or nothing; a bad request is 400
   assert.equal((await call(`${base}/v1/users/d3/recommendations`)).body.known_user, false);
   const user = (q: string, id = 'd1') => call(`${base}/v1/users/${id}/recommendations?${q}`);
   const badQueries: [string, string, string?][] = [
-    ['k=0', 'k'], ['k=1001', 'k'], ['k=2.5', 'k'], ['size=5', 'size'], ['size=32', 'size'], ['exclude_history=yes', 'exclude_history'],
-    ['funnel=3:10', 'funnel'], ['funnel=16:2', 'funnel'], ['size=8&funnel=16:20', 'funnel'], ['funnel=4', 'funnel'], ['k=1&k=2', 'k'], ['colour=red', 'colour'],
-    ['', 'id', 'a%20b'], ['', 'id', '%E0%A4%A'], ['', 'id', 'x'.repeat(129)],
+    ['k=0', 'k'],
+    ['k=1001', 'k'],
+    ['k=2.5', 'k'],
+    ['size=5', 'size'],
+    ['size=32', 'size'],
+    ['exclude_history=yes', 'exclude_history'],
+    ['funnel=3:10', 'funnel'],
+    ['funnel=16:2', 'funnel'],
+    ['size=8&funnel=16:20', 'funnel'],
+    ['funnel=4', 'funnel'],
+    ['k=1&k=2', 'k'],
+    ['colour=red', 'colour'],
+    ['', 'id', 'a%20b'],
+    ['', 'id', '%E0%A4%A'],
+    ['', 'id', 'x'.repeat(129)],
   ];
   for (const [q, field, id] of badQueries) {
     const res = await user(q, id);
@@ -209,7 +253,10 @@ test('live CLI: acknowledged events survive SIGKILL; a second process on the sam
   const second = await startCli(stateDir);
   assert.equal(second.base, null);
   assert.equal(await second.exited, 1);
-  assert.match(second.stderr(), new RegExp(`is in use by process ${first.child.pid}: the embedded store serves one process \\(for several replicas, use --store postgres://\\.\\.\\.\\)`));
+  assert.match(
+    second.stderr(),
+    new RegExp(`is in use by process ${first.child.pid}: the embedded store serves one process \\(for several replicas, use --store postgres://\\.\\.\\.\\)`),
+  );
   assert.ok(!second.stderr().includes('    at '), 'one line, no stack trace');
 
   const history = [9, 8, 7, 6, 5, 4, 3];

@@ -55,10 +55,19 @@ function fakeRun(root: string, name: string, opts: { dataset: string; dims: numb
     model: { ...DEFAULT_MODEL, dims: opts.dims },
     train: { ...DEFAULT_TRAIN, seed },
   });
-  writeMetricsReport(dir, {
-    dataset: opts.dataset, dims: opts.dims, features: featureLabel(features), best_epoch: 7, train_seconds: 123.4,
-    valid: fakeMetrics(opts.dims, seed, 0.002), test: fakeMetrics(opts.dims, seed, 0.001),
-  }, `fmrlrec train --out ${dir}`);
+  writeMetricsReport(
+    dir,
+    {
+      dataset: opts.dataset,
+      dims: opts.dims,
+      features: featureLabel(features),
+      best_epoch: 7,
+      train_seconds: 123.4,
+      valid: fakeMetrics(opts.dims, seed, 0.002),
+      test: fakeMetrics(opts.dims, seed, 0.001),
+    },
+    `fmrlrec train --out ${dir}`,
+  );
   return dir;
 }
 
@@ -75,7 +84,10 @@ test('report: tables with the paper rows, nested vs independent series, seeds, a
   const out = path.join(root, 'report');
   const written = await writeResultsReport(runs, out, 'fmrlrec report --runs ... --out report');
 
-  assert.deepEqual(written.chartFiles.map((f) => path.basename(f)), ['beauty.svg', 'toys.svg']);
+  assert.deepEqual(
+    written.chartFiles.map((f) => path.basename(f)),
+    ['beauty.svg', 'toys.svg'],
+  );
   const md = fs.readFileSync(written.markdownFile, 'utf8');
   assert.match(md, /Made by `fmrlrec report --runs \.\.\. --out report`/);
   assert.match(md, /## beauty\n\n!\[beauty: test NDCG@10 and Recall@10 against size\]\(beauty\.svg\)/);
@@ -88,7 +100,12 @@ test('report: tables with the paper rows, nested vs independent series, seeds, a
   const t32 = fakeMetrics([32], 42, 0.001)['32'];
   const v32 = fakeMetrics([32], 42, 0.002)['32'];
   assert.ok(nestedRow.includes(`| ${methodDescription(defaultLabel)} | ${defaultLabel} | nested | 32 | 8,16,32 | 42 | 7 | 123 s |`), nestedRow);
-  assert.ok(nestedRow.endsWith(`| ${v32['NDCG@10'].toFixed(4)} | ${v32['Recall@10'].toFixed(4)} | ${t32['NDCG@5'].toFixed(4)} | ${t32['Recall@5'].toFixed(4)} | ${t32['NDCG@10'].toFixed(4)} | ${t32['Recall@10'].toFixed(4)} |`), nestedRow);
+  assert.ok(
+    nestedRow.endsWith(
+      `| ${v32['NDCG@10'].toFixed(4)} | ${v32['Recall@10'].toFixed(4)} | ${t32['NDCG@5'].toFixed(4)} | ${t32['Recall@5'].toFixed(4)} | ${t32['NDCG@10'].toFixed(4)} | ${t32['Recall@10'].toFixed(4)} |`,
+    ),
+    nestedRow,
+  );
   assert.match(methodDescription(defaultLabel), /hybrid.*project default/);
   assert.match(methodDescription('text:use'), /the paper's method/);
   assert.match(methodDescription('id'), /item-ID embeddings only/);
@@ -101,13 +118,19 @@ test('report: tables with the paper rows, nested vs independent series, seeds, a
   const nestedSeries = `${defaultLabel} · nested D=32`;
   const independent = 'text:use · independent (one model per size)';
   assert.ok(md.includes(`| ${nestedSeries} | 1 |`));
-  const recallRow = md.split('### Test Recall@10 by size')[1].split('\n').find((l) => l.startsWith(`| ${independent} |`));
+  const recallRow = md
+    .split('### Test Recall@10 by size')[1]
+    .split('\n')
+    .find((l) => l.startsWith(`| ${independent} |`));
   assert.ok(recallRow, 'the independent series has a Recall@10 row');
   const a = fakeMetrics([32], 1, 0.001)['32']['Recall@10'];
   const b = fakeMetrics([32], 2, 0.001)['32']['Recall@10'];
   const mean = (a + b) / 2;
   const sd = Math.abs(a - b) / Math.SQRT2;
-  assert.equal(recallRow, `| ${independent} | 3 | ${fakeMetrics([8], 42, 0.001)['8']['Recall@10'].toFixed(4)} | — | ${mean.toFixed(4)} ± ${sd.toFixed(4)} | — | — | — | — | — |`);
+  assert.equal(
+    recallRow,
+    `| ${independent} | 3 | ${fakeMetrics([8], 42, 0.001)['8']['Recall@10'].toFixed(4)} | — | ${mean.toFixed(4)} ± ${sd.toFixed(4)} | — | — | — | — | — |`,
+  );
   assert.match(md, /\| paper: fMRLRec \(Recall@10 read off the plot\) \| — \| ≈0\.015 \| ≈0\.018 \| ≈0\.024 \|.*≈0\.094 \|/);
   // Seeds table: only the series with several seeds.
   const seeds = md.split('### Seeds')[1].split('## toys')[0];
@@ -151,12 +174,17 @@ test('report: a folder that is not a finished run is a one-line error', async ()
   const root = tempDir('fmrlrec-report-');
   const notRun = path.join(root, 'empty');
   fs.mkdirSync(notRun);
-  await assert.rejects(writeResultsReport([notRun], path.join(root, 'out'), 'x'), (err: Error) =>
-    err instanceof UserError && /empty is not a run folder \(no run\.json/.test(err.message));
+  await assert.rejects(
+    writeResultsReport([notRun], path.join(root, 'out'), 'x'),
+    (err: Error) => err instanceof UserError && /empty is not a run folder \(no run\.json/.test(err.message),
+  );
   const unfinished = fakeRun(root, 'unfinished', { dataset: 'beauty', dims: [8] });
   fs.rmSync(path.join(unfinished, 'metrics.json'));
-  await assert.rejects(writeResultsReport([unfinished], path.join(root, 'out'), 'x'), (err: Error) =>
-    err instanceof UserError && err.code === 'run-unfinished' && /unfinished has no metrics\.json: its training has not finished$/.test(err.message));
+  await assert.rejects(
+    writeResultsReport([unfinished], path.join(root, 'out'), 'x'),
+    (err: Error) =>
+      err instanceof UserError && err.code === 'run-unfinished' && /unfinished has no metrics\.json: its training has not finished$/.test(err.message),
+  );
   const run = fakeRun(root, 'run', { dataset: 'beauty', dims: [8] });
   await assert.rejects(writeResultsReport([run, `${run}/`], path.join(root, 'out'), 'x'), /is given twice/);
 

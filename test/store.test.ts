@@ -37,12 +37,20 @@ interface Subject {
 function contract(name: string, open: () => Promise<Subject | string>, close: (s: Subject) => Promise<void>): void {
   describe(name, () => {
     let subject: Subject | string = 'not opened';
-    before(async () => { subject = await open(); });
-    after(async () => { if (typeof subject !== 'string') await close(subject); });
-    const it = (title: string, fn: (s: Subject) => Promise<void>) => test(title, async (t) => {
-      if (typeof subject === 'string') { t.skip(subject); return; }
-      await fn(subject);
+    before(async () => {
+      subject = await open();
     });
+    after(async () => {
+      if (typeof subject !== 'string') await close(subject);
+    });
+    const it = (title: string, fn: (s: Subject) => Promise<void>) =>
+      test(title, async (t) => {
+        if (typeof subject === 'string') {
+          t.skip(subject);
+          return;
+        }
+        await fn(subject);
+      });
 
     it('an event is applied once: a repeated id, later or in the same batch, is a duplicate', async ({ store }) => {
       assert.deepEqual(await store.readUser('u1'), null);
@@ -55,7 +63,10 @@ function contract(name: string, open: () => Promise<Subject | string>, close: (s
       assert.equal(text(u1?.state), 'a;b;');
       const again = await store.applyEvents([ev('e2', 'u1', 'b'), ev('e3', 'u1', 'c')], joinItems);
       assert.deepEqual([again.applied, again.duplicates], [1, 1]);
-      assert.deepEqual(again.users.map((u) => [u.id, u.length, u.version, text(u.state)]), [['u1', 3, 2, 'a;b;c;']]);
+      assert.deepEqual(
+        again.users.map((u) => [u.id, u.length, u.version, text(u.state)]),
+        [['u1', 3, 2, 'a;b;c;']],
+      );
       assert.deepEqual(await store.readHistory('u1'), [ev('e1', 'u1', 'a', 1700000000), ev('e2', 'u1', 'b'), ev('e3', 'u1', 'c')]);
       const none = await store.applyEvents([ev('e3', 'u1', 'c')], () => assert.fail('nothing new: no state to advance'));
       assert.deepEqual([none.applied, none.duplicates, none.users], [0, 1, []]);
@@ -64,10 +75,18 @@ function contract(name: string, open: () => Promise<Subject | string>, close: (s
 
     it('a batch is all or nothing', async ({ store }) => {
       const batch = [ev('f1', 'u2', 'a'), ev('f2', 'u3', 'b')];
-      await assert.rejects(store.applyEvents(batch, () => { throw new Error('advance failed'); }), /advance failed/);
+      await assert.rejects(
+        store.applyEvents(batch, () => {
+          throw new Error('advance failed');
+        }),
+        /advance failed/,
+      );
       assert.equal(await store.readUser('u2'), null);
       assert.deepEqual(await store.readHistory('u3'), []);
-      await assert.rejects(store.applyEvents(batch, (updates) => updates.map(() => new Uint8Array(1)).slice(1)), /1 states for 2 users/);
+      await assert.rejects(
+        store.applyEvents(batch, (updates) => updates.map(() => new Uint8Array(1)).slice(1)),
+        /1 states for 2 users/,
+      );
       const applied = await store.applyEvents(batch, joinItems);
       assert.deepEqual([applied.applied, applied.duplicates], [2, 0]);
       assert.equal(text((await store.readUser('u3'))?.state), 'b;');
@@ -81,12 +100,20 @@ function contract(name: string, open: () => Promise<Subject | string>, close: (s
         const y = ev(`c${b}y`, 'cy', `y${b}`);
         batches.push(b % 2 === 0 ? [x, y] : [y, x]);
       }
-      const results = await Promise.all(batches.flatMap((batch, b) => [
-        (b % 2 === 0 ? store : second).applyEvents(batch, joinItems),
-        (b % 2 === 0 ? second : store).applyEvents(batch, joinItems),
-      ]));
-      assert.equal(results.reduce((s, r) => s + r.applied, 0), 48);
-      assert.equal(results.reduce((s, r) => s + r.duplicates, 0), 48);
+      const results = await Promise.all(
+        batches.flatMap((batch, b) => [
+          (b % 2 === 0 ? store : second).applyEvents(batch, joinItems),
+          (b % 2 === 0 ? second : store).applyEvents(batch, joinItems),
+        ]),
+      );
+      assert.equal(
+        results.reduce((s, r) => s + r.applied, 0),
+        48,
+      );
+      assert.equal(
+        results.reduce((s, r) => s + r.duplicates, 0),
+        48,
+      );
       for (const user of ['cx', 'cy']) {
         const history = await store.readHistory(user);
         assert.equal(history.length, 24);
@@ -99,61 +126,108 @@ function contract(name: string, open: () => Promise<Subject | string>, close: (s
 
     it('added items: seq in commit order, full-width vectors, an ASIN stored once', async ({ store, second }) => {
       const vec = (v: number) => Float32Array.from([v, -v, v / 3, 1e-7]);
-      const added = await store.addItems([{ asin: 'NEW1', title: 'first', vector: vec(1) }, { asin: 'NEW2', title: 'second', vector: vec(2) }]);
+      const added = await store.addItems([
+        { asin: 'NEW1', title: 'first', vector: vec(1) },
+        { asin: 'NEW2', title: 'second', vector: vec(2) },
+      ]);
       assert.ok(added[0].seq < added[1].seq);
       const later = await second.addItems([{ asin: 'NEW3', title: 'third', vector: vec(3) }]);
       const all = await second.itemsAfter(0);
-      assert.deepEqual(all.map((i) => [i.asin, i.title, Array.from(i.vector)]), [1, 2, 3].map((v) => [`NEW${v}`, ['first', 'second', 'third'][v - 1], Array.from(vec(v))]));
-      assert.deepEqual((await store.itemsAfter(added[1].seq)).map((i) => i.seq), [later[0].seq]);
-      await assert.rejects(store.addItems([{ asin: 'NEW2', title: 'again', vector: vec(4) }]), (err: Error) => err instanceof UserError && /NEW2 is already stored/.test(err.message));
-      await assert.rejects(store.addItems([{ asin: 'NEW4', title: 'x', vector: vec(4) }, { asin: 'NEW4', title: 'y', vector: vec(4) }]), /NEW4 is given twice/);
+      assert.deepEqual(
+        all.map((i) => [i.asin, i.title, Array.from(i.vector)]),
+        [1, 2, 3].map((v) => [`NEW${v}`, ['first', 'second', 'third'][v - 1], Array.from(vec(v))]),
+      );
+      assert.deepEqual(
+        (await store.itemsAfter(added[1].seq)).map((i) => i.seq),
+        [later[0].seq],
+      );
+      await assert.rejects(
+        store.addItems([{ asin: 'NEW2', title: 'again', vector: vec(4) }]),
+        (err: Error) => err instanceof UserError && /NEW2 is already stored/.test(err.message),
+      );
+      await assert.rejects(
+        store.addItems([
+          { asin: 'NEW4', title: 'x', vector: vec(4) },
+          { asin: 'NEW4', title: 'y', vector: vec(4) },
+        ]),
+        /NEW4 is given twice/,
+      );
       assert.equal((await store.itemsAfter(later[0].seq)).length, 0);
     });
   });
 }
 
 const dir = tempDir('store');
-contract('embedded store', async () => {
-  const store = await openEmbeddedStore(dir, { modelFingerprint: MODEL });
-  return { store, second: store };
-}, async ({ store }) => {
-  await store.close();
-  // The folder serves one process; it reopens with its data; another model is refused.
-  const reopened = await openEmbeddedStore(dir, { modelFingerprint: MODEL });
-  await assert.rejects(openEmbeddedStore(dir, { modelFingerprint: MODEL }), new RegExp(`in use by process ${process.pid}: the embedded store serves one process`));
-  assert.equal((await reopened.readUser('u1'))?.length, 3);
-  await reopened.close();
-  await assert.rejects(openEmbeddedStore(dir, { modelFingerprint: 'model-b' }), /holds user states of another model \(model model-a, this one is model-b\)/);
-});
+contract(
+  'embedded store',
+  async () => {
+    const store = await openEmbeddedStore(dir, { modelFingerprint: MODEL });
+    return { store, second: store };
+  },
+  async ({ store }) => {
+    await store.close();
+    // The folder serves one process; it reopens with its data; another model is refused.
+    const reopened = await openEmbeddedStore(dir, { modelFingerprint: MODEL });
+    await assert.rejects(
+      openEmbeddedStore(dir, { modelFingerprint: MODEL }),
+      new RegExp(`in use by process ${process.pid}: the embedded store serves one process`),
+    );
+    assert.equal((await reopened.readUser('u1'))?.length, 3);
+    await reopened.close();
+    await assert.rejects(openEmbeddedStore(dir, { modelFingerprint: 'model-b' }), /holds user states of another model \(model model-a, this one is model-b\)/);
+  },
+);
 
 const schema = testSchema('store');
-contract('PostgreSQL store', async () => {
-  const reason = await postgresUnavailable();
-  if (reason) return reason;
-  // Two replicas starting together on a fresh schema: the migrations run once.
-  const [store, second] = await Promise.all([0, 1].map(() => openPostgresStore(schemaUrl(schema), { modelFingerprint: MODEL })));
-  const steps = await onTestServer((c) => c.query('SELECT version FROM schema_migrations ORDER BY version'), schema);
-  assert.deepEqual(steps.rows.map((r) => r.version), [1, 2, 3]);
-  return { store, second };
-}, async ({ store, second }) => {
-  await Promise.all([store.close(), second.close()]);
-  await assert.rejects(openPostgresStore(schemaUrl(schema), { modelFingerprint: 'model-b' }), /holds user states of another model/);
-  await dropSchema(schema);
-});
+contract(
+  'PostgreSQL store',
+  async () => {
+    const reason = await postgresUnavailable();
+    if (reason) return reason;
+    // Two replicas starting together on a fresh schema: the migrations run once.
+    const [store, second] = await Promise.all([0, 1].map(() => openPostgresStore(schemaUrl(schema), { modelFingerprint: MODEL })));
+    const steps = await onTestServer((c) => c.query('SELECT version FROM schema_migrations ORDER BY version'), schema);
+    assert.deepEqual(
+      steps.rows.map((r) => r.version),
+      [1, 2, 3],
+    );
+    return { store, second };
+  },
+  async ({ store, second }) => {
+    await Promise.all([store.close(), second.close()]);
+    await assert.rejects(openPostgresStore(schemaUrl(schema), { modelFingerprint: 'model-b' }), /holds user states of another model/);
+    await dropSchema(schema);
+  },
+);
 
 test('PostgreSQL store: a bad URL or an unreachable server is a one-line error', async () => {
-  await assert.rejects(openPostgresStore('mysql://x', { modelFingerprint: MODEL }),
-    (err: Error) => err instanceof UserError && err.code === 'bad-store-url' && /a PostgreSQL URL starts with postgres:\/\/ \(got "mysql:\/\/\.\.\."\)/.test(err.message));
+  await assert.rejects(
+    openPostgresStore('mysql://x', { modelFingerprint: MODEL }),
+    (err: Error) =>
+      err instanceof UserError && err.code === 'bad-store-url' && /a PostgreSQL URL starts with postgres:\/\/ \(got "mysql:\/\/\.\.\."\)/.test(err.message),
+  );
   await assert.rejects(openPostgresStore('postgres://h/db?schema=Bad-Name', { modelFingerprint: MODEL }), /schema "Bad-Name" must be lower-case/);
-  await assert.rejects(openPostgresStore('postgres://nobody:secret@127.0.0.1:1/db', { modelFingerprint: MODEL }),
-    (err: Error) => err instanceof UserError && /cannot open the PostgreSQL store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/db/.test(err.message) && !err.message.includes('secret'));
+  await assert.rejects(
+    openPostgresStore('postgres://nobody:secret@127.0.0.1:1/db', { modelFingerprint: MODEL }),
+    (err: Error) =>
+      err instanceof UserError &&
+      /cannot open the PostgreSQL store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/db/.test(err.message) &&
+      !err.message.includes('secret'),
+  );
 });
 
 test('user state: advanced by the engine, its bytes round-trip; another width is refused', () => {
   const modelDir = tempDir('state');
   exportAllSizes(tinySource(tinyModel(), 4), modelDir);
   const { engine } = loadModelFolder(modelDir);
-  const [inWindow, past] = advanceUserStates(engine, [null, null], [[3, 1, 3], [5, 6, 7, 8, 9, 5]]);
+  const [inWindow, past] = advanceUserStates(
+    engine,
+    [null, null],
+    [
+      [3, 1, 3],
+      [5, 6, 7, 8, 9, 5],
+    ],
+  );
   assert.ok(inWindow.stream && !past.stream);
   assert.deepEqual(Array.from(inWindow.seen), [1, 3]);
   assert.deepEqual(Array.from(past.recent), [7, 8, 9, 5]);

@@ -53,15 +53,26 @@ SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit.
 `;
 
 const OPTIONS: OptionSpec = {
-  model: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'max-body': { type: 'string' }, threads: { type: 'string' },
-  token: { type: 'string' }, cors: { type: 'string' }, quiet: { type: 'boolean' },
-  state: { type: 'string' }, store: { type: 'string' }, 'max-events': { type: 'string' },
+  model: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'max-body': { type: 'string' },
+  threads: { type: 'string' },
+  token: { type: 'string' },
+  cors: { type: 'string' },
+  quiet: { type: 'boolean' },
+  state: { type: 'string' },
+  store: { type: 'string' },
+  'max-events': { type: 'string' },
 };
 
 /** Run `fmrlrec serve`. */
 export async function serveCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('serve', argv, OPTIONS);
-  if (v.help) { ctx.out(SERVE_HELP); return 0; }
+  if (v.help) {
+    ctx.out(SERVE_HELP);
+    return 0;
+  }
   const kern = ctx.configureKernels((v.threads as string | undefined) ?? '1');
   const model = loadModelFolder(requireString(v, 'model', 'serve'), serviceKernels(kern));
   const host = (v.host as string | undefined) ?? DEFAULT_SERVER_OPTIONS.host;
@@ -71,12 +82,26 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
   const store = location ? await openStore(location, { modelFingerprint: modelFingerprint(model), log: (line) => ctx.log(line) }) : null;
   ctx.log(store ? `store: ${store.description}` : 'no store (--store none): POST /v1/events and GET /v1/users/:id/recommendations are off');
   // Items added while serving; replicas sharing a PostgreSQL store poll it for each other's (src/serve/live-items.ts).
-  const items = store ? new LiveItems(model.engine, model.catalogue, store,
-    () => loadItemVectorBuilder(servedSizeFolder(model), { allowDownload: ctx.env.allowDownload, modelsDir: ctx.env.modelsDir }),
-    { ...DEFAULT_LIVE_ITEMS_OPTIONS, pollMs: location?.kind === 'postgres' ? DEFAULT_LIVE_ITEMS_OPTIONS.pollMs : null, log: (line) => ctx.log(line) }) : undefined;
+  const items = store
+    ? new LiveItems(
+        model.engine,
+        model.catalogue,
+        store,
+        () => loadItemVectorBuilder(servedSizeFolder(model), { allowDownload: ctx.env.allowDownload, modelsDir: ctx.env.modelsDir }),
+        { ...DEFAULT_LIVE_ITEMS_OPTIONS, pollMs: location?.kind === 'postgres' ? DEFAULT_LIVE_ITEMS_OPTIONS.pollMs : null, log: (line) => ctx.log(line) },
+      )
+    : undefined;
   try {
     await items?.start();
-    await serveUntilSignal(v, ctx, model, kern, host, store ? new LiveService(model.engine, model.catalogue, store, { ...DEFAULT_LIVE_OPTIONS, maxEvents }, items) : undefined, items);
+    await serveUntilSignal(
+      v,
+      ctx,
+      model,
+      kern,
+      host,
+      store ? new LiveService(model.engine, model.catalogue, store, { ...DEFAULT_LIVE_OPTIONS, maxEvents }, items) : undefined,
+      items,
+    );
   } finally {
     items?.stop();
     await store?.close();
@@ -98,11 +123,17 @@ function storeLocation(v: Record<string, string | boolean | undefined>, env: Cli
 
 /** Listen, log what is served, and answer until SIGTERM or SIGINT has drained the requests in flight. */
 async function serveUntilSignal(
-  v: Record<string, string | boolean | undefined>, ctx: CliContext, model: LoadedModel, kern: Kernels, host: string, live: LiveService | undefined,
+  v: Record<string, string | boolean | undefined>,
+  ctx: CliContext,
+  model: LoadedModel,
+  kern: Kernels,
+  host: string,
+  live: LiveService | undefined,
   items: LiveItems | undefined,
 ): Promise<void> {
   const server = new RecommendServer(model, {
-    ...DEFAULT_SERVER_OPTIONS, host,
+    ...DEFAULT_SERVER_OPTIONS,
+    host,
     port: numberFlag(v, 'port', DEFAULT_SERVER_OPTIONS.port, { min: 0, max: 65535, integer: true }),
     maxBodyBytes: numberFlag(v, 'max-body', DEFAULT_SERVER_OPTIONS.maxBodyBytes, { min: 64, integer: true }),
     ...guardOptions(v, ctx),
@@ -111,7 +142,9 @@ async function serveUntilSignal(
   });
   const address = await server.listen();
   const { engine, config } = model;
-  ctx.log(`serving ${config.dataset} (${engine.numItems} items, sizes ${engine.sizes.join(', ')}; kernels ${kern.name} x${kern.threads()}) on http://${address.address}:${address.port}`);
+  ctx.log(
+    `serving ${config.dataset} (${engine.numItems} items, sizes ${engine.sizes.join(', ')}; kernels ${kern.name} x${kern.threads()}) on http://${address.address}:${address.port}`,
+  );
   ctx.log(guardSummary(v, ctx.env));
   if (items) ctx.log(addedItemsSummary(model));
   await new Promise<void>((resolve) => {

@@ -29,7 +29,8 @@ export class BearerToken {
 
   /** @param token non-empty, without whitespace or control characters (it travels in a header) */
   constructor(token: string) {
-    if (!/^[\x21-\x7e]+$/.test(token)) throw new UserError('the token must be non-empty printable ASCII without spaces (e.g. the output of "openssl rand -hex 32")');
+    if (!/^[\x21-\x7e]+$/.test(token))
+      throw new UserError('the token must be non-empty printable ASCII without spaces (e.g. the output of "openssl rand -hex 32")');
     this.digest = sha256(token);
   }
 

@@ -51,13 +51,24 @@ export interface ServerOptions {
 
 /** Port 8080 on 127.0.0.1, 64 KiB bodies, the default request limits, 10 s drain; no token, no CORS, no access log, no store. */
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
-  host: '127.0.0.1', port: 8080, maxBodyBytes: 64 * 1024, limits: DEFAULT_LIMITS, drainTimeoutMs: 10_000,
-  token: null, cors: null, accessLog: null,
+  host: '127.0.0.1',
+  port: 8080,
+  maxBodyBytes: 64 * 1024,
+  limits: DEFAULT_LIMITS,
+  drainTimeoutMs: 10_000,
+  token: null,
+  cors: null,
+  accessLog: null,
 };
 
 /** An HTTP error with a JSON body. */
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly field: string | null = null, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field: string | null = null,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -74,12 +85,21 @@ export class RecommendServer {
   /** The OpenAPI document served at /openapi.json. */
   private readonly openApi: object;
 
-  constructor(private readonly model: LoadedModel, private readonly options: ServerOptions = DEFAULT_SERVER_OPTIONS) {
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly options: ServerOptions = DEFAULT_SERVER_OPTIONS,
+  ) {
     this.metrics = new ServiceMetrics({
-      dataset: model.config.dataset, sizes: model.engine.sizes.join(','), items: String(model.engine.numItems),
+      dataset: model.config.dataset,
+      sizes: model.engine.sizes.join(','),
+      items: String(model.engine.numItems),
     });
-    this.openApi = openApiDocument({ sizes: model.engine.sizes, limits: options.limits, maxBodyBytes: options.maxBodyBytes,
-      live: options.live?.options ?? null, items: options.items?.options ?? null,
+    this.openApi = openApiDocument({
+      sizes: model.engine.sizes,
+      limits: options.limits,
+      maxBodyBytes: options.maxBodyBytes,
+      live: options.live?.options ?? null,
+      items: options.items?.options ?? null,
     });
     this.batcher = new RequestBatcher((requests) => recommendBatch(model.engine, model.catalogue, requests));
     this.server = http.createServer((req, res) => this.handle(req, res));
@@ -90,8 +110,13 @@ export class RecommendServer {
   listen(): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'EADDRINUSE' ? new UserError(`${this.options.host}:${this.options.port} is already in use`, 'address-in-use')
-          : err.code === 'EACCES' ? new UserError(`not allowed to listen on ${this.options.host}:${this.options.port}`, 'listen-not-allowed') : err);
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new UserError(`${this.options.host}:${this.options.port} is already in use`, 'address-in-use')
+            : err.code === 'EACCES'
+              ? new UserError(`not allowed to listen on ${this.options.host}:${this.options.port}`, 'listen-not-allowed')
+              : err,
+        );
       };
       this.server.once('error', onError);
       this.server.listen(this.options.port, this.options.host, () => {
@@ -161,9 +186,12 @@ export class RecommendServer {
     }
     if (token && isWriteRequest(method, url.pathname) && !token.accepts(req.headers.authorization)) {
       const given = req.headers.authorization !== undefined;
-      fail(new HttpError(401, given ? 'the bearer token is not valid' : 'this request changes data: send "Authorization: Bearer <token>"', null, {
-        'WWW-Authenticate': given ? 'Bearer realm="fmrlrec", error="invalid_token"' : 'Bearer realm="fmrlrec"', Connection: 'close',
-      }));
+      fail(
+        new HttpError(401, given ? 'the bearer token is not valid' : 'this request changes data: send "Authorization: Bearer <token>"', null, {
+          'WWW-Authenticate': given ? 'Bearer realm="fmrlrec", error="invalid_token"' : 'Bearer realm="fmrlrec"',
+          Connection: 'close',
+        }),
+      );
       return;
     }
     this.route(req, url, route).then((body) => finish(200, body.text, body.type), fail);
@@ -174,7 +202,8 @@ export class RecommendServer {
     const method = req.method ?? 'GET';
     const json = (value: unknown) => ({ text: JSON.stringify(value), type: JSON_TYPE });
     const allow = (methods: string) => {
-      if (!methods.split(', ').includes(method)) throw new HttpError(405, `${method} is not allowed on ${url.pathname} (allowed: ${methods})`, null, { Allow: methods });
+      if (!methods.split(', ').includes(method))
+        throw new HttpError(405, `${method} is not allowed on ${url.pathname} (allowed: ${methods})`, null, { Allow: methods });
     };
     switch (route) {
       case '/v1/recommend': {
@@ -232,7 +261,11 @@ export class RecommendServer {
   /** 404 listing the routes served (the live ones only with a store). */
   private noRoute(pathname: string): HttpError {
     const live = (this.options.live ? 'POST /v1/events, GET /v1/users/:id/recommendations, ' : '') + (this.options.items ? 'POST /v1/items, ' : '');
-    return new HttpError(404, `no route ${pathname} (routes: POST /v1/recommend, GET /v1/items/:id, ${live}GET /healthz, GET /metrics, GET /openapi.json)`, null);
+    return new HttpError(
+      404,
+      `no route ${pathname} (routes: POST /v1/recommend, GET /v1/items/:id, ${live}GET /healthz, GET /metrics, GET /openapi.json)`,
+      null,
+    );
   }
 }
 

@@ -40,7 +40,8 @@ export function parsePostgresUrl(url: string): PostgresLocation {
     throw new UserError(`a PostgreSQL URL starts with postgres:// (got "${parsed.protocol}//...")`, 'bad-store-url');
   }
   const schema = parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA;
-  if (!SCHEMA_NAME.test(schema)) throw new UserError(`the schema "${schema}" must be lower-case letters, digits and _ (at most 63, not starting with a digit)`, 'bad-store-url');
+  if (!SCHEMA_NAME.test(schema))
+    throw new UserError(`the schema "${schema}" must be lower-case letters, digits and _ (at most 63, not starting with a digit)`, 'bad-store-url');
   parsed.searchParams.delete('schema');
   const connectionString = parsed.toString();
   if (parsed.password) parsed.password = '***';
@@ -98,7 +99,9 @@ class PgDatabase implements SqlDatabase {
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
       throw err;
     } finally {
       client.release(broken);
@@ -113,7 +116,9 @@ class PgDatabase implements SqlDatabase {
 function clientOf(client: PoolClient): SqlClient {
   return {
     query: async <R>(text: string, params: readonly unknown[] = []) => asResult<R>(await client.query(text, params as unknown[])),
-    exec: async (script: string) => { await client.query(script); },
+    exec: async (script: string) => {
+      await client.query(script);
+    },
   };
 }
 

@@ -53,7 +53,10 @@ export interface SqlStoreOptions extends MigrationOptions {
 
 /** The live store over a SQL database (PGlite or PostgreSQL): users' states, histories and event ids, written one transaction per batch as above. */
 export class SqlStore implements LiveStore {
-  private constructor(private readonly db: SqlDatabase, readonly description: string) {}
+  private constructor(
+    private readonly db: SqlDatabase,
+    readonly description: string,
+  ) {}
 
   /** Apply the migrations, check the model, and return the store. */
   static async open(db: SqlDatabase, description: string, options: SqlStoreOptions): Promise<SqlStore> {
@@ -87,7 +90,9 @@ export class SqlStore implements LiveStore {
 
   async readHistory(user: string): Promise<LiveEvent[]> {
     const { rows } = await this.db.query<{ id: string; user_id: string; item: string; ts: number | null }>(
-      'SELECT id, user_id, item, ts FROM events WHERE user_id = $1 ORDER BY position', [user]);
+      'SELECT id, user_id, item, ts FROM events WHERE user_id = $1 ORDER BY position',
+      [user],
+    );
     return rows.map((r) => ({ id: r.id, user: r.user_id, item: r.item, ts: r.ts }));
   }
 
@@ -109,7 +114,8 @@ export class SqlStore implements LiveStore {
          SELECT v.asin, v.title, substring($1::bytea FROM v.start FOR v.size)
          FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) WITH ORDINALITY AS v(asin, title, start, size, n)
          ORDER BY v.n RETURNING seq, asin`,
-        [blob, asins, items.map((i) => i.title), starts, sizes]);
+        [blob, asins, items.map((i) => i.title), starts, sizes],
+      );
       const seqOf = new Map(rows.map((r) => [r.asin, r.seq]));
       return items.map((i) => ({ ...i, seq: seqOf.get(i.asin)! }));
     });
@@ -136,7 +142,9 @@ async function applyOnce(tx: SqlClient, events: readonly LiveEvent[], advance: A
   await tx.query('INSERT INTO users (id) SELECT u FROM unnest($1::text[]) AS t(u) ORDER BY u ON CONFLICT (id) DO NOTHING', [userIds]);
   const locked = await tx.query<UserRow>('SELECT id, length, version, state FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [userIds]);
   const rows = new Map(locked.rows.map((r) => [r.id, r]));
-  const seen = new Set((await tx.query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [[...new Set(events.map((e) => e.id))]])).rows.map((r) => r.id));
+  const seen = new Set(
+    (await tx.query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [[...new Set(events.map((e) => e.id))]])).rows.map((r) => r.id),
+  );
   const byUser = new Map<string, LiveEvent[]>();
   let applied = 0;
   for (const e of events) {
@@ -160,13 +168,18 @@ async function applyOnce(tx: SqlClient, events: readonly LiveEvent[], advance: A
   for (const u of updates) {
     const base = rows.get(u.user)!.length;
     u.events.forEach((e, i) => {
-      ev.ids.push(e.id); ev.users.push(e.user); ev.positions.push(base + i); ev.items.push(e.item); ev.ts.push(e.ts);
+      ev.ids.push(e.id);
+      ev.users.push(e.user);
+      ev.positions.push(base + i);
+      ev.items.push(e.item);
+      ev.ts.push(e.ts);
     });
   }
   const inserted = await tx.query(
     `INSERT INTO events (id, user_id, position, item, ts)
      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::float8[]) ON CONFLICT (id) DO NOTHING`,
-    [ev.ids, ev.users, ev.positions, ev.items, ev.ts]);
+    [ev.ids, ev.users, ev.positions, ev.items, ev.ts],
+  );
   if (inserted.rowCount !== applied) throw new EventIdRace();
 
   const written: StoredUser[] = updates.map((u, i) => {
@@ -177,7 +190,8 @@ async function applyOnce(tx: SqlClient, events: readonly LiveEvent[], advance: A
   await tx.query(
     `UPDATE users AS u SET length = v.length, version = v.version, state = substring($1::bytea FROM v.start FOR v.size), updated_at = now()
      FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) AS v(id, length, version, start, size) WHERE u.id = v.id`,
-    [blob, written.map((w) => w.id), written.map((w) => w.length), written.map((w) => w.version), starts, sizes]);
+    [blob, written.map((w) => w.id), written.map((w) => w.length), written.map((w) => w.version), starts, sizes],
+  );
   return { applied, duplicates, users: written };
 }
 
@@ -194,8 +208,10 @@ async function checkItemsBase(tx: SqlClient, base: number, description: string):
   if (rows.length === 0) {
     await tx.query(`INSERT INTO meta (key, value) VALUES ('${ITEMS_BASE_KEY}', $1)`, [String(base)]);
   } else if (Number(rows[0].value) !== base) {
-    throw new UserError(`the ${description} numbers its added items after ${rows[0].value} items, this model folder has ${base} `
-      + '(items were added to the folder with "fmrlrec items add" since): serve the folder the store\'s items were added to, or give this one an empty store');
+    throw new UserError(
+      `the ${description} numbers its added items after ${rows[0].value} items, this model folder has ${base} ` +
+        '(items were added to the folder with "fmrlrec items add" since): serve the folder the store\'s items were added to, or give this one an empty store',
+    );
   }
 }
 
@@ -210,14 +226,20 @@ async function checkModel(tx: SqlClient, fingerprint: string, description: strin
   if (rows.length > 0) {
     const used = await tx.query('SELECT 1 FROM users WHERE length > 0 LIMIT 1');
     if (used.rows.length > 0) {
-      throw new UserError(`the ${description} holds user states of another model (model ${rows[0].value}, this one is ${fingerprint}): `
-        + 'serve that model, or give this one an empty store', 'store-of-another-model');
+      throw new UserError(
+        `the ${description} holds user states of another model (model ${rows[0].value}, this one is ${fingerprint}): ` +
+          'serve that model, or give this one an empty store',
+        'store-of-another-model',
+      );
     }
     // Added items' vectors are rows of that model's item table, meaningless to another.
     const items = await tx.query('SELECT 1 FROM items LIMIT 1');
     if (items.rows.length > 0) {
-      throw new UserError(`the ${description} holds items added to another model (model ${rows[0].value}, this one is ${fingerprint}): `
-        + 'serve that model, or give this one an empty store', 'store-of-another-model');
+      throw new UserError(
+        `the ${description} holds items added to another model (model ${rows[0].value}, this one is ${fingerprint}): ` +
+          'serve that model, or give this one an empty store',
+        'store-of-another-model',
+      );
     }
   }
   await tx.query("INSERT INTO meta (key, value) VALUES ('model', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [fingerprint]);

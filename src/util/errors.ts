@@ -42,7 +42,10 @@ export type UserErrorCode =
 
 /** An error caused by the user's input; `code` says what it is about when a caller may want to advise. */
 export class UserError extends Error {
-  constructor(message: string, readonly code?: UserErrorCode) {
+  constructor(
+    message: string,
+    readonly code?: UserErrorCode,
+  ) {
     super(message);
     this.name = 'UserError';
   }
@@ -50,7 +53,12 @@ export class UserError extends Error {
 
 /** A UserError about a place in an input file: "file:line: problem". */
 export class InputFileError extends UserError {
-  constructor(readonly file: string, readonly line: number | null, readonly problem: string, code?: UserErrorCode) {
+  constructor(
+    readonly file: string,
+    readonly line: number | null,
+    readonly problem: string,
+    code?: UserErrorCode,
+  ) {
     super(line === null ? `${file}: ${problem}` : `${file}:${line}: ${problem}`, code);
     this.name = 'InputFileError';
   }
