@@ -222,7 +222,11 @@ export class RecommendServer {
           throw new HttpError(400, `the item in ${url.pathname} is not valid percent-encoding`, 'id');
         }
         let id = catalogue.resolve(ref);
-        if (id === null && this.options.items && (await this.options.items.sync()) > 0) id = catalogue.resolve(ref); // added by another replica?
+        if (id === null && this.options.items) {
+          // Added by another replica? (A poll running meanwhile may be the one that learns it, so look again whatever sync() counts.)
+          await this.options.items.sync();
+          id = catalogue.resolve(ref);
+        }
         if (id === null) throw new HttpError(404, `no item "${ref}" (give an id 1..${engine.numItems} or an ASIN)`, 'id');
         return json(catalogue.item(id));
       }

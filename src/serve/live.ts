@@ -115,10 +115,14 @@ export class LiveService {
    * replica), learn them and run it once more.
    */
   private async learningAddedItems<T>(step: () => T | Promise<T>): Promise<T> {
+    const known = this.engine.numItems;
     try {
       return await step();
     } catch (err) {
-      if (!this.addedItems || (await this.addedItems.sync()) === 0) throw err;
+      if (!this.addedItems) throw err;
+      // Compare counts rather than trust sync()'s: the periodic poll may be the call that learns the items meanwhile.
+      await this.addedItems.sync();
+      if (this.engine.numItems === known) throw err;
       return step();
     }
   }
