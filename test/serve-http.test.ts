@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { exportAllSizes } from '../src/deploy/export';
@@ -156,10 +156,20 @@ test('serve: the CLI serves, and on SIGTERM drains and exits 0', async () => {
 });
 
 /** `fmrlrec recommend --json` on the test model: its parsed stdout and its stderr. */
-function cliRecommend(history: string): { body: any; stderr: string } {
-  const run = spawnSync(process.execPath, [CLI, 'recommend', '--model', dir, '--history', history, '--k', '4', '--json'], { encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  return { body: JSON.parse(run.stdout), stderr: run.stderr };
+/**
+ * `fmrlrec recommend --json` in a child process, awaited without blocking this
+ * process: the server under test lives here and must keep serving (a blocked
+ * event loop lets its keep-alive timer close the client's pooled connection).
+ */
+async function cliRecommend(history: string): Promise<{ body: any; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'recommend', '--model', dir, '--history', history, '--k', '4', '--json']);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(status, 0, stderr);
+  return { body: JSON.parse(stdout), stderr };
 }
 
 test('serve and the CLI agree on an empty history and on a history of unknown items, and flag both', async () => {
@@ -172,7 +182,7 @@ test('serve and the CLI agree on an empty history and on a history of unknown it
       empty.items.map((item: { id: number }) => item.id),
       noHistory,
     );
-    const cliEmpty = cliRecommend('');
+    const cliEmpty = await cliRecommend('');
     assert.deepEqual(cliEmpty.body, empty);
     assert.match(cliEmpty.stderr, /the history is empty: these are the recommendations for a user with no history/);
 
@@ -183,12 +193,12 @@ test('serve and the CLI agree on an empty history and on a history of unknown it
       unknown.items.map((item: { id: number }) => item.id),
       noHistory,
     );
-    const cliUnknown = cliRecommend('B000NOPE,B000GONE');
+    const cliUnknown = await cliRecommend('B000NOPE,B000GONE');
     assert.deepEqual(cliUnknown.body, unknown);
     assert.match(cliUnknown.stderr, /not in the catalogue, ignored: B000NOPE, B000GONE/);
     assert.match(cliUnknown.stderr, /no item of the history is in the catalogue: these are the recommendations for a user with no history/);
 
-    const known = cliRecommend(`${asin(2)},${asin(3)}`);
+    const known = await cliRecommend(`${asin(2)},${asin(3)}`);
     assert.equal(known.body.history_used, 2);
     assert.deepEqual(known.body, await json(await post(base, { history: [asin(2), asin(3)], k: 4 })));
     assert.equal(known.stderr, '');
