@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     // The .mjs scripts run on Node (TypeScript files are checked for undefined names by tsc).
     files: ['**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },
   },
   prettier,
 );
