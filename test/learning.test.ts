@@ -14,10 +14,9 @@ import assert from 'node:assert/strict';
 import { generateSyntheticDataset, leaveOneOut } from '../src/data';
 import { evaluate } from '../src/eval/evaluate';
 import { attributeFeatures } from '../src/features';
-import { getKernels } from '../src/kernels';
-import { FmrlRec } from '../src/model/fmrlrec';
 import { DEFAULT_TRAIN } from '../src/run/defaults';
 import { trainModel, type TrainConfig } from '../src/train/trainer';
+import { smallIdModel } from './small-model';
 
 /** Expected NDCG@10 of a uniformly random ranking of n items. */
 function randomNdcg10(n: number): number {
@@ -33,24 +32,7 @@ test('a few epochs on synthetic data lift validation NDCG@10 of every size far a
   const ds = generateSyntheticDataset({ numUsers: 1000, numItems: 300, seed: 2 });
   const split = leaveOneOut(ds);
   const attributes = attributeFeatures(ds.items);
-  const model = new FmrlRec(
-    {
-      dims: [8, 16, 32],
-      numItems: ds.numItems,
-      featureDim: 0,
-      itemIdEmbedding: true,
-      attributeDim: attributes.dim,
-      numBlocks: 1,
-      dropout: 0.2,
-      layerNormEps: 1e-5,
-      rMin: 0,
-      rMax: 0.1,
-    },
-    null,
-    getKernels(),
-    attributes,
-  );
-  model.init(TRAIN.seed);
+  const model = smallIdModel(ds.numItems, [8, 16, 32], TRAIN.seed, attributes);
   const evalOptions = { batchSize: TRAIN.evalBatchSize, maxLen: TRAIN.maxLen, excludeHistory: false, progress: false };
   const before = evaluate(model, split, 'valid', evalOptions);
 

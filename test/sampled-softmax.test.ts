@@ -41,6 +41,7 @@ import { NegativeSampler } from '../src/train/negative-sampler';
 import { negativeSampler, trainModel, type TrainConfig } from '../src/train/trainer';
 import { UserError } from '../src/util/errors';
 import { Rng } from '../src/util/rng';
+import { smallIdModel } from './small-model';
 
 const KERNELS: Kernels[] = [referenceKernels, getKernels()];
 
@@ -391,24 +392,7 @@ test(
       negatives: 32,
     };
     const attributes = attributeFeatures(ds.items);
-    const model = new FmrlRec(
-      {
-        dims: [8, 16, 32],
-        numItems: ds.numItems,
-        featureDim: 0,
-        itemIdEmbedding: true,
-        attributeDim: attributes.dim,
-        numBlocks: 1,
-        dropout: 0.2,
-        layerNormEps: 1e-5,
-        rMin: 0,
-        rMax: 0.1,
-      },
-      null,
-      getKernels(),
-      attributes,
-    );
-    model.init(config.seed);
+    const model = smallIdModel(ds.numItems, [8, 16, 32], config.seed, attributes);
     const lines: string[] = [];
     trainModel(model, split, config, { log: (line) => lines.push(line) });
     assert.match(lines[0], /sampled loss/);
@@ -428,25 +412,7 @@ test(
 test('with the sampled loss, a run interrupted after an epoch and resumed ends with the same weights as an uninterrupted one', () => {
   const split = leaveOneOut(generateSyntheticDataset({ numUsers: 150, numItems: 60, seed: 3 }));
   const config: TrainConfig = { ...DEFAULT_TRAIN, epochs: 2, batchSize: 32, lr: 3e-3, warmupSteps: 5, evalBatchSize: 128, loss: 'sampled', negatives: 8 };
-  const model = () => {
-    const m = new FmrlRec(
-      {
-        dims: [8, 16],
-        numItems: 60,
-        featureDim: 0,
-        itemIdEmbedding: true,
-        numBlocks: 1,
-        dropout: 0.2,
-        layerNormEps: 1e-5,
-        rMin: 0,
-        rMax: 0.1,
-      },
-      null,
-      getKernels(),
-    );
-    m.init(config.seed);
-    return m;
-  };
+  const model = () => smallIdModel(60, [8, 16], config.seed);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-sampled-resume-'));
   try {
     const straight = model();

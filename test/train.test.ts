@@ -20,6 +20,7 @@ import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../src/run/defaults';
 import { prepareRun } from '../src/run/prepare';
 import { featureLabel, type FeatureConfig, type RunConfig } from '../src/run/run-config';
 import { CHECKPOINT_FILE, trainModel, TrainConfig } from '../src/train/trainer';
+import { smallIdModel } from './small-model';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
 
@@ -30,23 +31,7 @@ function tempDir(prefix: string): string {
 const SMALL_TRAIN: TrainConfig = { ...DEFAULT_TRAIN, epochs: 3, batchSize: 32, lr: 3e-3, warmupSteps: 5, patience: 10, evalBatchSize: 128 };
 
 function smallModel(numItems: number): FmrlRec {
-  const model = new FmrlRec(
-    {
-      dims: doublingLadder(16),
-      numItems,
-      featureDim: 0,
-      itemIdEmbedding: true,
-      numBlocks: 1,
-      dropout: 0.2,
-      layerNormEps: 1e-5,
-      rMin: 0,
-      rMax: 0.1,
-    },
-    null,
-    getKernels(),
-  );
-  model.init(SMALL_TRAIN.seed);
-  return model;
+  return smallIdModel(numItems, doublingLadder(16), SMALL_TRAIN.seed);
 }
 
 test('a run interrupted after an epoch and resumed ends with the same weights as an uninterrupted one', () => {
