@@ -237,6 +237,28 @@ test('live: the model fingerprint ignores appended items and tells other weights
   assert.notEqual(modelFingerprint({ ...model, dir: copy }), fingerprint);
 });
 
+test('live: a store that fails answers 503 with Retry-After, not 500', async () => {
+  const lost = await openEmbeddedStore(tempDir('live-lost'), { modelFingerprint: modelFingerprint(model) });
+  await lost.close(); // its database is gone: every statement fails
+  const live = new LiveService(engine, model.catalogue, lost);
+  const down = new RecommendServer(model, { ...DEFAULT_SERVER_OPTIONS, port: 0, live });
+  const at = `http://127.0.0.1:${(await down.listen()).port}`;
+  try {
+    const events = await fetch(`${at}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ id: 'x1', user: 'A', item: asin(1) }] }),
+    });
+    assert.equal(events.status, 503);
+    assert.equal(events.headers.get('retry-after'), '1');
+    assert.match(((await events.json()) as { error: string }).error, /^the store is unavailable; try again/);
+    const read = await fetch(`${at}/v1/users/A/recommendations`);
+    assert.equal(read.status, 503);
+  } finally {
+    await down.close();
+  }
+});
+
 /** `fmrlrec serve` on the embedded store in `state`. */
 async function startCli(state: string): Promise<ServeProcess> {
   const p = await startServe(['--model', dir, '--state', state]);

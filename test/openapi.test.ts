@@ -27,6 +27,8 @@ import { loadModelFolder } from '../src/serve/model-folder';
 import { openApiDocument, OpenApiOptions } from '../src/serve/openapi';
 import { DEFAULT_LIMITS } from '../src/serve/recommender';
 import { openEmbeddedStore } from '../src/store/embedded';
+import { StoreError } from '../src/store/sql-client';
+import type { LiveStore } from '../src/store/types';
 import { UserError } from '../src/util/errors';
 import { decodeFloat32Safetensors } from '../src/util/safetensors';
 import { tempDir, tinyModel, tinySource } from './deploy-fixtures';
@@ -231,6 +233,8 @@ interface Case {
   refusedBySchema?: boolean;
   /** For an error: the field its body must name. */
   field?: string;
+  /** Send it while the store fails (every call throws the error of an unreachable database). */
+  storeDown?: boolean;
 }
 
 interface Answer {
@@ -312,6 +316,8 @@ function cases(): Case[] {
     forUser('/v1/users/u-1/recommendations?funnel=16', 400, { refusedBySchema: true }),
     forUser('/v1/users/u-1/recommendations?funnel=5:20', 400),
     forUser('/v1/users/two%20words/recommendations', 400, { refusedBySchema: true }),
+    events({ events: [event('e8', 'u-4', asin(2))] }, 503, { storeDown: true }),
+    forUser('/v1/users/u-4/recommendations', 503, { storeDown: true }),
     items({ items: [newItem('NEW-1')] }, 503),
     items({ items: [newItem('NEW-1'), { asin: 'NEW-2', price: '$4.50' }] }, 200),
     { op: 'GET /v1/items/{id}', path: '/v1/items/NEW-2', status: 200 },
@@ -371,8 +377,20 @@ function parametersValid(schemaAt: ReturnType<typeof documentValidator>, path: s
 }
 
 /** Serve the tiny model with a store (live routes) and a token; the base URL. */
-async function withServers(fn: (live: string, stateless: string) => Promise<void>): Promise<void> {
-  const store = await openEmbeddedStore(tempDir('openapi-state'), { modelFingerprint: modelFingerprint(model) });
+async function withServers(fn: (live: string, stateless: string, storeDown: (down: boolean) => void) => Promise<void>): Promise<void> {
+  const embedded = await openEmbeddedStore(tempDir('openapi-state'), { modelFingerprint: modelFingerprint(model) });
+  let down = false;
+  const unreachable = () => Promise.reject(new StoreError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })));
+  const store: LiveStore = {
+    description: embedded.description,
+    applyEvents: (events, advance) => (down ? unreachable() : embedded.applyEvents(events, advance)),
+    readUser: (id) => (down ? unreachable() : embedded.readUser(id)),
+    readHistory: (user) => embedded.readHistory(user),
+    addItems: (added, base) => embedded.addItems(added, base),
+    itemsBase: () => embedded.itemsBase(),
+    itemsAfter: (seq) => embedded.itemsAfter(seq),
+    close: () => embedded.close(),
+  };
   const options = { ...DEFAULT_SERVER_OPTIONS, port: 0, maxBodyBytes: MAX_BODY, limits: LIMITS, token: new BearerToken(TOKEN) };
   // POST /v1/items with a stand-in text encoder (the tiny model has random features), missing at the first request (503).
   let loads = 0;
@@ -401,7 +419,7 @@ async function withServers(fn: (live: string, stateless: string) => Promise<void
   const stateless = new RecommendServer(model, options);
   try {
     const [a, b] = [await live.listen(), await stateless.listen()];
-    await fn(`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`);
+    await fn(`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`, (value) => (down = value));
   } finally {
     await live.close();
     await stateless.close();
@@ -424,7 +442,7 @@ async function listedRoutes(base: string, errorSchema: (v: unknown) => boolean):
 }
 
 test('openapi: every served route answers as documented, success and errors; routes and document agree', async (t) => {
-  await withServers(async (base, stateless) => {
+  await withServers(async (base, stateless, storeDown) => {
     const served = JSON.parse((await send(base, 'GET', '/openapi.json')).text);
     assert.deepEqual(served, documentOf(LIVE, ITEMS), 'the server with a store serves the document of its routes');
     const ops = operations(served);
@@ -438,7 +456,9 @@ test('openapi: every served route answers as documented, success and errors; rou
       assert.ok(!NOT_SERVED_YET.has(c.op), `${c.op} is served: remove it from NOT_SERVED_YET`);
       const { path, method, op } = entry;
       const what = `${c.op} (${c.path}${c.body === undefined ? '' : ` ${typeof c.body === 'string' ? c.body : JSON.stringify(c.body).slice(0, 80)}`})`;
+      storeDown(c.storeDown === true);
       const answer = await send(base, method.toUpperCase(), c.path, c.body, c.auth);
+      storeDown(false);
       assert.equal(answer.status, c.status, `${what}: ${answer.text}`);
       if (c.field !== undefined) assert.equal(JSON.parse(answer.text).field, c.field, `${what}: the field named`);
       const response = op.responses[String(answer.status)];

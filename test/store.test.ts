@@ -92,6 +92,34 @@ function contract(name: string, open: () => Promise<Subject | string>, close: (s
       assert.equal(text((await store.readUser('u3'))?.state), 'b;');
     });
 
+    it('concurrent batches (committed together by the embedded store) each get their own result; one failing fails no other', async ({ store }) => {
+      const refuseBad: AdvanceStates = (updates) => {
+        if (updates.some((u) => u.events.some((e) => e.item === 'bad'))) throw new Error('a bad item');
+        return joinItems(updates);
+      };
+      // The first batch starts a commit at once; the others wait for it and are committed together.
+      const [first, bad, repeat, later] = await Promise.allSettled([
+        store.applyEvents([ev('g1', 'gu', 'a')], refuseBad),
+        store.applyEvents([ev('g2', 'gv', 'bad'), ev('g3', 'gu', 'b')], refuseBad),
+        store.applyEvents([ev('g4', 'gu', 'c'), ev('g1', 'gu', 'a')], refuseBad),
+        store.applyEvents([ev('g5', 'gv', 'd'), ev('g4', 'gu', 'c')], refuseBad),
+      ]);
+      assert.equal(bad.status, 'rejected');
+      assert.match(String((bad as PromiseRejectedResult).reason), /a bad item/);
+      const counts = [first, repeat, later].map((r) => (r.status === 'fulfilled' ? [r.value.applied, r.value.duplicates] : r.reason));
+      assert.deepEqual(counts, [
+        [1, 0],
+        [1, 1],
+        [1, 1],
+      ]);
+      assert.equal(text((await store.readUser('gu'))?.state), 'a;c;');
+      assert.equal(text((await store.readUser('gv'))?.state), 'd;');
+      assert.deepEqual(
+        (await store.readHistory('gu')).map((e) => e.id),
+        ['g1', 'g4'],
+      );
+    });
+
     it('concurrent batches on one user serialise: none lost, none twice, the state follows commit order', async ({ store, second }) => {
       const batches: LiveEvent[][] = [];
       for (let b = 0; b < 24; b++) {

@@ -10,7 +10,8 @@
  *   POST /v1/items      add items without retraining, with a store (./live-items.ts)
  * Errors are JSON {"error": message, "field": name}: 400 for a bad request
  * (naming the field), 401 for a write without the token (./http-guard.ts),
- * 404, 405, 413 for a body over the limit. CORS preflights get 204; each
+ * 404, 405, 413 for a body over the limit, 503 (with Retry-After) when the
+ * store fails. CORS preflights get 204; each
  * request can be written to an access log. Recommend
  * requests that arrive together are answered as one batch (./batcher.ts).
  * `close()` stops accepting connections, lets requests in flight finish, then resolves.
@@ -18,6 +19,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../util/errors';
+import { StoreError } from '../store/sql-client';
 import { ServiceMetrics } from './metrics';
 import type { LoadedModel } from './model-folder';
 import { RequestBatcher } from './batcher';
@@ -175,6 +177,9 @@ export class RecommendServer {
         finish(err.status, JSON.stringify({ error: err.message, field: err.field }), JSON_TYPE, err.headers);
       } else if (err instanceof RequestError) {
         finish(err.status, JSON.stringify({ error: err.message, field: err.field }));
+      } else if (err instanceof StoreError) {
+        finish(503, JSON.stringify({ error: `the store is unavailable; try again (${err.message})`, field: null }), JSON_TYPE, { 'Retry-After': '1' });
+        process.stderr.write(`fmrlrec serve: store error: ${err.message}\n`);
       } else {
         finish(500, JSON.stringify({ error: 'internal error', field: null }));
         process.stderr.write(`fmrlrec serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);

@@ -97,15 +97,17 @@ export class LiveService {
     this.emptyVector = engine.userVector([], engine.width);
   }
 
+  /** Advances stored users' states over their new events (one function, so that the embedded store can commit concurrent batches together). */
+  private readonly advance: AdvanceStates = (updates) => {
+    const priors = updates.map((u) => (u.prior ? decodeUserState(u.prior.state, this.engine) : null));
+    const items = updates.map((u) => u.events.map((e) => this.itemId(e.item)));
+    return advanceUserStates(this.engine, priors, items).map(encodeUserState);
+  };
+
   /** POST /v1/events: check the whole body, then apply its new events in one commit. */
   async addEvents(body: unknown): Promise<EventsResponse> {
     const events = await this.learningAddedItems(() => this.parseEvents(body));
-    const advance: AdvanceStates = (updates) => {
-      const priors = updates.map((u) => (u.prior ? decodeUserState(u.prior.state, this.engine) : null));
-      const items = updates.map((u) => u.events.map((e) => this.itemId(e.item)));
-      return advanceUserStates(this.engine, priors, items).map(encodeUserState);
-    };
-    const { applied, duplicates } = await this.learningAddedItems(() => this.store.applyEvents(events, advance));
+    const { applied, duplicates } = await this.learningAddedItems(() => this.store.applyEvents(events, this.advance));
     return { applied, duplicates };
   }
 

@@ -205,6 +205,9 @@ const LIVE_ID = { type: 'string', pattern: LIVE_ID_PATTERN.source };
 /** The live routes (a server with a store). */
 function livePaths(live: LiveOptions, size: object, badRequest: object, unauthorized: object): Record<string, unknown> {
   const tooLarge = error(`The body is larger than ${live.maxBodyBytes} bytes.`);
+  const storeDown = error(
+    'The store failed (e.g. its database is unreachable). Events may or may not be recorded: send the same request again (see Retry-After); event ids make that safe.',
+  );
   return {
     '/v1/events': {
       post: {
@@ -220,6 +223,7 @@ function livePaths(live: LiveOptions, size: object, badRequest: object, unauthor
           400: error('A bad request (nothing is applied); `field` names the first bad field, e.g. "events[3].item".'),
           401: unauthorized,
           413: tooLarge,
+          503: storeDown,
         },
       },
     },
@@ -245,6 +249,7 @@ function livePaths(live: LiveOptions, size: object, badRequest: object, unauthor
             content: json(ref('UserRecommendations')),
           },
           400: badRequest,
+          503: storeDown,
         },
       },
     },

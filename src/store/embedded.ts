@@ -1,9 +1,13 @@
 /**
  * The embedded store: PGlite (PostgreSQL compiled to WebAssembly) persisted to
  * a folder, with the server store's SQL and migrations; nothing else to run.
+ * PGlite runs on a thread of its own (./pglite-thread.ts), so the server's
+ * thread never waits for a statement.
  * One process per folder (a lock file says which). PGlite runs one statement
  * at a time, so users' rows are also kept in memory (the most recently used
  * ones, written through at every commit): a recommendation reads no database.
+ * Batches of events that arrive while a commit runs are committed together
+ * (./group-commit.ts), so the store's work per event falls under load.
  *
  * Durability: a batch is acknowledged after PGlite's COMMIT has written the
  * write-ahead log to the folder's files, so a killed process loses nothing
@@ -12,12 +16,13 @@
  *
  * Layout: <dir>/pgdata (the database), <dir>/fmrlrec.lock.
  */
-import type { PGlite } from '@electric-sql/pglite';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors';
 import { lockFolder } from './folder-lock';
-import type { SqlClient, SqlDatabase, SqlResult } from './sql-client';
+import { GroupCommit } from './group-commit';
+import { openPgliteThread } from './pglite-thread';
+import type { SqlDatabase } from './sql-client';
 import { SqlStore } from './sql-store';
 import type { AddedItem, AdvanceStates, ApplyResult, LiveEvent, LiveStore, NewItem, StoredUser } from './types';
 
@@ -43,12 +48,10 @@ export async function openEmbeddedStore(dir: string, options: EmbeddedStoreOptio
   }
   const unlock = lockFolder(dir, 'the embedded store');
   const pgdata = path.join(dir, 'pgdata');
-  let db: PgliteDatabase | null = null;
+  let db: SqlDatabase | null = null;
   try {
     if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) options.log?.(`creating the embedded store in ${dir} (first start only: a few seconds)`);
-    // PGlite is loaded only when the embedded store is used.
-    const { PGlite } = await import('@electric-sql/pglite');
-    db = new PgliteDatabase(await PGlite.create(pgdata));
+    db = await openPgliteThread(pgdata);
     const sql = await SqlStore.open(db, `embedded store in ${dir}`, { lockKey: 'embedded', modelFingerprint: options.modelFingerprint });
     return new EmbeddedStore(sql, unlock, options.cachedUsers ?? 10_000);
   } catch (err) {
@@ -62,19 +65,22 @@ export async function openEmbeddedStore(dir: string, options: EmbeddedStoreOptio
 /** The SQL store plus the in-memory users and the folder lock. */
 class EmbeddedStore implements LiveStore {
   private readonly users = new Map<string, StoredUser>();
+  private readonly commits: GroupCommit;
 
   constructor(
     private readonly sql: SqlStore,
     private readonly unlock: () => void,
     private readonly capacity: number,
-  ) {}
+  ) {
+    this.commits = new GroupCommit(sql);
+  }
 
   get description(): string {
     return this.sql.description;
   }
 
   async applyEvents(events: readonly LiveEvent[], advance: AdvanceStates): Promise<ApplyResult> {
-    const result = await this.sql.applyEvents(events, advance);
+    const result = await this.commits.apply(events, advance);
     for (const user of result.users) this.remember(user);
     return result;
   }
@@ -123,36 +129,4 @@ class EmbeddedStore implements LiveStore {
     this.users.set(user.id, user);
     if (this.users.size > this.capacity) this.users.delete(this.users.keys().next().value!);
   }
-}
-
-/** PGlite as a SqlDatabase. */
-class PgliteDatabase implements SqlDatabase {
-  constructor(private readonly pg: PGlite) {}
-
-  async query<R>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
-    return asResult<R>(await this.pg.query<R>(text, params as unknown[]));
-  }
-
-  async exec(script: string): Promise<void> {
-    await this.pg.exec(script);
-  }
-
-  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    return this.pg.transaction((tx) =>
-      fn({
-        query: async <Q>(text: string, params: readonly unknown[] = []) => asResult<Q>(await tx.query<Q>(text, params as unknown[])),
-        exec: async (script: string) => {
-          await tx.exec(script);
-        },
-      }),
-    );
-  }
-
-  close(): Promise<void> {
-    return this.pg.close();
-  }
-}
-
-function asResult<R>(r: { rows: R[]; affectedRows?: number }): SqlResult<R> {
-  return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
 }

@@ -28,3 +28,49 @@ export interface SqlDatabase extends SqlClient {
 
 /** Advisory lock class of fmrlrec (the first key of the two-key advisory locks): "FMRL". */
 export const ADVISORY_LOCK_CLASS = 0x464d524c;
+
+/**
+ * The store's database failed: unreachable, closed, or an error of its own
+ * (`code`: PostgreSQL's SQLSTATE when it gave one). The service answers 503
+ * (try again later) rather than 500: the request was fine.
+ */
+export class StoreError extends Error {
+  readonly code?: string;
+
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'StoreError';
+    const code = (cause as { code?: unknown } | null)?.code;
+    if (typeof code === 'string') this.code = code;
+  }
+}
+
+/** `db` with every failure of its own turned into a {@link StoreError} (an error thrown by a transaction's callback passes unchanged). */
+export function withStoreErrors(db: SqlDatabase): SqlDatabase {
+  const wrap = <T>(promise: Promise<T>): Promise<T> =>
+    promise.catch((err: unknown) => {
+      throw err instanceof StoreError ? err : new StoreError(err);
+    });
+  const client = (c: SqlClient): SqlClient => ({
+    query: (text, params) => wrap(c.query(text, params)),
+    exec: (script) => wrap(c.exec(script)),
+  });
+  return {
+    ...client(db),
+    transaction: <T>(fn: (tx: SqlClient) => Promise<T>) => {
+      let fromCallback: { error: unknown } | null = null;
+      return db
+        .transaction((tx) =>
+          fn(client(tx)).catch((err: unknown) => {
+            fromCallback = { error: err };
+            throw err;
+          }),
+        )
+        .catch((err: unknown) => {
+          if (fromCallback && fromCallback.error === err) throw err;
+          throw err instanceof StoreError ? err : new StoreError(err);
+        });
+    },
+    close: () => db.close(),
+  };
+}

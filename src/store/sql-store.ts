@@ -2,7 +2,8 @@
  * The store's SQL, one implementation for both stores (the embedded PGlite
  * and a PostgreSQL server), over ./sql-client.ts.
  *
- * A batch of events is one transaction:
+ * A batch of events is one transaction (the embedded store commits the
+ * batches that wait for its one connection together: ./group-commit.ts):
  *   1. create the rows of new users (ON CONFLICT DO NOTHING) and lock every
  *      user of the batch with SELECT ... ORDER BY id FOR UPDATE: a second batch
  *      for one of these users, from any replica, waits here until this one
@@ -19,7 +20,7 @@
  */
 import { UserError } from '../util/errors';
 import { applyMigrations, MigrationOptions } from './migrations';
-import type { SqlClient, SqlDatabase } from './sql-client';
+import { SqlClient, SqlDatabase, withStoreErrors } from './sql-client';
 import type { AddedItem, AdvanceStates, ApplyResult, LiveEvent, LiveStore, NewItem, StoredUser, UserUpdate } from './types';
 
 /** Tries of a batch that meets a deadlock, a serialisation failure or a concurrent insert of one of its ids. */
@@ -67,14 +68,24 @@ export class SqlStore implements LiveStore {
         await checkModel(tx, options.modelFingerprint, description);
       },
     });
-    return new SqlStore(db, description);
+    return new SqlStore(withStoreErrors(db), description);
   }
 
   async applyEvents(events: readonly LiveEvent[], advance: AdvanceStates): Promise<ApplyResult> {
-    if (events.length === 0) return { applied: 0, duplicates: 0, users: [] };
+    return (await this.applyEventBatches([events], advance))[0];
+  }
+
+  /**
+   * Apply several batches in one transaction, as if committed one after the
+   * other in the order given (an event id of an earlier batch is a duplicate
+   * in a later one); all or nothing. Returns each batch's result; a batch's
+   * `users` are the rows of its users as this commit leaves them.
+   */
+  async applyEventBatches(batches: readonly (readonly LiveEvent[])[], advance: AdvanceStates): Promise<ApplyResult[]> {
+    if (batches.every((events) => events.length === 0)) return batches.map(() => ({ applied: 0, duplicates: 0, users: [] }));
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => applyOnce(tx, events, advance));
+        return await this.db.transaction((tx) => applyOnce(tx, batches, advance));
       } catch (err) {
         const retryable = err instanceof EventIdRace || RETRYABLE_CODES.has((err as { code?: string }).code ?? '');
         if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
@@ -136,8 +147,9 @@ export class SqlStore implements LiveStore {
   }
 }
 
-/** One try of a batch (see the file comment). */
-async function applyOnce(tx: SqlClient, events: readonly LiveEvent[], advance: AdvanceStates): Promise<ApplyResult> {
+/** One try of a transaction of one or more batches (see the file comment). */
+async function applyOnce(tx: SqlClient, batches: readonly (readonly LiveEvent[])[], advance: AdvanceStates): Promise<ApplyResult[]> {
+  const events = batches.flat();
   const userIds = [...new Set(events.map((e) => e.user))];
   await tx.query('INSERT INTO users (id) SELECT u FROM unnest($1::text[]) AS t(u) ORDER BY u ON CONFLICT (id) DO NOTHING', [userIds]);
   const locked = await tx.query<UserRow>('SELECT id, length, version, state FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [userIds]);
@@ -146,17 +158,20 @@ async function applyOnce(tx: SqlClient, events: readonly LiveEvent[], advance: A
     (await tx.query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [[...new Set(events.map((e) => e.id))]])).rows.map((r) => r.id),
   );
   const byUser = new Map<string, LiveEvent[]>();
-  let applied = 0;
-  for (const e of events) {
-    if (seen.has(e.id)) continue;
-    seen.add(e.id);
-    applied++;
-    const list = byUser.get(e.user);
-    if (list) list.push(e);
-    else byUser.set(e.user, [e]);
-  }
-  const duplicates = events.length - applied;
-  if (applied === 0) return { applied, duplicates, users: [] };
+  const counts = batches.map((batch) => {
+    let applied = 0;
+    for (const e of batch) {
+      if (seen.has(e.id)) continue;
+      seen.add(e.id);
+      applied++;
+      const list = byUser.get(e.user);
+      if (list) list.push(e);
+      else byUser.set(e.user, [e]);
+    }
+    return { applied, duplicates: batch.length - applied };
+  });
+  const applied = counts.reduce((sum, c) => sum + c.applied, 0);
+  if (applied === 0) return counts.map((c) => ({ ...c, users: [] }));
   const updates: UserUpdate[] = [...byUser].map(([user, list]) => {
     const row = rows.get(user)!;
     return { user, prior: row.length > 0 ? storedUser(row) : null, events: list };
@@ -182,17 +197,22 @@ async function applyOnce(tx: SqlClient, events: readonly LiveEvent[], advance: A
   );
   if (inserted.rowCount !== applied) throw new EventIdRace();
 
-  const written: StoredUser[] = updates.map((u, i) => {
+  const written = new Map<string, StoredUser>();
+  updates.forEach((u, i) => {
     const row = rows.get(u.user)!;
-    return { id: u.user, length: row.length + u.events.length, version: row.version + 1, state: states[i] };
+    written.set(u.user, { id: u.user, length: row.length + u.events.length, version: row.version + 1, state: states[i] });
   });
   const { blob, starts, sizes } = pack(states);
+  const list = [...written.values()];
   await tx.query(
     `UPDATE users AS u SET length = v.length, version = v.version, state = substring($1::bytea FROM v.start FOR v.size), updated_at = now()
      FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) AS v(id, length, version, start, size) WHERE u.id = v.id`,
-    [blob, written.map((w) => w.id), written.map((w) => w.length), written.map((w) => w.version), starts, sizes],
+    [blob, list.map((w) => w.id), list.map((w) => w.length), list.map((w) => w.version), starts, sizes],
   );
-  return { applied, duplicates, users: written };
+  return batches.map((batch, b) => ({
+    ...counts[b],
+    users: counts[b].applied === 0 ? [] : [...new Set(batch.map((e) => e.user))].flatMap((user) => written.get(user) ?? []),
+  }));
 }
 
 /** The meta key of the item count the added items are numbered after. */
