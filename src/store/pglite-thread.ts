@@ -9,11 +9,14 @@
  *   open {dir}                      → {}            (first message; creates the database when missing)
  *   query {text, params, tx?}       → {rows, affectedRows}
  *   exec {script, tx?}              → {}
- *   begin                           → {tx}          (a transaction stays open until end)
+ *   begin {tx}                      → {}            (transaction tx, numbered by the sender, stays open until end)
  *   end {tx, commit}                → {}            (commit, or roll back)
  *   close                           → {}
- * An error reply is {error: {message, code?}}; the code is PostgreSQL's
- * SQLSTATE, so that the store's retry of deadlocks works unchanged.
+ * The worker handles requests one at a time, in the order sent, so a
+ * transaction's statements need not wait for each other's replies: `begin`
+ * is sent without waiting, and statements sent together (Promise.all) cost
+ * one round trip. An error reply is {error: {message, code?}}; the code is
+ * PostgreSQL's SQLSTATE, so that the store's retry of deadlocks works unchanged.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -24,7 +27,7 @@ export type PgliteRequest =
   | { kind: 'open'; dir: string }
   | { kind: 'query'; text: string; params: readonly unknown[]; tx?: number }
   | { kind: 'exec'; script: string; tx?: number }
-  | { kind: 'begin' }
+  | { kind: 'begin'; tx: number }
   | { kind: 'end'; tx: number; commit: boolean }
   | { kind: 'close' };
 
@@ -59,6 +62,7 @@ export async function openPgliteThread(dir: string): Promise<SqlDatabase> {
 /** The main thread's side: a SqlDatabase whose statements run on the worker. */
 class PgliteThread implements SqlDatabase {
   private nextId = 1;
+  private nextTx = 1;
   private readonly pending = new Map<number, { resolve: (reply: PgliteReply & { ok: true }) => void; reject: (err: Error) => void }>();
   private failure: Error | null = null;
 
@@ -101,19 +105,24 @@ class PgliteThread implements SqlDatabase {
   }
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    const { tx } = await this.request({ kind: 'begin' });
+    const tx = this.nextTx++;
+    // Not awaited here: the worker begins it before it runs the statements sent after; a failure to begin rejects them all.
+    const begun = this.request({ kind: 'begin', tx });
+    begun.catch(() => undefined);
     const client: SqlClient = {
-      query: (text, params) => this.query(text, params, tx),
-      exec: (script) => this.exec(script, tx),
+      query: async <R>(text: string, params?: readonly unknown[]) => (await Promise.all([begun, this.query<R>(text, params, tx)]))[1],
+      exec: async (script) => {
+        await Promise.all([begun, this.exec(script, tx)]);
+      },
     };
     let result: T;
     try {
       result = await fn(client);
     } catch (err) {
-      await this.request({ kind: 'end', tx: tx!, commit: false }).catch(() => undefined);
+      await this.request({ kind: 'end', tx, commit: false }).catch(() => undefined);
       throw err;
     }
-    await this.request({ kind: 'end', tx: tx!, commit: true });
+    await Promise.all([begun, this.request({ kind: 'end', tx, commit: true })]);
     return result;
   }
 

@@ -12,7 +12,6 @@ import type { PgliteReply, PgliteRequest } from './pglite-thread';
 class Rollback extends Error {}
 
 let db: PGlite | null = null;
-let nextTx = 1;
 const open = new Map<number, { tx: Transaction; end: (commit: boolean) => void; done: Promise<void> }>();
 
 function reply(message: PgliteReply): void {
@@ -36,7 +35,8 @@ async function handle(request: PgliteRequest): Promise<Omit<PgliteReply & { ok: 
       await (request.tx === undefined ? db : transaction(request.tx)).exec(request.script);
       return {};
     case 'begin':
-      return { tx: await begin(db) };
+      await begin(db, request.tx);
+      return {};
     case 'end': {
       const entry = open.get(request.tx);
       if (!entry) throw new Error(`no open transaction ${request.tx}`);
@@ -58,16 +58,15 @@ function transaction(id: number): Transaction {
   return entry.tx;
 }
 
-/** Start a transaction that stays open until its `end` message; resolves with its id once it has begun. */
-function begin(database: PGlite): Promise<number> {
+/** Start transaction `id`, which stays open until its `end` message; resolves once it has begun. */
+function begin(database: PGlite, id: number): Promise<void> {
   return new Promise((started, failed) => {
-    const id = nextTx++;
     let end!: (commit: boolean) => void;
     const ended = new Promise<boolean>((resolve) => (end = resolve));
     const done = database
       .transaction(async (tx) => {
         open.set(id, { tx, end, done });
-        started(id);
+        started();
         if (!(await ended)) throw new Rollback();
       })
       .then(
@@ -81,9 +80,14 @@ function begin(database: PGlite): Promise<number> {
   });
 }
 
+/** Requests are handled one after the other, in the order sent: the main thread may send a transaction's statements without waiting. */
+let queue: Promise<void> = Promise.resolve();
+
 parentPort!.on('message', (message: { id: number } & PgliteRequest) => {
-  handle(message).then(
-    (result) => reply({ id: message.id, ok: true, ...result }),
-    (err: Error & { code?: string }) => reply({ id: message.id, ok: false, error: { message: err.message, code: err.code } }),
+  queue = queue.then(() =>
+    handle(message).then(
+      (result) => reply({ id: message.id, ok: true, ...result }),
+      (err: Error & { code?: string }) => reply({ id: message.id, ok: false, error: { message: err.message, code: err.code } }),
+    ),
   );
 });

@@ -151,12 +151,15 @@ export class SqlStore implements LiveStore {
 async function applyOnce(tx: SqlClient, batches: readonly (readonly LiveEvent[])[], advance: AdvanceStates): Promise<ApplyResult[]> {
   const events = batches.flat();
   const userIds = [...new Set(events.map((e) => e.user))];
-  await tx.query('INSERT INTO users (id) SELECT u FROM unnest($1::text[]) AS t(u) ORDER BY u ON CONFLICT (id) DO NOTHING', [userIds]);
-  const locked = await tx.query<UserRow>('SELECT id, length, version, state FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [userIds]);
+  // Statements whose parameters do not depend on each other's results are sent together (one round trip to the
+  // embedded store's thread); a connection runs them in the order sent.
+  const [, locked, recorded] = await Promise.all([
+    tx.query('INSERT INTO users (id) SELECT u FROM unnest($1::text[]) AS t(u) ORDER BY u ON CONFLICT (id) DO NOTHING', [userIds]),
+    tx.query<UserRow>('SELECT id, length, version, state FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [userIds]),
+    tx.query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [[...new Set(events.map((e) => e.id))]]),
+  ]);
   const rows = new Map(locked.rows.map((r) => [r.id, r]));
-  const seen = new Set(
-    (await tx.query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [[...new Set(events.map((e) => e.id))]])).rows.map((r) => r.id),
-  );
+  const seen = new Set(recorded.rows.map((r) => r.id));
   const byUser = new Map<string, LiveEvent[]>();
   const counts = batches.map((batch) => {
     let applied = 0;
@@ -190,13 +193,6 @@ async function applyOnce(tx: SqlClient, batches: readonly (readonly LiveEvent[])
       ev.ts.push(e.ts);
     });
   }
-  const inserted = await tx.query(
-    `INSERT INTO events (id, user_id, position, item, ts)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::float8[]) ON CONFLICT (id) DO NOTHING`,
-    [ev.ids, ev.users, ev.positions, ev.items, ev.ts],
-  );
-  if (inserted.rowCount !== applied) throw new EventIdRace();
-
   const written = new Map<string, StoredUser>();
   updates.forEach((u, i) => {
     const row = rows.get(u.user)!;
@@ -204,11 +200,20 @@ async function applyOnce(tx: SqlClient, batches: readonly (readonly LiveEvent[])
   });
   const { blob, starts, sizes } = pack(states);
   const list = [...written.values()];
-  await tx.query(
-    `UPDATE users AS u SET length = v.length, version = v.version, state = substring($1::bytea FROM v.start FOR v.size), updated_at = now()
-     FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) AS v(id, length, version, start, size) WHERE u.id = v.id`,
-    [blob, list.map((w) => w.id), list.map((w) => w.length), list.map((w) => w.version), starts, sizes],
-  );
+  const [inserted] = await Promise.all([
+    tx.query(
+      `INSERT INTO events (id, user_id, position, item, ts)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::float8[]) ON CONFLICT (id) DO NOTHING`,
+      [ev.ids, ev.users, ev.positions, ev.items, ev.ts],
+    ),
+    tx.query(
+      `UPDATE users AS u SET length = v.length, version = v.version, state = substring($1::bytea FROM v.start FOR v.size), updated_at = now()
+       FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) AS v(id, length, version, start, size) WHERE u.id = v.id`,
+      [blob, list.map((w) => w.id), list.map((w) => w.length), list.map((w) => w.version), starts, sizes],
+    ),
+  ]);
+  // The update is rolled back with everything else when the insert came up short.
+  if (inserted.rowCount !== applied) throw new EventIdRace();
   return batches.map((batch, b) => ({
     ...counts[b],
     users: counts[b].applied === 0 ? [] : [...new Set(batch.map((e) => e.user))].flatMap((user) => written.get(user) ?? []),
