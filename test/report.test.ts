@@ -19,6 +19,8 @@ import { writeResultsReport } from '../src/report/write-report';
 import { DEFAULT_MODEL, DEFAULT_TRAIN, defaultFeatures } from '../src/run/defaults';
 import { featureLabel, type FeatureConfig, saveRunConfig } from '../src/run/run-config';
 import { UserError } from '../src/util/errors';
+import { writeSafetensors } from '../src/util/safetensors-file';
+import { BEST_FILE } from '../src/train/trainer';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
 
@@ -155,6 +157,35 @@ test('report: tables with the paper rows, nested vs independent series, seeds, a
   const again = await writeResultsReport(runs, path.join(root, 'again'), 'fmrlrec report --runs ... --out report');
   assert.equal(fs.readFileSync(again.chartFiles[0], 'utf8'), beautySvg);
   assert.equal(fs.readFileSync(again.markdownFile, 'utf8'), md);
+});
+
+test('report: the train-once table puts each size of the nested model beside the model trained with that size alone, with total time and parameters', async () => {
+  const root = tempDir('fmrlrec-report-once-');
+  const nested = fakeRun(root, 'toys', { dataset: 'toys', dims: [8, 16] });
+  const alone = [8, 16].map((m) => fakeRun(root, `toys-m${m}`, { dataset: 'toys', dims: [m], seed: 42 + m }));
+  const values = (n: number) => ({ shape: [n], data: new Float32Array(n) });
+  writeSafetensors(path.join(nested, BEST_FILE), { a: { shape: [3, 4], data: new Float32Array(12) }, b: values(6) });
+  writeSafetensors(path.join(alone[0], BEST_FILE), { a: values(5) });
+  writeSafetensors(path.join(alone[1], BEST_FILE), { a: values(9) });
+  const written = await writeResultsReport([nested, ...alone], path.join(root, 'report'), 'fmrlrec report');
+  const md = fs.readFileSync(written.markdownFile, 'utf8');
+  const table = md.split('### Train once: the nested model against one model per size')[1].split('###')[0];
+  const t = (m: number, seed: number) => fakeMetrics([m], seed, 0.001)[String(m)];
+  const diff = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`;
+  for (const m of [8, 16]) {
+    const [n, i] = [t(m, 42), t(m, 42 + m)];
+    assert.ok(
+      table.includes(
+        `| ${m} | ${n['NDCG@10'].toFixed(4)} | ${i['NDCG@10'].toFixed(4)} | ${diff(n['NDCG@10'] - i['NDCG@10'])} | ${n['Recall@10'].toFixed(4)} | ${i['Recall@10'].toFixed(4)} | ${diff(n['Recall@10'] - i['Recall@10'])} |`,
+      ),
+      table,
+    );
+  }
+  assert.ok(table.includes('| all 2 sizes | 1 run(s), 123 s, 18 parameters | 2 runs, 247 s, 14 parameters | time ×2.00, parameters ×0.78 |'), table);
+  // Without best.safetensors (a kept copy of the records) the parameters are unknown, said so.
+  fs.rmSync(path.join(alone[1], BEST_FILE));
+  const again = fs.readFileSync((await writeResultsReport([nested, ...alone], path.join(root, 'again'), 'fmrlrec report')).markdownFile, 'utf8');
+  assert.ok(again.includes('| 2 runs, 247 s, n/a (no best.safetensors) parameters | time ×2.00 |'), again);
 });
 
 test('report: series that share features and kind are told apart by the setting that differs', async () => {

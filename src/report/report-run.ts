@@ -1,11 +1,15 @@
 /**
- * A finished run as a report sees it: its recipe (run.json) and its results
- * (metrics.json), read from a run folder made by `fmrlrec train`.
+ * A finished run as a report sees it: its recipe (run.json), its results
+ * (metrics.json) and, when the folder still has best.safetensors, how many
+ * parameters it trained, read from a run folder made by `fmrlrec train`.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METRICS_FILE, MetricsReport, readMetricsReport } from '../eval/report';
 import { loadRunConfig, RunConfig } from '../run/run-config';
+import { BEST_FILE } from '../train/trainer';
 import { UserError } from '../util/errors';
+import { safetensorsValueCount } from '../util/safetensors-file';
 
 /** The metrics every report table and chart needs at every size. */
 export const REPORT_METRICS = ['NDCG@5', 'Recall@5', 'NDCG@10', 'Recall@10'] as const;
@@ -20,6 +24,8 @@ export interface ReportRun {
   sizes: number[];
   /** The largest size (the run's width D). */
   width: number;
+  /** Trained parameters (the values of best.safetensors); null when the folder has no best.safetensors (e.g. a kept copy of the run's records). */
+  parameters: number | null;
 }
 
 /**
@@ -42,5 +48,7 @@ export function loadReportRun(dir: string): ReportRun {
     }
   }
   const sizes = [...metrics.dims].sort((a, b) => a - b);
-  return { dir, config, metrics, sizes, width: sizes[sizes.length - 1] };
+  const best = path.join(dir, BEST_FILE);
+  const parameters = fs.existsSync(best) ? safetensorsValueCount(best) : null;
+  return { dir, config, metrics, sizes, width: sizes[sizes.length - 1], parameters };
 }

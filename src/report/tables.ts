@@ -1,7 +1,8 @@
 /**
  * The Markdown tables of a results report, per dataset: every run (at its
  * largest size) beside the paper's rows, test NDCG@10 and Recall@10 of every
- * series at every size, and the spread over seeds.
+ * series at every size, the nested model against one model per size, and the
+ * spread over seeds.
  */
 import { PUBLISHED_SOURCE, PUBLISHED_WIDTH, PublishedCurve, PublishedRow, publishedCurves, publishedRows } from '../eval/published';
 import { methodDescription } from './method-label';
@@ -149,6 +150,74 @@ export function seedsTable(series: readonly RunSeries[]): string | null {
   return markdownTable(['series', 'size', 'runs', 'seeds', 'valid NDCG@10', 'test NDCG@10', 'test Recall@10'], ['l', 'r', 'r', 'l', 'r', 'r', 'r'], rows);
 }
 
+/**
+ * The train-once comparison: for each independent series (one model per size)
+ * with the features of a nested series, test NDCG@10 and Recall@10 of both at
+ * every size they share, then the totals: training time (the independent
+ * models' train_seconds added up, against the nested run's) and trained
+ * parameters (likewise, where the run folders still hold best.safetensors).
+ * Null when no dataset series pairs up.
+ */
+export function trainOnceTable(series: readonly RunSeries[]): string | null {
+  const rows: string[][] = [];
+  for (const independent of series.filter((s) => s.kind === 'independent')) {
+    const nested = series.find((s) => s.kind === 'nested' && s.features === independent.features);
+    if (!nested) continue;
+    const nestedAt = new Map(nested.points.map((p) => [p.size, p]));
+    const shared = independent.points.filter((p) => nestedAt.has(p.size));
+    if (shared.length === 0) continue;
+    for (const point of shared) {
+      const n = nestedAt.get(point.size)!;
+      const [nN, nR, iN, iR] = [
+        summarizePoint(n, 'test', 'NDCG@10'),
+        summarizePoint(n, 'test', 'Recall@10'),
+        summarizePoint(point, 'test', 'NDCG@10'),
+        summarizePoint(point, 'test', 'Recall@10'),
+      ];
+      rows.push([
+        String(point.size),
+        formatSummary(nN),
+        formatSummary(iN),
+        signed(nN.mean - iN.mean),
+        formatSummary(nR),
+        formatSummary(iR),
+        signed(nR.mean - iR.mean),
+      ]);
+    }
+    const independentRuns = shared.flatMap((p) => p.runs);
+    const seconds = (runs: readonly ReportRun[]) => runs.reduce((a, r) => a + r.metrics.train_seconds, 0);
+    const parameters = (runs: readonly ReportRun[]) => (runs.some((r) => r.parameters === null) ? null : runs.reduce((a, r) => a + r.parameters!, 0));
+    const [nestedSeconds, nestedParameters] = [seconds(nested.runs), parameters(nested.runs)];
+    const [independentSeconds, independentParameters] = [seconds(independentRuns), parameters(independentRuns)];
+    rows.push([
+      `all ${shared.length} sizes`,
+      `${nested.runs.length} run(s), ${Math.round(nestedSeconds)} s, ${count(nestedParameters)} parameters`,
+      `${independentRuns.length} runs, ${Math.round(independentSeconds)} s, ${count(independentParameters)} parameters`,
+      `time ×${(independentSeconds / nestedSeconds).toFixed(2)}` +
+        (nestedParameters && independentParameters ? `, parameters ×${(independentParameters / nestedParameters).toFixed(2)}` : ''),
+      '',
+      '',
+      '',
+    ]);
+  }
+  if (rows.length === 0) return null;
+  return markdownTable(
+    ['size', 'nested NDCG@10', 'independent NDCG@10', 'nested − independent', 'nested Recall@10', 'independent Recall@10', 'nested − independent'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows,
+  );
+}
+
+/** A difference with its sign, e.g. "+0.0012". */
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`;
+}
+
+/** A parameter count, e.g. "3,412,096"; "n/a" when unknown. */
+function count(n: number | null): string {
+  return n === null ? 'n/a (no best.safetensors)' : n.toLocaleString('en-US');
+}
+
 /** The section of report.md for one dataset (the chart is a file beside it). */
 export function datasetSection(dataset: string, runs: readonly ReportRun[], series: readonly RunSeries[], chartFile: string): string {
   const parts = [
@@ -169,6 +238,18 @@ export function datasetSection(dataset: string, runs: readonly ReportRun[], seri
     perSizeTable(series, dataset, 'Recall@10'),
     '',
   ];
+  const once = trainOnceTable(series);
+  if (once) {
+    parts.push(
+      '### Train once: the nested model against one model per size',
+      '',
+      "Test metrics of the nested model's size-m slice and of a model trained with only size m (same features,",
+      "schedule and seed); the last row adds up the independent models' training time and parameters against the one nested run.",
+      '',
+      once,
+      '',
+    );
+  }
   const seeds = seedsTable(series);
   if (seeds) parts.push('### Seeds', '', 'Mean ± sample standard deviation over runs whose recipes differ only in the seed.', '', seeds, '');
   return parts.join('\n');
