@@ -118,6 +118,26 @@ function contract(name: string, open: () => Promise<Subject | string>, close: (s
       assert.equal(text((await store.readUser('gv'))?.state), 'd;');
     });
 
+    it('reads that go to the database while batches commit are answered (no read waits behind a commit that waits for it)', async ({ store }) => {
+      const reads = Array.from({ length: 40 }, (_, i) => `nobody-${i}`); // not in any cache: each read is a statement
+      const work = Promise.all([
+        ...Array.from({ length: 12 }, (_, b) => store.applyEvents([ev(`r${b}`, `ru${b % 3}`, `i${b}`)], joinItems)),
+        ...reads.map((id) => store.readUser(id)),
+      ]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('reads and commits still waiting after 30 s')), 30_000)));
+      try {
+        const results = await Promise.race([work, timeout]);
+        assert.deepEqual(
+          results.slice(12),
+          reads.map(() => null),
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+      assert.equal((await store.readHistory('ru0')).length, 4);
+    });
+
     it('concurrent batches on one user serialise: none lost, none twice, the state follows commit order', async ({ store, second }) => {
       const batches: LiveEvent[][] = [];
       for (let b = 0; b < 24; b++) {

@@ -12,10 +12,10 @@
  *   begin {tx}                      → {}            (transaction tx, numbered by the sender, stays open until end)
  *   end {tx, commit}                → {}            (commit, or roll back)
  *   close                           → {}
- * The worker handles requests one at a time, in the order sent, so a
- * transaction's statements need not wait for each other's replies: `begin`
- * is sent without waiting, and statements sent together (Promise.all) cost
- * one round trip. An error reply is {error: {message, code?}}; the code is
+ * The worker handles a transaction's requests one at a time, in the order
+ * sent, so its statements need not wait for each other's replies: `begin` is
+ * sent without waiting, and statements sent together (Promise.all) cost one
+ * round trip. Requests of no transaction are handled at once. An error reply is {error: {message, code?}}; the code is
  * PostgreSQL's SQLSTATE, so that the store's retry of deadlocks works unchanged.
  */
 import * as path from 'node:path';

@@ -80,14 +80,30 @@ function begin(database: PGlite, id: number): Promise<void> {
   });
 }
 
-/** Requests are handled one after the other, in the order sent: the main thread may send a transaction's statements without waiting. */
-let queue: Promise<void> = Promise.resolve();
+/**
+ * A transaction's requests are handled one after the other, in the order sent
+ * (the main thread sends its statements without waiting for each other's
+ * replies); requests of no transaction are handled at once. Only a
+ * transaction's own requests may wait for each other: a statement of no
+ * transaction waits inside PGlite for an open transaction to end, and that
+ * transaction's `end` must not be queued behind it.
+ */
+const chains = new Map<number, Promise<void>>();
+
+function answer(message: { id: number } & PgliteRequest): Promise<void> {
+  return handle(message).then(
+    (result) => reply({ id: message.id, ok: true, ...result }),
+    (err: Error & { code?: string }) => reply({ id: message.id, ok: false, error: { message: err.message, code: err.code } }),
+  );
+}
 
 parentPort!.on('message', (message: { id: number } & PgliteRequest) => {
-  queue = queue.then(() =>
-    handle(message).then(
-      (result) => reply({ id: message.id, ok: true, ...result }),
-      (err: Error & { code?: string }) => reply({ id: message.id, ok: false, error: { message: err.message, code: err.code } }),
-    ),
-  );
+  const tx = message.kind === 'begin' || message.kind === 'end' ? message.tx : message.kind === 'query' || message.kind === 'exec' ? message.tx : undefined;
+  if (tx === undefined) {
+    void answer(message);
+    return;
+  }
+  const next = (chains.get(tx) ?? Promise.resolve()).then(() => answer(message));
+  chains.set(tx, next);
+  if (message.kind === 'end') void next.then(() => chains.delete(tx));
 });
