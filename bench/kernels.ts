@@ -91,7 +91,7 @@ function softmaxRow(k: Kernels, t: number, n1: number, d: number, gradients: boo
   const dims = ladder(d);
   const gradH = gradients ? new Float32Array(t * d) : null;
   const gradE = gradients ? new Float32Array(n1 * d) : null;
-  const seconds = bestSeconds(() => k.softmaxXentMulti(h, e, t, n1, d, targets, dims, 1 / t, gradH, gradE, null), 2);
+  const seconds = bestSeconds(() => k.softmaxXentMulti(h, e, t, n1, d, targets, dims, 1 / t, gradH, gradE, null, null), 2);
   const passes = gradients ? 4 : 1; // logits (twice with gradients) + the two gradient products
   return {
     what: gradients ? 'softmaxXentMulti fwd+bwd' : 'softmaxXentMulti loss only',

@@ -310,13 +310,14 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
 }
 
 napi_value SoftmaxXentMulti(napi_env env, napi_callback_info info) {
-  Call call(env, info, "softmaxXentMulti", 11);
+  Call call(env, info, "softmaxXentMulti", 12);
   Array h = call.f32(0, "h"), e = call.f32(1, "e");
   const int64_t t = call.count(2, "t"), n1 = call.count(3, "n1"), d = call.count(4, "d");
   Array targets = call.i32(5, "targets"), dims = call.i32(6, "dims");
   const double scale = call.number(7, "scale");
   Array grad_h = call.f32(8, "gradH", true), grad_e = call.f32(9, "gradE", true);
   Array loss_per_size = call.f64(10, "lossPerSize", true);
+  Array size_weights = call.f32(11, "sizeWeights", true);
   if (call.ok() && n1 < 1) call.fail("n1 must be at least 1");
   call.length(h, static_cast<double>(t) * d);
   call.length(e, static_cast<double>(n1) * d);
@@ -326,14 +327,20 @@ napi_value SoftmaxXentMulti(napi_env env, napi_callback_info info) {
   call.length(grad_h, static_cast<double>(t) * d);
   call.length(grad_e, static_cast<double>(n1) * d);
   call.length(loss_per_size, static_cast<double>(dims.length));
-  call.no_overlap({&grad_h, &grad_e, &loss_per_size}, {&h, &e, &targets, &dims});
+  call.length(size_weights, static_cast<double>(dims.length));
+  call.no_overlap({&grad_h, &grad_e, &loss_per_size}, {&h, &e, &targets, &dims, &size_weights});
   if (!call.ok()) return nullptr;
   const int sizes = static_cast<int>(dims.length);
   double per_size[kMaxSizes];
+  float scales[kMaxSizes];
+  for (int k = 0; k < sizes; ++k) {
+    const float weight = size_weights.data != nullptr ? static_cast<const float*>(size_weights.data)[k] : 1.0f;
+    scales[k] = static_cast<float>(scale) * weight;
+  }
   bool ok = call.table()->softmax_xent_multi(
       static_cast<const float*>(h.data), static_cast<const float*>(e.data), t, n1, d,
-      static_cast<const int32_t*>(targets.data), static_cast<const int32_t*>(dims.data), sizes,
-      static_cast<float>(scale), static_cast<float*>(grad_h.data), static_cast<float*>(grad_e.data), per_size);
+      static_cast<const int32_t*>(targets.data), static_cast<const int32_t*>(dims.data), sizes, scales,
+      static_cast<float*>(grad_h.data), static_cast<float*>(grad_e.data), per_size);
   if (!ok) return call.finish(false);
   double total = 0;
   for (int k = 0; k < sizes; ++k) total += per_size[k];

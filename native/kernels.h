@@ -20,9 +20,10 @@ struct KernelTable {
   bool (*sgemm)(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
-  // loss_per_size (num_dims entries) is always written; grad_h / grad_e may be null.
+  // scales: num_dims entries, the gradient's factor per size; loss_per_size (num_dims entries) is always
+  // written; grad_h / grad_e may be null.
   bool (*softmax_xent_multi)(const float* h, const float* e, int64_t t, int64_t n1, int64_t d, const int32_t* targets,
-                             const int32_t* dims, int num_dims, float scale, float* grad_h, float* grad_e,
+                             const int32_t* dims, int num_dims, const float* scales, float* grad_h, float* grad_e,
                              double* loss_per_size);
 
   // segments has num_segments + 1 entries.

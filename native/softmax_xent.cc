@@ -12,7 +12,7 @@
 //           chunks, merged over groups in group order → logsumexp; the target's
 //           logit is read from the tile that holds it.
 //   Pass 2 (only if a gradient is wanted): recompute the tile's logits; going
-//           down the sizes, G = Σ_{k' >= k} scale·(softmax_k' − onehot) is the
+//           down the sizes, G = Σ_{k' >= k} scale_k'·(softmax_k' − onehot) is the
 //           gradient of the logits for the dims of chunk C(k) = [dims[k-1],
 //           dims[k]), so gradH[rows, C(k)] += G · e[items, C(k)] and
 //           gradE[items, C(k)] += Gᵀ · h[rows, C(k)], G read in place and the
@@ -43,9 +43,9 @@ struct Problem {
   int64_t rows, n1, d, depth;
   const int32_t* dims;
   int sizes;
-  float scale;
-  int64_t block_rows;  // rows per block (a multiple of kMR)
-  int64_t chunk;       // items per chunk (a multiple of kNR)
+  float scales[kMaxSizes];  // the gradient's factor per size
+  int64_t block_rows;       // rows per block (a multiple of kMR)
+  int64_t chunk;            // items per chunk (a multiple of kNR)
   int64_t chunks, groups;
   // Gradient products: the dims of size k's chunk C(k), padded to whole kNR
   // slivers, start at column panel_start[k] of a panel of panel_start[sizes].
@@ -149,7 +149,7 @@ void pass_two_group(const Problem& p, const float* lse, float* grad_h_group, flo
       const int64_t rows = min64(p.block_rows, p.rows - r0);
       tile_logits(p, r0, rows, items_packed, items, logits);
       for (int k = p.sizes - 1; k >= 0; --k) {
-        const Vec scale = splat(p.scale);
+        const Vec scale = splat(p.scales[k]);
         for (int64_t r = 0; r < rows; ++r) {
           const float* z = logits + k * stride + r * p.chunk;
           float* g = grad + r * p.chunk;
@@ -160,7 +160,7 @@ void pass_two_group(const Problem& p, const float* lse, float* grad_h_group, flo
             store(g + j, k == p.sizes - 1 ? softmax : load(g + j) + softmax);
           }
           const int64_t target = p.target[r0 + r];
-          if (target >= j0 && target < j0 + items) g[target - j0] -= p.scale;
+          if (target >= j0 && target < j0 + items) g[target - j0] -= p.scales[k];
         }
         const int64_t lo = k == 0 ? 0 : p.dims[k - 1];
         const int64_t width = p.dims[k] - lo;
@@ -185,7 +185,7 @@ void pass_two_group(const Problem& p, const float* lse, float* grad_h_group, flo
 }  // namespace
 
 bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, int64_t d, const int32_t* targets,
-                        const int32_t* dims, int num_dims, float scale, float* grad_h, float* grad_e,
+                        const int32_t* dims, int num_dims, const float* scales, float* grad_h, float* grad_e,
                         double* loss_per_size) {
   for (int k = 0; k < num_dims; ++k) loss_per_size[k] = 0.0;
   if (grad_h != nullptr) memset(grad_h, 0, sizeof(float) * t * d);
@@ -203,7 +203,7 @@ bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, i
   p.depth = dims[num_dims - 1];
   p.dims = dims;
   p.sizes = num_dims;
-  p.scale = scale;
+  for (int k = 0; k < num_dims; ++k) p.scales[k] = scales[k];
   p.block_rows = kBlockRows;
   p.chunk = snapshot_chunk(p.depth);
   p.chunks = (n1 + p.chunk - 1) / p.chunk;

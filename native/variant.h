@@ -32,7 +32,7 @@ float* scratch(ScratchSlot slot, size_t floats);
 
 // The entry points (arguments as in kernels.h; sgemm is declared in gemm.h).
 bool softmax_xent_multi(const float* h, const float* e, int64_t t, int64_t n1, int64_t d, const int32_t* targets,
-                        const int32_t* dims, int num_dims, float scale, float* grad_h, float* grad_e,
+                        const int32_t* dims, int num_dims, const float* scales, float* grad_h, float* grad_e,
                         double* loss_per_size);
 bool lru_scan_forward(const float* u_re, const float* u_im, const float* lam_re, const float* lam_im,
                       const int32_t* segments, int64_t num_segments, int64_t t, int64_t d, float* h_re, float* h_im);

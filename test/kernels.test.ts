@@ -110,11 +110,12 @@ function runXent(
   scale: number,
   wantH: boolean,
   wantE: boolean,
+  sizeWeights: Float32Array | null = null,
 ): XentResult {
   const gradH = wantH ? view(new Float32Array(t * d).fill(NaN)) : null;
   const gradE = wantE ? view(new Float32Array(n1 * d).fill(NaN)) : null;
   const perSize = new Float64Array(dims.length);
-  const loss = kernels.softmaxXentMulti(view(h), view(e), t, n1, d, targets, dims, scale, gradH, gradE, perSize);
+  const loss = kernels.softmaxXentMulti(view(h), view(e), t, n1, d, targets, dims, scale, gradH, gradE, perSize, sizeWeights);
   return { loss, gradH: gradH && whole(gradH), gradE: gradE && whole(gradE), perSize };
 }
 
@@ -347,19 +348,24 @@ function assertGradient(analytic: ArrayLike<number>, x: Float32Array, step: numb
   }
 }
 
-test('twin softmaxXentMulti gradients match finite differences', () => {
+test('twin softmaxXentMulti gradients match finite differences (with a weight per size)', () => {
   const [t, n1, d] = [4, 6, 5];
   const dims = ladder([2, 3, 5]);
   const h = randomArray(t * d);
   const e = randomArray(n1 * d);
   const targets = Int32Array.from([2, 0, 5, 1]);
   const scale = 0.7;
+  const weights = Float32Array.from([2.5, 0, 0.5]);
   const gradH = new Float32Array(t * d);
   const gradE = new Float32Array(n1 * d);
   const perSize = new Float64Array(dims.length);
-  const loss = twin.softmaxXentMulti(h, e, t, n1, d, targets, dims, scale, gradH, gradE, perSize);
-  assert.ok(Math.abs(loss - perSize.reduce((s, x) => s + x, 0)) < 1e-12);
-  const f = (): number => scale * twin.softmaxXentMulti(h, e, t, n1, d, targets, dims, 0, null, null, null);
+  const loss = twin.softmaxXentMulti(h, e, t, n1, d, targets, dims, scale, gradH, gradE, perSize, weights);
+  assert.ok(Math.abs(loss - perSize.reduce((s, x) => s + x, 0)) < 1e-12, 'the returned loss is the unweighted sum');
+  const f = (): number => {
+    const sizes = new Float64Array(dims.length);
+    twin.softmaxXentMulti(h, e, t, n1, d, targets, dims, 0, null, null, sizes, null);
+    return scale * sizes.reduce((s, x, k) => s + weights[k] * x, 0);
+  };
   assertGradient(gradH, h, 1e-3, 1e-4, f, 'gradH');
   assertGradient(gradE, e, 1e-3, 1e-4, f, 'gradE');
   // rows with target 0 get no gradient
@@ -483,7 +489,7 @@ for (const variant of variants) {
     const dims = Int32Array.from([8, 16, 32, 64]);
     for (let i = 0; i < 20_000; i++) {
       native.sgemm(false, true, 64, 256, 256, 1, a, 256, b, 256, 0, c, 256);
-      native.softmaxXentMulti(h, e, 16, 300, 64, targets, dims, 1, gradH, gradE, null);
+      native.softmaxXentMulti(h, e, 16, 300, 64, targets, dims, 1, gradH, gradE, null, null);
     }
     assert.ok(Math.abs(c[0] - 256 * 0.01) < 1e-3);
   });
@@ -543,9 +549,11 @@ for (const variant of variants) {
         [false, true],
         [false, false],
       ]) {
-        const got = runXent(native, h, e, t, n1, d, targets, ladder(dims), 0.37, wantH, wantE);
-        const want = runXent(twin, h, e, t, n1, d, targets, ladder(dims), 0.37, wantH, wantE);
-        const what = `softmaxXentMulti t=${t} n1=${n1} d=${d} dims=${dims}`;
+        // Every other case with a weight per size (one of them 0).
+        const weights = wantH === wantE ? Float32Array.from(dims, (_, k) => (k === 1 ? 0 : 0.5 + k)) : null;
+        const got = runXent(native, h, e, t, n1, d, targets, ladder(dims), 0.37, wantH, wantE, weights);
+        const want = runXent(twin, h, e, t, n1, d, targets, ladder(dims), 0.37, wantH, wantE, weights);
+        const what = `softmaxXentMulti t=${t} n1=${n1} d=${d} dims=${dims}${weights ? ` weights=${weights}` : ''}`;
         assert.ok(Math.abs(got.loss - want.loss) <= 1e-5 * Math.max(1, Math.abs(want.loss)), `${what}: loss ${got.loss} vs ${want.loss}`);
         assertClose(got.perSize, want.perSize, 1e-5, `${what}: lossPerSize`);
         if (got.gradH && want.gradH) assertClose(got.gradH, want.gradH, 2e-5, `${what}: gradH`);
@@ -844,9 +852,9 @@ for (const kernels of [twin, ...variants.map((variant) => loadNativeKernels(vari
     assert.throws(() => kernels.sgemm(false, false, 3, 3, 4, 1, a, 3, a, 3, 0, c, 3), /row stride of a/);
     assert.throws(() => kernels.sgemm(false, false, 2, 2, 2, 1, a, 2, a.subarray(4), 2, 0, a.subarray(6), 2), /c must not overlap/);
     const targets = Int32Array.from([1, 7]);
-    assert.throws(() => kernels.softmaxXentMulti(a, a, 2, 3, 2, targets, ladder([2]), 1, null, null, null), /targets\[1\] = 7 is outside/);
+    assert.throws(() => kernels.softmaxXentMulti(a, a, 2, 3, 2, targets, ladder([2]), 1, null, null, null, null), /targets\[1\] = 7 is outside/);
     assert.throws(
-      () => kernels.softmaxXentMulti(a, a, 2, 3, 2, Int32Array.from([1, 2]), ladder([2, 1]), 1, null, null, null),
+      () => kernels.softmaxXentMulti(a, a, 2, 3, 2, Int32Array.from([1, 2]), ladder([2, 1]), 1, null, null, null, null),
       /dims must be strictly ascending/,
     );
     assert.throws(() => kernels.lruScanForward(a, a, a, a, Int32Array.from([0, 2]), 3, 2, c, c.subarray(3)), /segments must rise/);

@@ -242,6 +242,29 @@ test('whole loss over every size: gradients of every parameter match finite diff
   }
 });
 
+test('weights per size: the loss is their weighted mean and the gradients are its gradients (finite differences)', () => {
+  const weights = DIMS.map((_, k) => (k === 0 ? 3 : k === 1 ? 0 : 0.5));
+  const model = tinyModel({ sizeWeights: weights });
+  const batch = trainingBatch();
+  model.params.zeroGrads();
+  const { loss, lossPerSize } = model.lossAndGradients(batch, null);
+  const weighted = lossPerSize.reduce((a, l, k) => a + weights[k] * l, 0) / lossPerSize.length;
+  assert.ok(Math.abs(weighted - loss) < 1e-5, `loss ${loss} is the weighted mean ${weighted}`);
+  const grads = Float32Array.from(model.params.grads);
+  const f = () => {
+    const scratch = Float32Array.from(model.params.grads);
+    const l = model.lossAndGradients(batch, null).loss;
+    model.params.grads.set(scratch);
+    return l;
+  };
+  const rng = new Rng(6);
+  for (const spec of model.params.specs) {
+    checkGradient(spec.name, model.params.value(spec.name), grads.subarray(spec.offset, spec.offset + spec.size), f, rng, 4, 1e-3);
+  }
+  assert.throws(() => tinyModel({ sizeWeights: [1] }), /sizeWeights has 1 entries; it needs one per size/);
+  assert.throws(() => tinyModel({ sizeWeights: DIMS.map(() => 0) }), /not all 0/);
+});
+
 test('ID-only model (no features) trains its item table through both ends', () => {
   const model = tinyModel({ featureDim: 0, itemIdEmbedding: true, attributeDim: 0, numBlocks: 1 });
   model.params.zeroGrads();

@@ -88,20 +88,21 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 test('the sgemm path equals the float64 loops to float rounding: loss per size and both gradients, on every kernel set', () => {
   const { t, d, rows, s, dims, h, table } = problem(1);
   const scale = 1 / (6 * dims.length);
+  const weights = Float32Array.from(dims, (_, k) => 1 + k / 2); // a weight per size
   const refGradH = new Float32Array(t * d);
   const refGradTable = new Float32Array(rows * d);
   const refPerSize = new Float64Array(dims.length);
-  const refLoss = sampledSoftmaxReference(h, table, t, d, s, dims, scale, refGradH, refGradTable, refPerSize);
+  const refLoss = sampledSoftmaxReference(h, table, t, d, s, dims, scale, refGradH, refGradTable, refPerSize, weights);
   for (const kern of KERNELS) {
     const gradH = new Float32Array(t * d).fill(7); // overwritten
     const gradTable = new Float32Array(rows * d).fill(7);
     const perSize = new Float64Array(dims.length);
-    const loss = sampledSoftmax(kern, h, table, t, d, s, dims, scale, gradH, gradTable, perSize);
+    const loss = sampledSoftmax(kern, h, table, t, d, s, dims, scale, gradH, gradTable, perSize, weights);
     assert.ok(Math.abs(loss - refLoss) <= 1e-6 * refLoss, `${kern.name}: loss ${loss} vs ${refLoss}`);
     assertClose(perSize, refPerSize, 1e-6, `${kern.name} lossPerSize`);
     assertClose(gradH, refGradH, 1e-5, `${kern.name} gradH`);
     assertClose(gradTable, refGradTable, 1e-5, `${kern.name} gradTable`);
-    assert.equal(sampledSoftmax(kern, h, table, t, d, s, dims, scale, null, null, null), loss, 'the loss without gradients is the same');
+    assert.equal(sampledSoftmax(kern, h, table, t, d, s, dims, scale, null, null, null, weights), loss, 'the loss without gradients is the same');
   }
   // Rows that no position reads (row 3) get no gradient.
   assert.deepEqual(Array.from(refGradTable.subarray(3 * d, 4 * d)), new Array(d).fill(0));
@@ -112,8 +113,13 @@ test('the gradients are those of the loss: finite differences on every coordinat
   const scale = 0.25;
   const gradH = new Float32Array(t * d);
   const gradTable = new Float32Array(rows * d);
-  sampledSoftmaxReference(h, table, t, d, s, dims, scale, gradH, gradTable, null);
-  const loss = () => scale * sampledSoftmaxReference(h, table, t, d, s, dims, scale, null, null, null);
+  const weights = Float32Array.from(dims, (_, k) => (k === 0 ? 3 : 0.5));
+  sampledSoftmaxReference(h, table, t, d, s, dims, scale, gradH, gradTable, null, weights);
+  const loss = () => {
+    const sizes = new Float64Array(dims.length);
+    sampledSoftmaxReference(h, table, t, d, s, dims, scale, null, null, sizes, null);
+    return scale * sizes.reduce((sum, x, k) => sum + weights[k] * x, 0);
+  };
   const check = (x: Float32Array, g: Float32Array, what: string) => {
     for (let i = 0; i < x.length; i++) {
       const old = x[i];
@@ -155,13 +161,13 @@ test('log-Q correction and accidental hits: the loss is the formula with −log 
   let expected = 0;
   for (let r = 0; r < t; r++) if (s.targets[r] >= 0) expected += lossByFormula(h, table, d, r, s);
   for (const kern of KERNELS) {
-    const loss = sampledSoftmax(kern, h, table, t, d, s, dims, 1, null, null, null);
+    const loss = sampledSoftmax(kern, h, table, t, d, s, dims, 1, null, null, null, null);
     assert.ok(Math.abs(loss - expected) <= 1e-6 * expected, `${kern.name}: ${loss} vs ${expected}`);
   }
-  assert.ok(Math.abs(sampledSoftmaxReference(h, table, t, d, s, dims, 1, null, null, null) - expected) <= 1e-9 * expected);
+  assert.ok(Math.abs(sampledSoftmaxReference(h, table, t, d, s, dims, 1, null, null, null, null) - expected) <= 1e-9 * expected);
   // Both matter: without the correction, or counting the hits, the loss differs.
   const uncorrected = { ...s, targetLogQ: new Float32Array(t), negativeLogQ: new Float32Array(s.negatives.length) };
-  assert.ok(Math.abs(sampledSoftmax(referenceKernels, h, table, t, d, uncorrected, dims, 1, null, null, null) - expected) > 1e-3);
+  assert.ok(Math.abs(sampledSoftmax(referenceKernels, h, table, t, d, uncorrected, dims, 1, null, null, null, null) - expected) > 1e-3);
 });
 
 test('with the log-Q correction, the negatives share the gradient as the softmax over the other items does; without it, they do not', (t) => {
@@ -204,7 +210,7 @@ test('with the log-Q correction, the negatives share the gradient as the softmax
         negatives: items,
         negativeLogQ: Float32Array.from(items, (i) => (useLogQ ? logQ[i] : 0)),
       };
-      sampledSoftmax(referenceKernels, h, table, 1, d, s, Int32Array.of(d), 1, null, gradTable, null);
+      sampledSoftmax(referenceKernels, h, table, 1, d, s, Int32Array.of(d), 1, null, gradTable, null, null);
       // Row i's gradient is (Σ of its slots' softmax)·h: project on h.
       const hh = h.reduce((a, v) => a + v * v, 0);
       for (let i = 1; i <= n; i++) {
@@ -347,7 +353,7 @@ test("the model's sampled step: rows of the batch only, the loss of the whole ta
     negativeLogQ: Float32Array.from(draw.items, (i) => draw.logQ[i]),
   };
   const perSize = new Float64Array(2);
-  sampledSoftmaxReference(hidden, e, 10, 8, s, Int32Array.from([4, 8]), 1, null, null, perSize);
+  sampledSoftmaxReference(hidden, e, 10, 8, s, Int32Array.from([4, 8]), 1, null, null, perSize, null);
   assert.equal(result.targets, 9);
   assert.ok(Math.abs(result.loss - (perSize[0] + perSize[1]) / 18) <= 1e-5 * result.loss, `loss ${result.loss}`);
   result.lossPerSize.forEach((v, k) => assert.ok(Math.abs(v - perSize[k] / 9) <= 1e-5 * v, `size ${k}`));
@@ -449,7 +455,7 @@ test('the loss settings: absent is full softmax (old run.json), sampled needs K 
   assert.throws(() => parseLoss({ loss: 'full' }), /--loss takes softmax or sampled \(got "full"\)/);
 });
 
-test('CLI: train --loss sampled --negatives 16 records the loss in run.json and trains; mistakes are one line', () => {
+test('CLI: train --loss sampled --negatives 16 --size-weights 2,1 records the loss in run.json and trains; mistakes are one line', () => {
   const cli = path.resolve(__dirname, '../src/cli/main.js');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-sampled-'));
   try {
@@ -477,6 +483,8 @@ test('CLI: train --loss sampled --negatives 16 records the loss in run.json and 
         'sampled',
         '--negatives',
         '16',
+        '--size-weights',
+        '2,1',
         '--no-progress',
       ],
       { encoding: 'utf8' },
@@ -485,6 +493,7 @@ test('CLI: train --loss sampled --negatives 16 records the loss in run.json and 
     const config = JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8'));
     assert.equal(config.train.loss, 'sampled');
     assert.equal(config.train.negatives, 16);
+    assert.deepEqual(config.model.sizeWeights, [2, 1]);
     assert.ok(fs.existsSync(path.join(run, 'metrics.json')));
     const bad = spawnSync(process.execPath, [cli, 'train', '--data', data, '--out', path.join(root, 'bad'), '--loss', 'sampled', '--negatives', 'many'], {
       encoding: 'utf8',
@@ -492,6 +501,12 @@ test('CLI: train --loss sampled --negatives 16 records the loss in run.json and 
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /--negatives must be/);
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
+    const weights = spawnSync(process.execPath, [cli, 'train', '--data', data, '--out', path.join(root, 'bad'), '--width', '16', '--size-weights', '1,2,3'], {
+      encoding: 'utf8',
+    });
+    assert.notEqual(weights.status, 0);
+    assert.match(weights.stderr, /--size-weights has 3 weights; the ladder 8,16 has 2 sizes: give one per size/);
+    assert.doesNotMatch(weights.stderr, /\n\s+at /);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

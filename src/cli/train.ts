@@ -39,6 +39,8 @@ Model:
   --dims <list>           explicit ladder, e.g. 8,16,32,64 (overrides --width)
   --blocks <n>            LRU blocks                                  (default ${DEFAULT_MODEL.numBlocks})
   --dropout <p>           dropout at every site                     (default ${DEFAULT_MODEL.dropout})
+  --size-weights <list>   weight of each size's loss, one per size of the ladder,
+                          e.g. 4,2,1,1,1,1                          (default 1 each: the mean)
 Training:
   --epochs <n>            planned epochs (schedule length, limit)   (default ${DEFAULT_TRAIN.epochs})
   --batch-size <n>        users per batch                           (default ${DEFAULT_TRAIN.batchSize})
@@ -75,6 +77,7 @@ const OPTIONS: OptionSpec = {
   dims: { type: 'string' },
   blocks: { type: 'string' },
   dropout: { type: 'string' },
+  'size-weights': { type: 'string' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
@@ -164,6 +167,8 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
   const resume = Boolean(v.resume);
   const dataDir = resume && v.data === undefined ? '' : requireString(v, 'data', 'train');
   const width = numberFlag(v, 'width', DEFAULT_MODEL.dims[DEFAULT_MODEL.dims.length - 1], { min: 8, integer: true });
+  const dims = intListFlag(v, 'dims') ?? doublingLadder(width);
+  const sizeWeights = sizeWeightsFlag(v, dims);
   const config: RunConfig = {
     version: 1,
     dataset: { kind: 'p5', path: path.resolve(dataDir), name: (v.name as string | undefined) ?? path.basename(path.resolve(dataDir)) },
@@ -175,9 +180,10 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
     ),
     model: {
       ...DEFAULT_MODEL,
-      dims: intListFlag(v, 'dims') ?? doublingLadder(width),
+      dims,
       numBlocks: numberFlag(v, 'blocks', DEFAULT_MODEL.numBlocks, { min: 1, integer: true }),
       dropout: numberFlag(v, 'dropout', DEFAULT_MODEL.dropout, { min: 0, max: 0.95 }),
+      ...(sizeWeights ? { sizeWeights } : {}),
     },
     train: {
       ...DEFAULT_TRAIN,
@@ -197,4 +203,21 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
   const report = await trainRun(config, out, { ...ctx.jobOptions(!v['no-progress']), resume, timeLimitSeconds: timeLimit, command: ctx.command });
   printReport(ctx, report, out);
   return 0;
+}
+
+/** --size-weights: one non-negative number per size of the ladder, not all 0. */
+function sizeWeightsFlag(values: Record<string, unknown>, dims: readonly number[]): number[] | undefined {
+  const v = values['size-weights'];
+  if (v === undefined) return undefined;
+  const parts = String(v)
+    .split(',')
+    .map((s) => s.trim());
+  const weights = parts.map(Number);
+  if (parts.some((p) => p === '') || weights.some((w) => !Number.isFinite(w) || w < 0) || !weights.some((w) => w > 0)) {
+    throw new UserError(`--size-weights must be a comma-separated list of numbers >= 0, not all 0 (got "${String(v)}")`);
+  }
+  if (weights.length !== dims.length) {
+    throw new UserError(`--size-weights has ${weights.length} weights; the ladder ${dims.join(',')} has ${dims.length} sizes: give one per size`);
+  }
+  return weights;
 }

@@ -55,6 +55,7 @@ function softmaxXentMulti(
   gradH: Float32Array | null,
   gradE: Float32Array | null,
   lossPerSize: Float64Array | null,
+  sizeWeights: Float32Array | null,
 ): number {
   const K = 'softmaxXentMulti';
   checkCount(K, 't', t);
@@ -69,7 +70,8 @@ function softmaxXentMulti(
   if (gradH) checkLength(K, 'gradH', gradH, t * d);
   if (gradE) checkLength(K, 'gradE', gradE, n1 * d);
   if (lossPerSize) checkLength(K, 'lossPerSize', lossPerSize, dims.length);
-  checkNoOverlap(K, { gradH, gradE, lossPerSize }, { h, e, targets, dims });
+  if (sizeWeights) checkLength(K, 'sizeWeights', sizeWeights, dims.length);
+  checkNoOverlap(K, { gradH, gradE, lossPerSize }, { h, e, targets, dims, sizeWeights });
 
   const perSize = new Float64Array(dims.length);
   const gH = new Float64Array(gradH ? t * d : 0);
@@ -94,7 +96,7 @@ function softmaxXentMulti(
       perSize[k] += logSumExp - z[target];
       if (!gradH && !gradE) continue;
       for (let j = 0; j < n1; j++) {
-        const g = scale * (Math.exp(z[j] - logSumExp) - (j === target ? 1 : 0));
+        const g = scale * (sizeWeights ? sizeWeights[k] : 1) * (Math.exp(z[j] - logSumExp) - (j === target ? 1 : 0));
         for (let p = 0; p < m; p++) {
           if (gradH) gH[row * d + p] += g * e[j * d + p];
           if (gradE) gE[j * d + p] += g * h[row * d + p];

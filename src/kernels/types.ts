@@ -60,7 +60,8 @@ export interface Kernels {
    *   z = h[t, 0:m] · e[:, 0:m]ᵀ,  loss_{t,m} = logsumexp(z) − z[targets[t]].
    * Returns Σ_{t,m} loss_{t,m}; lossPerSize[k] (if given) gets Σ_t loss_{t,dims[k]}.
    * If gradH / gradE are given they are OVERWRITTEN with the gradient of
-   * scale · Σ loss with respect to h (T×d) and e (n1×d).
+   * scale · Σ_{t,k} w_k · loss_{t,dims[k]} with respect to h (T×d) and e
+   * (n1×d), w = sizeWeights (one per size; null: every w_k = 1).
    * Streams over chunks of items: memory O(T × chunk × K), never T × n1 × K.
    */
   softmaxXentMulti(
@@ -75,6 +76,7 @@ export interface Kernels {
     gradH: Float32Array | null,
     gradE: Float32Array | null,
     lossPerSize: Float64Array | null,
+    sizeWeights: Float32Array | null,
   ): number;
 
   /**

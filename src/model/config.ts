@@ -26,6 +26,12 @@ export interface ModelConfig {
   /** LRU ring initialisation radii. */
   rMin: number;
   rMax: number;
+  /**
+   * Weight of each size's loss in training, dims order (absent: 1 each, the
+   * paper's mean over sizes). Training only: what a model computes at a size
+   * does not depend on it.
+   */
+  sizeWeights?: number[];
 }
 
 /** The doubling ladder 8, 16, ..., up to and including d (d must be 8·2^j or any value ≥ 8). */
@@ -64,4 +70,9 @@ export function validateConfig(config: ModelConfig): void {
   }
   if (!Number.isInteger(config.numBlocks) || config.numBlocks < 1) throw new RangeError('numBlocks must be >= 1');
   if (!(config.dropout >= 0 && config.dropout < 1)) throw new RangeError('dropout must be in [0, 1)');
+  const w = config.sizeWeights;
+  if (w !== undefined) {
+    if (w.length !== dims.length) throw new RangeError(`sizeWeights has ${w.length} entries; it needs one per size (${dims.join(', ')})`);
+    if (!w.every((x) => Number.isFinite(x) && x >= 0) || !w.some((x) => x > 0)) throw new RangeError('sizeWeights must be >= 0, and not all 0');
+  }
 }

@@ -32,7 +32,7 @@ import { batchRows, NegativeDraw, sampledSoftmax } from './sampled-softmax';
 
 /** Loss of one batch: mean over target rows and sizes, and per size. */
 export interface BatchLoss {
-  /** Mean cross-entropy over target rows and sizes (what is optimised). */
+  /** Mean cross-entropy over target rows and sizes, each size's weighted by config.sizeWeights when given (what is optimised). */
   loss: number;
   /** Mean cross-entropy over target rows, per size (dims order). */
   lossPerSize: number[];
@@ -158,9 +158,11 @@ export class FmrlRec {
     const dOut = new Float32Array(t * d);
     const scale = 1 / (targets * k);
     const dims = Int32Array.from(config.dims);
-    const total = rows
-      ? sampledSoftmax(kern, out, e, t, d, rows, dims, scale, dOut, dE, lossPerSize)
-      : kern.softmaxXentMulti(out, e, t, n1, d, batch.targets, dims, scale, dOut, dE, lossPerSize);
+    const weights = config.sizeWeights ? Float32Array.from(config.sizeWeights) : null;
+    if (rows) sampledSoftmax(kern, out, e, t, d, rows, dims, scale, dOut, dE, lossPerSize, weights);
+    else kern.softmaxXentMulti(out, e, t, n1, d, batch.targets, dims, scale, dOut, dE, lossPerSize, weights);
+    // The objective: Σ_k w_k · (size k's summed loss), times scale.
+    const total = lossPerSize.reduce((sum, loss, size) => sum + (weights ? weights[size] : 1) * loss, 0);
 
     const dx0 = this.backwardBlocks(caches, t, segments, dOut);
     if (embMask) applyMask(dx0, embMask);

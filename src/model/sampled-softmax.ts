@@ -92,6 +92,7 @@ function checkArguments(
   gradH: Float32Array | null,
   gradTable: Float32Array | null,
   lossPerSize: Float64Array | null,
+  sizeWeights: Float32Array | null,
 ): number {
   const rows = Math.floor(table.length / Math.max(1, d));
   const k = s.negatives.length;
@@ -105,6 +106,7 @@ function checkArguments(
   for (let j = 0; j < k; j++) if (s.negatives[j] < 0 || s.negatives[j] >= rows) fail(`negative row ${s.negatives[j]} is outside the table's ${rows} rows`);
   for (let i = 0; i < dims.length; i++) if (!(dims[i] >= 1 && dims[i] <= d && (i === 0 || dims[i] > dims[i - 1]))) fail('dims must rise within 1..d');
   if (gradH && gradH.length < t * d) fail(`gradH holds ${gradH.length} floats, needs ${t * d}`);
+  if (sizeWeights && sizeWeights.length !== dims.length) fail(`sizeWeights needs ${dims.length} entries, one per size`);
   if (gradTable && gradTable.length < rows * d) fail(`gradTable holds ${gradTable.length} floats, needs ${rows * d}`);
   if (lossPerSize && lossPerSize.length < dims.length) fail(`lossPerSize needs ${dims.length} entries`);
   return rows;
@@ -119,7 +121,8 @@ function checkArguments(
  * h: T×D user vectors; table: R×D item vectors. Returns Σ over positions with a
  * target and sizes of ℓ^(m); lossPerSize[k] (if given) gets the sum of size dims[k].
  * gradH (T×D) and gradTable (R×D), when given, are OVERWRITTEN with the
- * gradient of scale·Σ ℓ (columns past the last size get 0).
+ * gradient of scale·Σ_k w_k·Σ ℓ^(m_k) (columns past the last size get 0),
+ * w = sizeWeights (null: every w_k = 1).
  */
 export function sampledSoftmax(
   kern: Kernels,
@@ -133,8 +136,9 @@ export function sampledSoftmax(
   gradH: Float32Array | null,
   gradTable: Float32Array | null,
   lossPerSize: Float64Array | null,
+  sizeWeights: Float32Array | null,
 ): number {
-  checkArguments(h, table, t, d, s, dims, gradH, gradTable, lossPerSize);
+  checkArguments(h, table, t, d, s, dims, gradH, gradTable, lossPerSize, sizeWeights);
   const { targets, targetLogQ, negatives, negativeLogQ } = s;
   const k = negatives.length;
   const wantGrads = gradH !== null || gradTable !== null;
@@ -153,6 +157,7 @@ export function sampledSoftmax(
   for (let size = 0; size < dims.length; size++) {
     const lo = size === 0 ? 0 : dims[size - 1];
     const m = dims[size];
+    const scaled = scale * (sizeWeights ? sizeWeights[size] : 1);
     kern.sgemm(false, true, t, k, m - lo, 1, h.subarray(lo), d, eNeg.subarray(lo), d, size === 0 ? 0 : 1, logits, k);
     for (let r = 0; r < t; r++) {
       const y = targets[r];
@@ -173,9 +178,9 @@ export function sampledSoftmax(
       }
       perSize[size] += max + Math.log(sum) - z0;
       if (!wantGrads) continue;
-      const f = scale / sum;
+      const f = scaled / sum;
       for (let j = 0; j < k; j++) gNeg[r * k + j] = f * z[j];
-      gPos[r] = f * e0 - scale;
+      gPos[r] = f * e0 - scaled;
     }
     if (!wantGrads) continue;
     if (gradH) kern.sgemm(false, false, t, m, k, 1, gNeg, k, eNeg, d, 1, gradH, d);
@@ -234,8 +239,9 @@ export function sampledSoftmaxReference(
   gradH: Float32Array | null,
   gradTable: Float32Array | null,
   lossPerSize: Float64Array | null,
+  sizeWeights: Float32Array | null,
 ): number {
-  const rows = checkArguments(h, table, t, d, s, dims, gradH, gradTable, lossPerSize);
+  const rows = checkArguments(h, table, t, d, s, dims, gradH, gradTable, lossPerSize, sizeWeights);
   const { targets, targetLogQ, negatives, negativeLogQ } = s;
   const k = negatives.length;
   const perSize = new Float64Array(dims.length);
@@ -266,8 +272,9 @@ export function sampledSoftmaxReference(
           gT[row * d + p] += g * h[r * d + p];
         }
       };
-      add(y, scale * (Math.exp(z0 - logSumExp) - 1));
-      for (let j = 0; j < k; j++) add(negatives[j], scale * Math.exp(z[j] - logSumExp));
+      const scaled = scale * (sizeWeights ? sizeWeights[size] : 1);
+      add(y, scaled * (Math.exp(z0 - logSumExp) - 1));
+      for (let j = 0; j < k; j++) add(negatives[j], scaled * Math.exp(z[j] - logSumExp));
     }
   }
   if (gradH) gradH.set(gH);

@@ -48,7 +48,8 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   for (const note of prepared.notes) log(`${dataset.name}: ${note}`);
   log(
     `${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
-      `features ${featureLabel(prepared.usedFeatures)}${attributeNote(model)}, ${config.model.numBlocks} block(s); kernels ${options.kern.name} x${options.kern.threads()}`,
+      `features ${featureLabel(prepared.usedFeatures)}${attributeNote(model)}, ${config.model.numBlocks} block(s)` +
+      `${config.model.sizeWeights ? `, size weights ${config.model.sizeWeights.join(',')}` : ''}; kernels ${options.kern.name} x${options.kern.threads()}`,
   );
   const { state, bestValid } = trainModel(model, split, config.train, {
     runDir,

@@ -38,7 +38,7 @@ export interface FeatureConfig {
 }
 
 /** The model settings a user chooses (numItems and featureDim come from the data). */
-export type ModelSettings = Pick<ModelConfig, 'dims' | 'numBlocks' | 'dropout' | 'layerNormEps' | 'rMin' | 'rMax'>;
+export type ModelSettings = Pick<ModelConfig, 'dims' | 'numBlocks' | 'dropout' | 'layerNormEps' | 'rMin' | 'rMax' | 'sizeWeights'>;
 
 /** A run's recipe (run.json): everything needed to rebuild its inputs and model. */
 export interface RunConfig {
