@@ -221,14 +221,13 @@ function trainingBatch(): PackedBatch {
   };
 }
 
-test('whole loss over every size: gradients of every parameter match finite differences', () => {
-  const model = tinyModel();
-  const batch = trainingBatch();
+/**
+ * The model's loss on a batch and its gradients, then `samples` coordinates of
+ * every parameter checked against central differences of that loss.
+ */
+function lossWithCheckedGradients(model: FmrlRec, batch: PackedBatch, seed: number, samples: number): { loss: number; lossPerSize: number[] } {
   model.params.zeroGrads();
   const { loss, lossPerSize } = model.lossAndGradients(batch, null);
-  assert.ok(Number.isFinite(loss) && loss > 0);
-  const mean = lossPerSize.reduce((a, b) => a + b, 0) / lossPerSize.length;
-  assert.ok(Math.abs(mean - loss) < 1e-5, 'loss is the mean of the per-size losses');
   const grads = Float32Array.from(model.params.grads);
   const f = () => {
     const scratch = Float32Array.from(model.params.grads);
@@ -236,31 +235,25 @@ test('whole loss over every size: gradients of every parameter match finite diff
     model.params.grads.set(scratch);
     return l;
   };
-  const rng = new Rng(5);
+  const rng = new Rng(seed);
   for (const spec of model.params.specs) {
-    checkGradient(spec.name, model.params.value(spec.name), grads.subarray(spec.offset, spec.offset + spec.size), f, rng, 6, 1e-3);
+    checkGradient(spec.name, model.params.value(spec.name), grads.subarray(spec.offset, spec.offset + spec.size), f, rng, samples, 1e-3);
   }
+  return { loss, lossPerSize };
+}
+
+test('whole loss over every size: gradients of every parameter match finite differences', () => {
+  const { loss, lossPerSize } = lossWithCheckedGradients(tinyModel(), trainingBatch(), 5, 6);
+  assert.ok(Number.isFinite(loss) && loss > 0);
+  const mean = lossPerSize.reduce((a, b) => a + b, 0) / lossPerSize.length;
+  assert.ok(Math.abs(mean - loss) < 1e-5, 'loss is the mean of the per-size losses');
 });
 
 test('weights per size: the loss is their weighted mean and the gradients are its gradients (finite differences)', () => {
   const weights = DIMS.map((_, k) => (k === 0 ? 3 : k === 1 ? 0 : 0.5));
-  const model = tinyModel({ sizeWeights: weights });
-  const batch = trainingBatch();
-  model.params.zeroGrads();
-  const { loss, lossPerSize } = model.lossAndGradients(batch, null);
+  const { loss, lossPerSize } = lossWithCheckedGradients(tinyModel({ sizeWeights: weights }), trainingBatch(), 6, 4);
   const weighted = lossPerSize.reduce((a, l, k) => a + weights[k] * l, 0) / lossPerSize.length;
   assert.ok(Math.abs(weighted - loss) < 1e-5, `loss ${loss} is the weighted mean ${weighted}`);
-  const grads = Float32Array.from(model.params.grads);
-  const f = () => {
-    const scratch = Float32Array.from(model.params.grads);
-    const l = model.lossAndGradients(batch, null).loss;
-    model.params.grads.set(scratch);
-    return l;
-  };
-  const rng = new Rng(6);
-  for (const spec of model.params.specs) {
-    checkGradient(spec.name, model.params.value(spec.name), grads.subarray(spec.offset, spec.offset + spec.size), f, rng, 4, 1e-3);
-  }
   assert.throws(() => tinyModel({ sizeWeights: [1] }), /sizeWeights has 1 entries; it needs one per size/);
   assert.throws(() => tinyModel({ sizeWeights: DIMS.map(() => 0) }), /not all 0/);
 });
