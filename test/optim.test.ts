@@ -6,10 +6,11 @@ import { AdamW, clipGradNorm } from '../src/train/adamw';
 import { warmupCosine } from '../src/train/schedule';
 import { Rng } from '../src/util/rng';
 
-test('AdamW matches the torch.optim.AdamW update, decaying only the decayed ranges', () => {
+test("AdamW matches the torch.optim.AdamW update, decaying only the decayed ranges, at each range's multiple of the rate", () => {
   const params = Float32Array.from([1, -2, 0.5]);
   const ranges = [
-    { offset: 0, size: 2, decay: true },
+    { offset: 0, size: 1, decay: true },
+    { offset: 1, size: 1, decay: true, lrScale: 3 },
     { offset: 2, size: 1, decay: false },
   ];
   const cfg = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 };
@@ -27,12 +28,13 @@ test('AdamW matches the torch.optim.AdamW update, decaying only the decayed rang
     adam.update(params, Float32Array.from(g), lr);
     const t = s + 1;
     for (let i = 0; i < 3; i++) {
-      if (i < 2) p[i] *= 1 - lr * cfg.weightDecay;
+      const rate = i === 1 ? 3 * lr : lr; // the middle range's lrScale
+      if (i < 2) p[i] *= 1 - rate * cfg.weightDecay;
       m[i] = cfg.beta1 * m[i] + (1 - cfg.beta1) * g[i];
       v[i] = cfg.beta2 * v[i] + (1 - cfg.beta2) * g[i] * g[i];
       const mHat = m[i] / (1 - cfg.beta1 ** t);
       const vHat = v[i] / (1 - cfg.beta2 ** t);
-      p[i] -= (lr * mHat) / (Math.sqrt(vHat) + cfg.eps);
+      p[i] -= (rate * mHat) / (Math.sqrt(vHat) + cfg.eps);
     }
   });
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(params[i] - p[i]) < 1e-6, `param ${i}: ${params[i]} vs ${p[i]}`);

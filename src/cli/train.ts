@@ -46,6 +46,10 @@ Training:
   --batch-size <n>        users per batch                           (default ${DEFAULT_TRAIN.batchSize})
   --lr <x>                peak learning rate                        (default ${DEFAULT_TRAIN.lr})
   --weight-decay <x>      AdamW decoupled decay                     (default ${DEFAULT_TRAIN.weightDecay})
+  --embedding-lr-scale <x>
+                          learning rate of the learned embedding tables (item
+                          IDs, attribute and title-word vectors) as a multiple
+                          of --lr                                   (default ${DEFAULT_TRAIN.embeddingLrScale ?? 1})
   --warmup <steps>        linear warm-up steps                      (default ${DEFAULT_TRAIN.warmupSteps})
   --patience <n>          early stop after n epochs without gain    (default ${DEFAULT_TRAIN.patience})
   --max-len <L>           input window                              (default ${DEFAULT_TRAIN.maxLen})
@@ -82,6 +86,7 @@ const OPTIONS: OptionSpec = {
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
   'weight-decay': { type: 'string' },
+  'embedding-lr-scale': { type: 'string' },
   warmup: { type: 'string' },
   patience: { type: 'string' },
   'max-len': { type: 'string' },
@@ -156,6 +161,16 @@ export function parseLoss(values: Record<string, unknown>): Pick<TrainConfig, 'l
   };
 }
 
+/**
+ * --embedding-lr-scale: the multiple, left out of run.json when it is 1 (so
+ * the run.json reads as before the option existed).
+ */
+function embeddingLrScaleFlag(values: Record<string, unknown>): Pick<TrainConfig, 'embeddingLrScale'> {
+  const fallback = DEFAULT_TRAIN.embeddingLrScale ?? 1;
+  const scale = numberFlag(values, 'embedding-lr-scale', fallback, { min: 0 });
+  return { embeddingLrScale: scale === 1 ? undefined : scale };
+}
+
 /** Run `fmrlrec train`. */
 export async function trainCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('train', argv, OPTIONS);
@@ -191,6 +206,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
       batchSize: numberFlag(v, 'batch-size', DEFAULT_TRAIN.batchSize, { min: 1, integer: true }),
       lr: numberFlag(v, 'lr', DEFAULT_TRAIN.lr, { min: 0 }),
       weightDecay: numberFlag(v, 'weight-decay', DEFAULT_TRAIN.weightDecay, { min: 0 }),
+      ...embeddingLrScaleFlag(v),
       warmupSteps: numberFlag(v, 'warmup', DEFAULT_TRAIN.warmupSteps, { min: 0, integer: true }),
       patience: numberFlag(v, 'patience', DEFAULT_TRAIN.patience, { min: 1, integer: true }),
       maxLen: numberFlag(v, 'max-len', DEFAULT_TRAIN.maxLen, { min: 1, integer: true }),

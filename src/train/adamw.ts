@@ -16,11 +16,13 @@ export interface AdamWConfig {
   weightDecay: number;
 }
 
-/** A contiguous range of the flat buffer and whether it receives weight decay. */
+/** A contiguous range of the flat buffer, whether it receives weight decay, and its learning-rate multiple. */
 export interface DecayRange {
   offset: number;
   size: number;
   decay: boolean;
+  /** The range's learning rate as a multiple of the step's (absent: 1). */
+  lrScale?: number;
 }
 
 /** The optimiser: moments, step count, and the update of the flat parameter buffer. */
@@ -47,17 +49,17 @@ export class AdamW {
     this.v = new Float32Array(size);
   }
 
-  /** One update of params in place from grads at learning rate lr (kernel adamwUpdate per range). */
+  /** One update of params in place from grads at learning rate lr (times each range's lrScale; kernel adamwUpdate per range). */
   update(params: Float32Array, grads: Float32Array, lr: number): void {
     const { beta1, beta2, eps, weightDecay } = this.config;
     this.step++;
     const bc1 = 1 - Math.pow(beta1, this.step);
     const bc2 = 1 - Math.pow(beta2, this.step);
-    const stepSize = lr / bc1;
     const invSqrtBc2 = 1 / Math.sqrt(bc2);
     for (const range of this.ranges) {
-      const keep = range.decay ? 1 - lr * weightDecay : 1;
-      this.kern.adamwUpdate(params, grads, this.m, this.v, range.offset, range.size, beta1, beta2, eps, stepSize, invSqrtBc2, keep);
+      const rangeLr = lr * (range.lrScale ?? 1);
+      const keep = range.decay ? 1 - rangeLr * weightDecay : 1;
+      this.kern.adamwUpdate(params, grads, this.m, this.v, range.offset, range.size, beta1, beta2, eps, rangeLr / bc1, invSqrtBc2, keep);
     }
   }
 }

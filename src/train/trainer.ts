@@ -13,10 +13,11 @@ import { trainingBatches } from '../data/batches';
 import type { Split } from '../data/types';
 import { evaluate, type EvalOptions, type MetricsBySize } from '../eval/evaluate';
 import type { FmrlRec } from '../model/fmrlrec';
+import { EMBEDDING_TABLES } from '../model/layers/item-table';
 import { UserError } from '../util/errors';
 import { formatDuration, ProgressBar } from '../util/progress';
 import { deriveSeed, Rng } from '../util/rng';
-import { AdamW, clipGradNorm } from './adamw';
+import { AdamW, clipGradNorm, type DecayRange } from './adamw';
 import { EpochRecord, loadParams, loadTrainingCheckpoint, saveParams, saveTrainingCheckpoint, TrainState } from './checkpoint';
 import { NegativeSampler } from './negative-sampler';
 import { warmupCosine } from './schedule';
@@ -61,6 +62,11 @@ export interface TrainConfig {
    * loss 'sampled': 1 (absent) follows the training frequency, 0 is uniform.
    */
   samplingPower?: number;
+  /**
+   * The learning rate of the learned embedding tables (item IDs, brand/category
+   * and title-word vectors) as a multiple of `lr`; absent means 1.
+   */
+  embeddingLrScale?: number;
 }
 
 /**
@@ -156,6 +162,12 @@ export function negativeSampler(config: TrainConfig, split: Split, numItems: num
   return { sampler: NegativeSampler.fromTraining(split.train, numItems, config.maxLen, power), negatives };
 }
 
+/** The optimiser's ranges: every parameter, the embedding tables at `embeddingLrScale` times the rate. */
+function optimizerRanges(model: FmrlRec, config: TrainConfig): DecayRange[] {
+  const scale = config.embeddingLrScale ?? 1;
+  return model.params.specs.map((spec) => (EMBEDDING_TABLES.includes(spec.name) && scale !== 1 ? { ...spec, lrScale: scale } : spec));
+}
+
 /**
  * Train until early stop, the epoch limit or the time limit. Leaves the best
  * parameters in the model.
@@ -172,7 +184,7 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
   let bestValues: Float32Array | null = null;
   const optimizer = new AdamW(
     model.params.length,
-    model.params.specs,
+    optimizerRanges(model, config),
     {
       beta1: config.beta1,
       beta2: config.beta2,

@@ -21,6 +21,9 @@ export const ITEM_ID_EMBEDDING = 'item_ids.weight';
 /** Parameter name of A, the optional V×D attribute vectors. */
 export const ATTRIBUTE_EMBEDDING = 'item_attributes.weight';
 
+/** The learned embedding tables (rows looked up per item or attribute, not a dense layer). */
+export const EMBEDDING_TABLES: readonly string[] = [ITEM_ID_EMBEDDING, ATTRIBUTE_EMBEDDING];
+
 /**
  * Sparse item attributes S ((N+1)×dim) in compressed rows: item i has the
  * attributes columns[rowStart[i] .. rowStart[i+1]) with the given weights.
