@@ -50,6 +50,8 @@ Training:
                           learning rate of the learned embedding tables (item
                           IDs, attribute and title-word vectors) as a multiple
                           of --lr                                   (default ${DEFAULT_TRAIN.embeddingLrScale ?? 1})
+  --adam-eps <x>          AdamW's epsilon, added to the root of the second
+                          moment                                    (default ${DEFAULT_TRAIN.adamEps})
   --warmup <steps>        linear warm-up steps                      (default ${DEFAULT_TRAIN.warmupSteps})
   --patience <n>          early stop after n epochs without gain    (default ${DEFAULT_TRAIN.patience})
   --max-len <L>           input window                              (default ${DEFAULT_TRAIN.maxLen})
@@ -87,6 +89,7 @@ const OPTIONS: OptionSpec = {
   lr: { type: 'string' },
   'weight-decay': { type: 'string' },
   'embedding-lr-scale': { type: 'string' },
+  'adam-eps': { type: 'string' },
   warmup: { type: 'string' },
   patience: { type: 'string' },
   'max-len': { type: 'string' },
@@ -207,6 +210,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
       lr: numberFlag(v, 'lr', DEFAULT_TRAIN.lr, { min: 0 }),
       weightDecay: numberFlag(v, 'weight-decay', DEFAULT_TRAIN.weightDecay, { min: 0 }),
       ...embeddingLrScaleFlag(v),
+      adamEps: numberFlag(v, 'adam-eps', DEFAULT_TRAIN.adamEps, { min: 0 }),
       warmupSteps: numberFlag(v, 'warmup', DEFAULT_TRAIN.warmupSteps, { min: 0, integer: true }),
       patience: numberFlag(v, 'patience', DEFAULT_TRAIN.patience, { min: 1, integer: true }),
       maxLen: numberFlag(v, 'max-len', DEFAULT_TRAIN.maxLen, { min: 1, integer: true }),
