@@ -39,6 +39,10 @@ Model:
   --dims <list>           explicit ladder, e.g. 8,16,32,64 (overrides --width)
   --blocks <n>            LRU blocks                                  (default ${DEFAULT_MODEL.numBlocks})
   --dropout <p>           dropout at every site                     (default ${DEFAULT_MODEL.dropout})
+  --r-min <r>, --r-max <r>
+                          the LRU's eigenvalues start with moduli in [r-min, r-max]:
+                          near 0 the recurrence forgets at once, near 1 it
+                          remembers long histories          (default ${DEFAULT_MODEL.rMin}, ${DEFAULT_MODEL.rMax})
   --size-weights <list>   weight of each size's loss, one per size of the ladder,
                           e.g. 4,2,1,1,1,1                          (default 1 each: the mean)
 Training:
@@ -83,6 +87,8 @@ const OPTIONS: OptionSpec = {
   dims: { type: 'string' },
   blocks: { type: 'string' },
   dropout: { type: 'string' },
+  'r-min': { type: 'string' },
+  'r-max': { type: 'string' },
   'size-weights': { type: 'string' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -174,6 +180,17 @@ function embeddingLrScaleFlag(values: Record<string, unknown>): Pick<TrainConfig
   return { embeddingLrScale: scale === 1 ? undefined : scale };
 }
 
+/**
+ * --r-min and --r-max, the range of the LRU eigenvalues' moduli at initialisation.
+ * @throws UserError unless 0 ≤ r-min < r-max < 1
+ */
+function lruRadiusFlags(values: Record<string, unknown>): Pick<RunConfig['model'], 'rMin' | 'rMax'> {
+  const rMin = numberFlag(values, 'r-min', DEFAULT_MODEL.rMin, { min: 0, max: 0.999 });
+  const rMax = numberFlag(values, 'r-max', DEFAULT_MODEL.rMax, { min: 0, max: 0.999 });
+  if (rMin >= rMax) throw new UserError(`--r-min must be below --r-max (got ${rMin} and ${rMax})`);
+  return { rMin, rMax };
+}
+
 /** Run `fmrlrec train`. */
 export async function trainCommand(argv: string[], ctx: CliContext): Promise<number> {
   const v = parseCommandArgs('train', argv, OPTIONS);
@@ -201,6 +218,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
       dims,
       numBlocks: numberFlag(v, 'blocks', DEFAULT_MODEL.numBlocks, { min: 1, integer: true }),
       dropout: numberFlag(v, 'dropout', DEFAULT_MODEL.dropout, { min: 0, max: 0.95 }),
+      ...lruRadiusFlags(v),
       ...(sizeWeights ? { sizeWeights } : {}),
     },
     train: {
