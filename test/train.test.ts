@@ -77,6 +77,19 @@ test('in memory (no runDir): nothing is written, onEpoch sees every epoch, and t
   assert.throws(() => trainModel(smallModel(ds.numItems), split, SMALL_TRAIN, { resume: true }), /runDir/);
 });
 
+test('embeddingLrScale sets the rate of the embedding tables alone: at 0 the item-ID table keeps its initial values, the other weights move', () => {
+  const ds = generateSyntheticDataset({ numUsers: 150, numItems: 60, seed: 3 });
+  const split = leaveOneOut(ds);
+  const model = smallModel(ds.numItems);
+  const before = Float32Array.from(model.params.values);
+  trainModel(model, split, { ...SMALL_TRAIN, epochs: 1, embeddingLrScale: 0 }, { progress: false });
+  const table = model.params.specs.find((spec) => spec.name === ITEM_ID_EMBEDDING);
+  assert.ok(table, 'the small model has an item-ID table');
+  const moved = (from: number, to: number) => model.params.values.subarray(from, to).some((x, i) => x !== before[from + i]);
+  assert.equal(moved(table.offset, table.offset + table.size), false, 'the item-ID table is unchanged');
+  assert.ok(moved(0, table.offset) || moved(table.offset + table.size, before.length), 'the other parameters are trained');
+});
+
 function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -221,6 +234,8 @@ test('CLI: user mistakes give one clear line and a non-zero exit, never a stack 
     [['train', '--data', '.', '--out', 'x', '--features', 'images'], /--features takes text, attr, words, id joined by "\+"/],
     [['train', '--data', '.', '--out', 'x', '--features', 'id+id'], /each at most once/],
     [['train', '--data', '.', '--out', 'x', '--images', '.'], /--images needs --image-model/],
+    [['train', '--data', '.', '--out', 'x', '--r-min', '0.5', '--r-max', '0.2'], /--r-min must be below --r-max \(got 0.5 and 0.2\)/],
+    [['train', '--data', '.', '--out', 'x', '--embedding-lr-scale=-1'], /--embedding-lr-scale must be >= 0/],
     [['train', '--bogus'], /bogus/],
     [['eval', '--run', '/nonexistent/run'], /not a run folder/],
     [['frobnicate'], /unknown command/],
