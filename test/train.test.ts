@@ -20,6 +20,7 @@ import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../src/run/defaults';
 import { prepareRun } from '../src/run/prepare';
 import { featureLabel, type FeatureConfig, type RunConfig } from '../src/run/run-config';
 import { CHECKPOINT_FILE, trainModel, TrainConfig } from '../src/train/trainer';
+import { UserError } from '../src/util/errors';
 import { smallIdModel } from './small-model';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
@@ -224,6 +225,19 @@ test('a dataset whose items all have the same text trains without the text part,
     'dropped 1 user with fewer than 3 items (leave-one-out needs 3)',
     'every item has the same text ("Untitled Item"): training without the text part',
   ]);
+  // Text alone (the paper's method) leaves nothing to train on: a user error that names the way out.
+  const textOnly = await prepareRun(
+    {
+      version: 1,
+      dataset: { kind: 'p5', path: bare, name: 'untitled' },
+      features: parseFeatures('text', undefined, tempDir('fmrlrec-cache-')),
+      model: { ...DEFAULT_MODEL, dims: doublingLadder(16) },
+      train: DEFAULT_TRAIN,
+    },
+    { kern: getKernels() },
+  ).catch((e: unknown) => e);
+  assert.ok(textOnly instanceof UserError, String(textOnly));
+  assert.match(textOnly.message, /dataset untitled: none of the features asked for is usable \(every item has the same text.*--features text\+id/);
 });
 
 test('CLI: user mistakes give one clear line and a non-zero exit, never a stack trace', () => {

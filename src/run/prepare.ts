@@ -137,6 +137,11 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
     }
   }
   const attributes = found && found.dim > 0 ? found : null;
+  if (featureDim === 0 && !config.features.itemIds && !attributes) {
+    throw new UserError(
+      `dataset ${dataset.name}: none of the features asked for is usable (${notes.filter((note) => note.includes('training without')).join('; ')}); add the item-ID embedding (id, e.g. --features ${requestedParts(config.features).concat('id').join('+')})`,
+    );
+  }
   const model = new FmrlRec(
     {
       ...config.model,
@@ -151,4 +156,14 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
   );
   model.init(config.train.seed);
   return { dataset, split, features, featureDim, featureParts, model, usedFeatures, notes };
+}
+
+/** The --features parts a feature configuration asks for (text, attr, words, id). */
+function requestedParts(features: FeatureConfig): string[] {
+  const parts: string[] = [];
+  if (features.text) parts.push('text');
+  if (features.attributes) parts.push('attr');
+  if (features.titleWords) parts.push('words');
+  if (features.itemIds) parts.push('id');
+  return parts;
 }
