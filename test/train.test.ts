@@ -207,16 +207,18 @@ test('a dataset whose items all have the same text trains without the text part,
   // Every item "Untitled Item" (as Amazon Clothing here), and one user k-core filtering left with 2 items.
   const sequences = [...synthetic.sequences, Int32Array.of(1, 2)];
   writeP5Dataset({ ...synthetic, sequences, userIds: [...synthetic.userIds, 'short'], items: synthetic.items.map(() => null) }, bare);
-  const prepared = await prepareRun(
-    {
-      version: 1,
-      dataset: { kind: 'p5', path: bare, name: 'untitled' },
-      features: parseFeatures('text+id', undefined, tempDir('fmrlrec-cache-')),
-      model: { ...DEFAULT_MODEL, dims: doublingLadder(16) },
-      train: DEFAULT_TRAIN,
-    },
-    { kern: getKernels() },
-  );
+  const prepareUntitled = (features: string) =>
+    prepareRun(
+      {
+        version: 1,
+        dataset: { kind: 'p5', path: bare, name: 'untitled' },
+        features: parseFeatures(features, undefined, tempDir('fmrlrec-cache-')),
+        model: { ...DEFAULT_MODEL, dims: doublingLadder(16) },
+        train: DEFAULT_TRAIN,
+      },
+      { kern: getKernels() },
+    );
+  const prepared = await prepareUntitled('text+id');
   assert.equal(prepared.featureDim, 0, 'no constant text feature');
   assert.equal(prepared.usedFeatures.text, null);
   assert.equal(featureLabel(prepared.usedFeatures), 'id');
@@ -226,16 +228,7 @@ test('a dataset whose items all have the same text trains without the text part,
     'every item has the same text ("Untitled Item"): training without the text part',
   ]);
   // Text alone (the paper's method) leaves nothing to train on: a user error that names the way out.
-  const textOnly = await prepareRun(
-    {
-      version: 1,
-      dataset: { kind: 'p5', path: bare, name: 'untitled' },
-      features: parseFeatures('text', undefined, tempDir('fmrlrec-cache-')),
-      model: { ...DEFAULT_MODEL, dims: doublingLadder(16) },
-      train: DEFAULT_TRAIN,
-    },
-    { kern: getKernels() },
-  ).catch((e: unknown) => e);
+  const textOnly = await prepareUntitled('text').catch((e: unknown) => e);
   assert.ok(textOnly instanceof UserError, String(textOnly));
   assert.match(textOnly.message, /dataset untitled: none of the features asked for is usable \(every item has the same text.*--features text\+id/);
 });
