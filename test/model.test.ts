@@ -268,6 +268,18 @@ test('ID-only model (no features) trains its item table through both ends', () =
   assert.ok(grads.some((v) => v !== 0));
 });
 
+test('initialisation: p is uniform in ±1/sqrt(F) with features, and 0 without (no shared offset over the ID vectors)', () => {
+  const withFeatures = tinyModel().params.value('projection.bias');
+  const limit = 1 / Math.sqrt(FEATURE_DIM);
+  assert.ok(withFeatures.every((v) => Math.abs(v) <= limit));
+  assert.ok(withFeatures.some((v) => v !== 0));
+  const idOnly = tinyModel({ featureDim: 0, itemIdEmbedding: true, attributeDim: 0 });
+  assert.ok(idOnly.params.value('projection.bias').every((v) => v === 0));
+  const ids = idOnly.params.value('item_ids.weight');
+  assert.ok(ids.subarray(D).some((v) => v !== 0), 'the ID rows are drawn');
+  assert.ok(idOnly.itemTable().subarray(0, D).every((v) => v === 0), 'the padding row of the table is zero');
+});
+
 test('nesting: a model sliced to size m scores exactly like the full model at size m', () => {
   const model = tinyModel();
   // Move the weights away from initialisation with a few optimiser steps.

@@ -120,16 +120,23 @@ export function declareItemTable(store: ParamStore, n1: number, d: number, featu
   if (attributeDim > 0) store.declare(ATTRIBUTE_EMBEDDING, [attributeDim, d], true);
 }
 
-/** PyTorch nn.Linear default for the projection; ID and attribute vectors N(0, 0.02²) (ID row 0 = 0). */
+/**
+ * PyTorch nn.Linear default for the projection P and its bias p; ID and
+ * attribute vectors N(0, 0.02²) (ID row 0 = 0). A table without features has
+ * no projection, and p starts at 0: the padding row is then zero, as an
+ * ID-only model's embedding has it, and no offset shared by every item
+ * dwarfs the items' own vectors at the start.
+ */
 export function initItemTable(store: ParamStore, featureDim: number, uniform: () => number, normal: () => number): void {
-  const fanIn = Math.max(1, featureDim);
-  const limit = 1 / Math.sqrt(fanIn);
-  if (store.has(PROJECTION_WEIGHT)) {
+  const b = store.value(PROJECTION_BIAS);
+  if (featureDim > 0) {
+    const limit = 1 / Math.sqrt(featureDim);
     const w = store.value(PROJECTION_WEIGHT);
     for (let i = 0; i < w.length; i++) w[i] = (2 * uniform() - 1) * limit;
+    for (let i = 0; i < b.length; i++) b[i] = (2 * uniform() - 1) * limit;
+  } else {
+    b.fill(0);
   }
-  const b = store.value(PROJECTION_BIAS);
-  for (let i = 0; i < b.length; i++) b[i] = (2 * uniform() - 1) * limit;
   if (store.has(ITEM_ID_EMBEDDING)) {
     const e = store.value(ITEM_ID_EMBEDDING);
     const d = b.length;
