@@ -276,8 +276,17 @@ test('initialisation: p is uniform in ±1/sqrt(F) with features, and 0 without (
   const idOnly = tinyModel({ featureDim: 0, itemIdEmbedding: true, attributeDim: 0 });
   assert.ok(idOnly.params.value('projection.bias').every((v) => v === 0));
   const ids = idOnly.params.value('item_ids.weight');
-  assert.ok(ids.subarray(D).some((v) => v !== 0), 'the ID rows are drawn');
-  assert.ok(idOnly.itemTable().subarray(0, D).every((v) => v === 0), 'the padding row of the table is zero');
+  assert.ok(
+    ids.subarray(D).some((v) => v !== 0),
+    'the ID rows are drawn',
+  );
+  assert.ok(
+    idOnly
+      .itemTable()
+      .subarray(0, D)
+      .every((v) => v === 0),
+    'the padding row of the table is zero',
+  );
 });
 
 test('nesting: a model sliced to size m scores exactly like the full model at size m', () => {
