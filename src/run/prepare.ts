@@ -79,6 +79,12 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
   const progress = options.progress ?? false;
   const hf = { allowDownload: options.allowDownload ?? false, modelsDir: options.modelsDir };
   const notes: string[] = [];
+  // Why each feature asked for is left out; every reason is also a note.
+  const unusable: string[] = [];
+  const leaveOut = (reason: string): void => {
+    unusable.push(reason);
+    notes.push(reason);
+  };
   const { dataset, dropped } = dropShortUsers(loadDataset(config.dataset));
   if (dropped > 0)
     notes.push(`dropped ${dropped} user${dropped === 1 ? '' : 's'} with fewer than ${MIN_USER_ITEMS} items (leave-one-out needs ${MIN_USER_ITEMS})`);
@@ -87,7 +93,7 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
   const rows = dataset.numItems + 1;
   const usedFeatures: FeatureConfig = { ...config.features };
   if (usedFeatures.text && usedFeatures.text !== REFERENCE_FEATURES_NAME && hasConstantItemText(dataset)) {
-    notes.push(`every item has the same text ("${itemText(dataset.items[1])}"): training without the text part`);
+    leaveOut(`every item has the same text ("${itemText(dataset.items[1])}"): training without the text part`);
     usedFeatures.text = null;
   }
   let featureParts: FeatureParts | null = null;
@@ -128,18 +134,18 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
   if (found) {
     const used = { brandAndCategory: found.vocabulary.some((v) => !v.startsWith('word:')), titleWords: found.vocabulary.some((v) => v.startsWith('word:')) };
     if (kinds.brandAndCategory && !used.brandAndCategory) {
-      notes.push('no brand or category is shared by two items: training without brand/category vectors');
+      leaveOut('no brand or category is shared by two items: training without brand/category vectors');
       usedFeatures.attributes = false;
     }
     if (kinds.titleWords && !used.titleWords) {
-      notes.push('no title word is shared by two items: training without title-word vectors');
+      leaveOut('no title word is shared by two items: training without title-word vectors');
       usedFeatures.titleWords = false;
     }
   }
   const attributes = found && found.dim > 0 ? found : null;
   if (featureDim === 0 && !config.features.itemIds && !attributes) {
     throw new UserError(
-      `dataset ${dataset.name}: none of the features asked for is usable (${notes.filter((note) => note.includes('training without')).join('; ')}); add the item-ID embedding (id, e.g. --features ${requestedParts(config.features).concat('id').join('+')})`,
+      `dataset ${dataset.name}: none of the features asked for is usable (${unusable.join('; ')}); add the item-ID embedding (id, e.g. --features ${requestedParts(config.features).concat('id').join('+')})`,
     );
   }
   const model = new FmrlRec(
