@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { UserError } from '../util/errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
 import type { MetricsBySize } from './evaluate';
+import type { Metrics } from './metrics';
 
 /** Contents of `<run>/metrics.json`. */
 export interface MetricsReport {
@@ -26,9 +27,9 @@ export const METRICS_MARKDOWN_FILE = 'metrics.md';
 
 const COLUMNS = ['NDCG@5', 'Recall@5', 'NDCG@10', 'Recall@10', 'NDCG@20', 'Recall@20', 'MRR@10', 'NDCG@50', 'Recall@50'];
 
-/** A Markdown table: one row per size, the main metrics as columns. */
-export function metricsTable(metrics: MetricsBySize, dims: number[]): string {
-  const lines = [`| size | ${COLUMNS.join(' | ')} |`, `|---:|${COLUMNS.map(() => '---:').join('|')}|`];
+/** A Markdown table: one row per size (or per `label`, e.g. a baseline's name), the main metrics as columns. */
+export function metricsTable(metrics: Record<string, Metrics>, dims: readonly (number | string)[], label = 'size'): string {
+  const lines = [`| ${label} | ${COLUMNS.join(' | ')} |`, `|---:|${COLUMNS.map(() => '---:').join('|')}|`];
   for (const m of dims) {
     const row = metrics[String(m)];
     lines.push(`| ${m} | ${COLUMNS.map((c) => row[c].toFixed(4)).join(' | ')} |`);

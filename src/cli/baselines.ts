@@ -1,0 +1,57 @@
+/** `fmrlrec baselines`: what counting alone scores on a dataset, under the model's protocol. */
+import * as path from 'node:path';
+import { dropShortUsers, leaveOneOut } from '../data/split';
+import { BASELINES, evaluateBaselines } from '../eval/baselines';
+import { metricsTable } from '../eval/report';
+import { loadDataset } from '../run/prepare';
+import { OptionSpec, parseCommandArgs, requireString } from './args';
+import type { CliContext } from './context';
+
+/** `fmrlrec baselines --help`. */
+export const BASELINES_HELP = `Usage: fmrlrec baselines --data <dir> [--name n] [--json]
+
+Scores two counting baselines on a dataset folder (P5 layout) with the
+model's protocol (leave-one-out, full ranking, history kept, pessimistic
+ties; docs/method.md §2), on the validation and the test targets:
+
+  popularity    items by how often they occur in the histories
+  transitions   the items that followed the user's last item in anyone's
+                history, most often first; popularity orders the rest
+
+Counts come only from what each evaluation may see. A model that does not
+beat "transitions" has learned little beyond counting.
+
+  --data <dir>   dataset folder (sequential_data.txt, datamaps.json)   (required)
+  --name <name>  dataset name in the output (default: the folder's name)
+  --json         print the metrics as JSON instead of tables
+`;
+
+const OPTIONS: OptionSpec = {
+  data: { type: 'string' },
+  name: { type: 'string' },
+  json: { type: 'boolean' },
+};
+
+/** Run `fmrlrec baselines`. */
+export async function baselinesCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const v = parseCommandArgs('baselines', argv, OPTIONS);
+  if (v.help) {
+    ctx.out(BASELINES_HELP);
+    return 0;
+  }
+  const dataDir = path.resolve(requireString(v, 'data', 'baselines'));
+  const name = (v.name as string | undefined) ?? path.basename(dataDir);
+  const { dataset, dropped } = dropShortUsers(loadDataset({ kind: 'p5', path: dataDir, name }));
+  if (dropped > 0) ctx.log(`${name}: dropped ${dropped} user(s) with fewer than 3 items`);
+  const split = leaveOneOut(dataset);
+  const valid = evaluateBaselines(split, dataset.numItems, 'valid');
+  const test = evaluateBaselines(split, dataset.numItems, 'test');
+  if (v.json) {
+    ctx.out(JSON.stringify({ dataset: name, users: split.train.length, items: dataset.numItems, valid, test }, null, 2));
+    return 0;
+  }
+  ctx.out(`${name}: ${split.train.length} users, ${dataset.numItems} items\n`);
+  ctx.out(`Validation\n\n${metricsTable(valid, BASELINES, 'baseline')}\n\n`);
+  ctx.out(`Test\n\n${metricsTable(test, BASELINES, 'baseline')}`);
+  return 0;
+}
