@@ -41,17 +41,20 @@ test('popularity and transitions rank the targets as counted by hand', () => {
   // Validation counts (histories [1 2], [1 2], [3 1]): 1:3, 2:2, 3:1, 4:0; transitions 1→2 twice, 3→1.
   // Popularity ranks the targets 3, 1, 2 at 3, 1, 2; transitions: A and B end at 2 (no
   // followers: as popularity), C ends at 1, whose follower 2 is C's target: rank 1.
-  assert.ok(Math.abs(valid.popularity['MRR@5'] - mrr([3, 1, 2])) < 1e-12);
-  assert.ok(Math.abs(valid.transitions['MRR@5'] - mrr([3, 1, 1])) < 1e-12);
-  assert.ok(Math.abs(valid.transitions['NDCG@10'] - (1 / Math.log2(4) + 2) / 3) < 1e-12);
+  assert.ok(Math.abs(valid.metrics.popularity['MRR@5'] - mrr([3, 1, 2])) < 1e-12);
+  assert.ok(Math.abs(valid.metrics.transitions['MRR@5'] - mrr([3, 1, 1])) < 1e-12);
+  assert.ok(Math.abs(valid.metrics.transitions['NDCG@10'] - (1 / Math.log2(4) + 2) / 3) < 1e-12);
   // Test counts (histories [1 2 3], [1 2 1], [3 1 2]): 1:4, 2:3, 3:2, 4:0; transitions 1→2 ×3,
   // 2→3, 2→1, 3→1. Popularity: targets 4, 3, 2 at 4, 3, 2. Transitions: A ends at 3 (follower 1),
   // target 4 at 4; B ends at 1 (follower 2), target 3 at 3; C ends at 2 (followers 3 and 1,
   // once each, above the rest), target 2 at 3.
-  assert.ok(Math.abs(test.popularity['MRR@5'] - mrr([4, 3, 2])) < 1e-12);
-  assert.ok(Math.abs(test.transitions['MRR@5'] - mrr([4, 3, 3])) < 1e-12);
-  assert.equal(test.transitions['Recall@5'], 1);
-  assert.equal(test.transitions['Recall@10'], 1);
+  assert.ok(Math.abs(test.metrics.popularity['MRR@5'] - mrr([4, 3, 2])) < 1e-12);
+  assert.ok(Math.abs(test.metrics.transitions['MRR@5'] - mrr([4, 3, 3])) < 1e-12);
+  assert.equal(test.metrics.transitions['Recall@5'], 1);
+  assert.equal(test.metrics.transitions['Recall@10'], 1);
+  // Only C's validation target (2, after 1) followed the last item in some history.
+  assert.ok(Math.abs(valid.targetsSeenAfterLastItem - 1 / 3) < 1e-12);
+  assert.equal(test.targetsSeenAfterLastItem, 0);
 });
 
 test('CLI: fmrlrec baselines prints both baselines for validation and test; a missing folder is a one-line error', () => {
@@ -61,7 +64,7 @@ test('CLI: fmrlrec baselines prints both baselines for validation and test; a mi
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(out.users, 3);
-  assert.ok(Math.abs(out.test.transitions['MRR@5'] - mrr([4, 3, 3])) < 1e-12);
+  assert.ok(Math.abs(out.test.metrics.transitions['MRR@5'] - mrr([4, 3, 3])) < 1e-12);
   const table = spawnSync(process.execPath, [CLI, 'baselines', '--data', dir], { encoding: 'utf8' });
   assert.match(table.stdout, /Validation[\s\S]*\| transitions \|[\s\S]*Test[\s\S]*\| popularity \|/);
   const missing = spawnSync(process.execPath, [CLI, 'baselines', '--data', path.join(dir, 'nope')], { encoding: 'utf8' });

@@ -1,7 +1,7 @@
 /** `fmrlrec baselines`: what counting alone scores on a dataset, under the model's protocol. */
 import * as path from 'node:path';
 import { dropShortUsers, leaveOneOut } from '../data/split';
-import { BASELINES, evaluateBaselines } from '../eval/baselines';
+import { BASELINES, type BaselineReport, evaluateBaselines } from '../eval/baselines';
 import { metricsTable } from '../eval/report';
 import { loadDataset } from '../run/prepare';
 import { OptionSpec, parseCommandArgs, requireString } from './args';
@@ -51,7 +51,8 @@ export async function baselinesCommand(argv: string[], ctx: CliContext): Promise
     return 0;
   }
   ctx.out(`${name}: ${split.train.length} users, ${dataset.numItems} items\n`);
-  ctx.out(`Validation\n\n${metricsTable(valid, BASELINES, 'baseline')}\n\n`);
-  ctx.out(`Test\n\n${metricsTable(test, BASELINES, 'baseline')}`);
+  const share = (r: BaselineReport) => `${(100 * r.targetsSeenAfterLastItem).toFixed(1)} % of the targets followed the user's last item in some history`;
+  ctx.out(`Validation (${share(valid)})\n\n${metricsTable(valid.metrics, BASELINES, 'baseline')}\n\n`);
+  ctx.out(`Test (${share(test)})\n\n${metricsTable(test.metrics, BASELINES, 'baseline')}`);
   return 0;
 }

@@ -52,11 +52,16 @@ export function pessimisticRank(scores: Float64Array, target: number): number {
   return rank;
 }
 
-/**
- * Metrics of each baseline on the validation or test targets, averaged over
- * users as the model's metrics are.
- */
-export function evaluateBaselines(split: Split, numItems: number, which: EvalTarget): Record<Baseline, Metrics> {
+/** What {@link evaluateBaselines} finds for the validation or the test targets. */
+export interface BaselineReport {
+  /** Metrics of each baseline, averaged over users as the model's metrics are. */
+  metrics: Record<Baseline, Metrics>;
+  /** The share of users whose target followed their last item somewhere in the histories. */
+  targetsSeenAfterLastItem: number;
+}
+
+/** Rank every user's validation or test target by each baseline. */
+export function evaluateBaselines(split: Split, numItems: number, which: EvalTarget): BaselineReport {
   const counts = itemCounts(split, numItems, which);
   const next = transitionCounts(split, which);
   // Every transition count outweighs any popularity, so popularity only orders items with equal counts.
@@ -65,6 +70,7 @@ export function evaluateBaselines(split: Split, numItems: number, which: EvalTar
   const numUsers = split.train.length;
   const ranks = new Int32Array(numUsers * BASELINES.length);
   const scores = new Float64Array(numItems + 1);
+  let seen = 0;
   for (let u = 0; u < numUsers; u++) {
     const target = evalTarget(split, u, which);
     ranks[u * BASELINES.length] = pessimisticRank(counts, target);
@@ -72,8 +78,9 @@ export function evaluateBaselines(split: Split, numItems: number, which: EvalTar
     const followers = next.get(history[history.length - 1]);
     scores.set(counts);
     if (followers) for (const [item, n] of followers) scores[item] += n * weight;
+    if (followers?.has(target)) seen++;
     ranks[u * BASELINES.length + 1] = pessimisticRank(scores, target);
   }
   const metrics = metricsFromRanks(ranks, numUsers, BASELINES.length);
-  return { popularity: metrics[0], transitions: metrics[1] };
+  return { metrics: { popularity: metrics[0], transitions: metrics[1] }, targetsSeenAfterLastItem: numUsers > 0 ? seen / numUsers : 0 };
 }
