@@ -35,6 +35,7 @@ export {
 export { saveParams, loadParams, paramTensors, type TrainState, type EpochRecord } from './train/checkpoint';
 export { evaluate, rankTargets, type EvalOptions, type MetricsBySize } from './eval/evaluate';
 export { metricsFromRanks, CUTOFFS, type Metrics } from './eval/metrics';
+export { evaluateBaselines, BASELINES, type Baseline, type BaselineReport } from './eval/baselines';
 export { metricsTable, readMetricsReport, type MetricsReport } from './eval/report';
 export { prepareRun, loadDataset, type PrepareOptions, type PreparedRun } from './run/prepare';
 export { trainRun, evaluateRun, type JobOptions, type TrainRunOptions, type EvaluateRunOptions, type EvaluateRunResult } from './run/execute';
