@@ -37,7 +37,7 @@ export { evaluate, rankTargets, type EvalOptions, type MetricsBySize } from './e
 export { metricsFromRanks, CUTOFFS, type Metrics } from './eval/metrics';
 export { evaluateBaselines, BASELINES, type Baseline, type BaselineReport } from './eval/baselines';
 export { metricsTable, readMetricsReport, type MetricsReport } from './eval/report';
-export { prepareRun, loadDataset, type PrepareOptions, type PreparedRun } from './run/prepare';
+export { prepareRun, loadDataset, loadSplitDataset, type PrepareOptions, type PreparedRun } from './run/prepare';
 export { trainRun, evaluateRun, type JobOptions, type TrainRunOptions, type EvaluateRunOptions, type EvaluateRunResult } from './run/execute';
 export { loadTrainedRun, type LoadTrainedRunOptions, type TrainedRun } from './run/trained-run';
 export {

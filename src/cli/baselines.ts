@@ -1,9 +1,8 @@
 /** `fmrlrec baselines`: what counting alone scores on a dataset, under the model's protocol. */
 import * as path from 'node:path';
-import { dropShortUsers, leaveOneOut } from '../data/split';
 import { BASELINES, type BaselineReport, evaluateBaselines } from '../eval/baselines';
 import { metricsTable } from '../eval/report';
-import { loadDataset } from '../run/prepare';
+import { loadSplitDataset } from '../run/prepare';
 import { OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
 
@@ -41,9 +40,8 @@ export async function baselinesCommand(argv: string[], ctx: CliContext): Promise
   }
   const dataDir = path.resolve(requireString(v, 'data', 'baselines'));
   const name = (v.name as string | undefined) ?? path.basename(dataDir);
-  const { dataset, dropped } = dropShortUsers(loadDataset({ kind: 'p5', path: dataDir, name }));
-  if (dropped > 0) ctx.log(`${name}: dropped ${dropped} user(s) with fewer than 3 items`);
-  const split = leaveOneOut(dataset);
+  const { dataset, split, notes } = loadSplitDataset({ kind: 'p5', path: dataDir, name });
+  for (const note of notes) ctx.log(`${name}: ${note}`);
   const valid = evaluateBaselines(split, dataset.numItems, 'valid');
   const test = evaluateBaselines(split, dataset.numItems, 'test');
   if (v.json) {

@@ -27,12 +27,12 @@ export const METRICS_MARKDOWN_FILE = 'metrics.md';
 
 const COLUMNS = ['NDCG@5', 'Recall@5', 'NDCG@10', 'Recall@10', 'NDCG@20', 'Recall@20', 'MRR@10', 'NDCG@50', 'Recall@50'];
 
-/** A Markdown table: one row per size (or per `label`, e.g. a baseline's name), the main metrics as columns. */
-export function metricsTable(metrics: Record<string, Metrics>, dims: readonly (number | string)[], label = 'size'): string {
+/** A Markdown table: one row per key of `rows` (the sizes, or e.g. baseline names, headed `label`), the main metrics as columns. */
+export function metricsTable(metrics: Record<string, Metrics>, rows: readonly (number | string)[], label = 'size'): string {
   const lines = [`| ${label} | ${COLUMNS.join(' | ')} |`, `|---:|${COLUMNS.map(() => '---:').join('|')}|`];
-  for (const m of dims) {
-    const row = metrics[String(m)];
-    lines.push(`| ${m} | ${COLUMNS.map((c) => row[c].toFixed(4)).join(' | ')} |`);
+  for (const key of rows) {
+    const row = metrics[String(key)];
+    lines.push(`| ${key} | ${COLUMNS.map((c) => row[c].toFixed(4)).join(' | ')} |`);
   }
   return lines.join('\n');
 }

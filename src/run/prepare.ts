@@ -71,6 +71,20 @@ export function loadDataset(source: DatasetSource): Dataset {
 }
 
 /**
+ * The dataset a recipe names without the users too short for leave-one-out,
+ * its leave-one-out split, and a note (for the log) when users were dropped.
+ * @throws UserError when no user is left
+ */
+export function loadSplitDataset(source: DatasetSource): { dataset: Dataset; split: Split; notes: string[] } {
+  const notes: string[] = [];
+  const { dataset, dropped } = dropShortUsers(loadDataset(source));
+  if (dropped > 0)
+    notes.push(`dropped ${dropped} user${dropped === 1 ? '' : 's'} with fewer than ${MIN_USER_ITEMS} items (leave-one-out needs ${MIN_USER_ITEMS})`);
+  if (dataset.sequences.length === 0) throw new UserError(`dataset ${dataset.name}: no user has ${MIN_USER_ITEMS} or more items; nothing to train on`);
+  return { dataset, split: leaveOneOut(dataset), notes };
+}
+
+/**
  * Load data and features and build the (untrained, initialised) model of a run.
  * @throws UserError when the data is unusable or a feature source is missing
  */
@@ -78,18 +92,13 @@ export async function prepareRun(config: RunConfig, options: PrepareOptions): Pr
   const { kern, runDir } = options;
   const progress = options.progress ?? false;
   const hf = { allowDownload: options.allowDownload ?? false, modelsDir: options.modelsDir };
-  const notes: string[] = [];
+  const { dataset, split, notes } = loadSplitDataset(config.dataset);
   // Why each feature asked for is left out; every reason is also a note.
   const unusable: string[] = [];
   const leaveOut = (reason: string): void => {
     unusable.push(reason);
     notes.push(reason);
   };
-  const { dataset, dropped } = dropShortUsers(loadDataset(config.dataset));
-  if (dropped > 0)
-    notes.push(`dropped ${dropped} user${dropped === 1 ? '' : 's'} with fewer than ${MIN_USER_ITEMS} items (leave-one-out needs ${MIN_USER_ITEMS})`);
-  if (dataset.sequences.length === 0) throw new UserError(`dataset ${dataset.name}: no user has ${MIN_USER_ITEMS} or more items; nothing to train on`);
-  const split = leaveOneOut(dataset);
   const rows = dataset.numItems + 1;
   const usedFeatures: FeatureConfig = { ...config.features };
   if (usedFeatures.text && usedFeatures.text !== REFERENCE_FEATURES_NAME && hasConstantItemText(dataset)) {
