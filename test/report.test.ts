@@ -182,10 +182,14 @@ test('report: the train-once table puts each size of the nested model beside the
     );
   }
   assert.ok(table.includes('| all 2 sizes | 1 run(s), 123 s, 18 parameters | 2 runs, 247 s, 14 parameters | time ×2.00, parameters ×0.78 |'), table);
-  // Without best.safetensors (a kept copy of the records) the parameters are unknown, said so.
+  // Without best.safetensors (a kept copy of the records) the count comes from metrics.json; with neither it is unknown, said so.
   fs.rmSync(path.join(alone[1], BEST_FILE));
   const again = fs.readFileSync((await writeResultsReport([nested, ...alone], path.join(root, 'again'), 'fmrlrec report')).markdownFile, 'utf8');
-  assert.ok(again.includes('| 2 runs, 247 s, n/a (no best.safetensors) parameters | time ×2.00 |'), again);
+  assert.ok(again.includes('| 2 runs, 247 s, n/a (no best.safetensors, no count in metrics.json) parameters | time ×2.00 |'), again);
+  const metricsFile = path.join(alone[1], 'metrics.json');
+  fs.writeFileSync(metricsFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(metricsFile, 'utf8')), parameters: 9 }));
+  const counted = fs.readFileSync((await writeResultsReport([nested, ...alone], path.join(root, 'counted'), 'fmrlrec report')).markdownFile, 'utf8');
+  assert.ok(counted.includes('| all 2 sizes | 1 run(s), 123 s, 18 parameters | 2 runs, 247 s, 14 parameters | time ×2.00, parameters ×0.78 |'), counted);
 });
 
 test('report: series that share features and kind are told apart by the setting that differs', async () => {

@@ -19,8 +19,9 @@ import { ATTRIBUTE_EMBEDDING, ITEM_ID_EMBEDDING } from '../src/model/layers/item
 import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../src/run/defaults';
 import { prepareRun } from '../src/run/prepare';
 import { featureLabel, type FeatureConfig, type RunConfig } from '../src/run/run-config';
-import { CHECKPOINT_FILE, trainModel, TrainConfig } from '../src/train/trainer';
+import { BEST_FILE, CHECKPOINT_FILE, trainModel, TrainConfig } from '../src/train/trainer';
 import { UserError } from '../src/util/errors';
+import { safetensorsValueCount } from '../src/util/safetensors-file';
 import { smallIdModel } from './small-model';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
@@ -103,7 +104,8 @@ test('CLI: train writes metrics.json in the contract shape, eval reproduces it t
   const train = runCli(['train', '--data', data, '--out', run, '--features', 'id', '--width', '32', '--epochs', '2', '--batch-size', '32', '--no-progress']);
   assert.equal(train.status, 0, train.stderr);
   const metrics = JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
-  assert.deepEqual(Object.keys(metrics).sort(), ['best_epoch', 'dataset', 'dims', 'features', 'test', 'train_seconds', 'valid']);
+  assert.deepEqual(Object.keys(metrics).sort(), ['best_epoch', 'dataset', 'dims', 'features', 'parameters', 'test', 'train_seconds', 'valid']);
+  assert.equal(metrics.parameters, safetensorsValueCount(path.join(run, BEST_FILE)), 'parameters counts the values of best.safetensors');
   assert.deepEqual(metrics.dims, [8, 16, 32]);
   assert.equal(metrics.features, 'id');
   for (const split of ['valid', 'test']) {

@@ -16,6 +16,8 @@ export interface MetricsReport {
   features: string;
   best_epoch: number;
   train_seconds: number;
+  /** Trained parameters (the values best.safetensors holds; frozen item features not counted). Absent from reports written before 2026-12-02. */
+  parameters?: number;
   valid: MetricsBySize;
   test: MetricsBySize;
 }
@@ -43,7 +45,9 @@ export function writeMetricsReport(runDir: string, report: MetricsReport, comman
   const md = [
     `# ${report.dataset}: every size (features: ${report.features})`,
     '',
-    `Best epoch ${report.best_epoch}, training ${report.train_seconds.toFixed(0)} s. Made by \`${command}\`.`,
+    `Best epoch ${report.best_epoch}, training ${report.train_seconds.toFixed(0)} s` +
+      (report.parameters === undefined ? '' : `, ${report.parameters.toLocaleString('en-US')} trained parameters`) +
+      `. Made by \`${command}\`.`,
     '',
     '## Test',
     '',

@@ -24,7 +24,11 @@ export interface ReportRun {
   sizes: number[];
   /** The largest size (the run's width D). */
   width: number;
-  /** Trained parameters (the values of best.safetensors); null when the folder has no best.safetensors (e.g. a kept copy of the run's records). */
+  /**
+   * Trained parameters: the values of best.safetensors, else metrics.json's
+   * count; null when the folder has neither (a kept copy of the records of a
+   * run made before metrics.json counted them).
+   */
   parameters: number | null;
 }
 
@@ -49,6 +53,6 @@ export function loadReportRun(dir: string): ReportRun {
   }
   const sizes = [...metrics.dims].sort((a, b) => a - b);
   const best = path.join(dir, BEST_FILE);
-  const parameters = fs.existsSync(best) ? safetensorsValueCount(best) : null;
+  const parameters = fs.existsSync(best) ? safetensorsValueCount(best) : (metrics.parameters ?? null);
   return { dir, config, metrics, sizes, width: sizes[sizes.length - 1], parameters };
 }

@@ -155,7 +155,7 @@ export function seedsTable(series: readonly RunSeries[]): string | null {
  * with the features of a nested series, test NDCG@10 and Recall@10 of both at
  * every size they share, then the totals: training time (the independent
  * models' train_seconds added up, against the nested run's) and trained
- * parameters (likewise, where the run folders still hold best.safetensors).
+ * parameters (likewise, from best.safetensors or metrics.json).
  * Null when no dataset series pairs up.
  */
 export function trainOnceTable(series: readonly RunSeries[]): string | null {
@@ -215,7 +215,7 @@ function signed(x: number): string {
 
 /** A parameter count, e.g. "3,412,096"; "n/a" when unknown. */
 function count(n: number | null): string {
-  return n === null ? 'n/a (no best.safetensors)' : n.toLocaleString('en-US');
+  return n === null ? 'n/a (no best.safetensors, no count in metrics.json)' : n.toLocaleString('en-US');
 }
 
 /** The section of report.md for one dataset (the chart is a file beside it). */

@@ -67,6 +67,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
     features: featureLabel(prepared.usedFeatures),
     best_epoch: state.bestEpoch,
     train_seconds: state.trainSeconds,
+    parameters: model.params.length,
     valid: bestValid,
     test,
   };
@@ -112,6 +113,7 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
     features: run.features,
     best_epoch: run.bestEpoch ?? 0,
     train_seconds: saved?.train_seconds ?? 0,
+    parameters: run.model.params.length,
     valid,
     test,
   };
