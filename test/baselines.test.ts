@@ -1,7 +1,8 @@
 /**
  * Counting baselines: ranks worked out by hand on a three-user dataset, for
  * the validation and the test targets (whose counts include the validation
- * items), and the CLI on a dataset folder.
+ * items), the fast ranks against one pass over every item's score on a
+ * synthetic dataset, and the CLI on a dataset folder.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { leaveOneOut, writeP5Dataset } from '../src/data';
 import type { Dataset } from '../src/data/types';
-import { evaluateBaselines, pessimisticRank } from '../src/eval/baselines';
+import { generateSyntheticDataset } from '../src/data/synthetic';
+import { evalHistory, evalTarget } from '../src/data/split';
+import { baselineRanks, evaluateBaselines, itemCounts, pessimisticRank, transitionCounts } from '../src/eval/baselines';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
 
@@ -55,6 +58,30 @@ test('popularity and transitions rank the targets as counted by hand', () => {
   // Only C's validation target (2, after 1) followed the last item in some history.
   assert.ok(Math.abs(valid.targetsSeenAfterLastItem - 1 / 3) < 1e-12);
   assert.equal(test.targetsSeenAfterLastItem, 0);
+});
+
+test("baseline ranks equal the pessimistic rank over every item's score (the plain definition), for validation and test", () => {
+  const dataset = generateSyntheticDataset({ numUsers: 300, numItems: 60, seed: 11 });
+  const split = leaveOneOut(dataset);
+  for (const which of ['valid', 'test'] as const) {
+    const counts = itemCounts(split, dataset.numItems, which);
+    const next = transitionCounts(split, which);
+    const weight = Math.max(...counts) + 1;
+    const { ranks, seen } = baselineRanks(split, dataset.numItems, which);
+    let followedLast = 0;
+    for (let u = 0; u < split.train.length; u++) {
+      const target = evalTarget(split, u, which);
+      const history = evalHistory(split, u, which);
+      const followers = next.get(history[history.length - 1]);
+      const scores = Float64Array.from(counts);
+      if (followers) for (const [item, n] of followers) scores[item] += n * weight;
+      if (followers?.has(target)) followedLast++;
+      assert.equal(ranks[u * 2], pessimisticRank(counts, target), `${which} popularity, user ${u}`);
+      assert.equal(ranks[u * 2 + 1], pessimisticRank(scores, target), `${which} transitions, user ${u}`);
+    }
+    assert.equal(seen, followedLast);
+    assert.ok(seen > 0 && seen < split.train.length, 'the data has targets on both sides');
+  }
 });
 
 test('CLI: fmrlrec baselines prints both baselines for validation and test; a missing folder is a one-line error', () => {
