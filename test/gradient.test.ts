@@ -4,8 +4,8 @@
  * attribute vectors, 2 blocks, an uneven ladder), coordinates drawn only where
  * the analytic gradient is non-zero (where it is exactly zero, the finite
  * difference must vanish too), with dropout off and with dropout on under a
- * fixed mask, and with the sampled loss (docs/method.md §5.8); and dropout's
- * own forward and backward.
+ * fixed mask, with the sampled loss (docs/method.md §5.8) and with history
+ * negatives (§5.9); and dropout's own forward and backward.
  *
  * The model computes in float32 only, so the difference quotient comes from
  * the float32 loss: central differences at steps h and 2h combined by
@@ -179,6 +179,15 @@ test('whole model, sampled softmax: the gradient of every parameter matches fini
   draw.items.set([10, 7, 10, 3, 12]);
   const step = () => model.lossAndGradients(b, null, draw);
   checkWholeModel(model, step, () => step().loss, 8, 5);
+});
+
+test('whole model, history negatives: the gradient of every parameter matches finite differences', () => {
+  const model = wholeModel(0);
+  const b = batch();
+  const plain = model.lossAndGradients(b, null).loss;
+  const step = () => model.lossAndGradients(b, null, null, 0.7);
+  assert.ok(step().loss > plain, 'the term adds to the loss');
+  checkWholeModel(model, step, () => step().loss, 8, 6);
 });
 
 test('dropout: a mask holds 0 with probability p and 1/(1−p) elsewhere; its backward multiplies by the same mask', () => {

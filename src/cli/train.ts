@@ -4,7 +4,7 @@ import { doublingLadder } from '../model/config';
 import { defaultFeatures, DEFAULT_MODEL, DEFAULT_NEGATIVES, DEFAULT_TRAIN } from '../run/defaults';
 import { trainRun } from '../run/execute';
 import type { FeatureConfig, RunConfig } from '../run/run-config';
-import { TRAIN_LOSSES, type TrainConfig, type TrainLoss } from '../train/trainer';
+import { historyNegativesWeight, TRAIN_LOSSES, type TrainConfig, type TrainLoss } from '../train/trainer';
 import { UserError } from '../util/errors';
 import { intListFlag, numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import { CliContext, printReport } from './context';
@@ -54,6 +54,9 @@ Training:
                           learning rate of the learned embedding tables (item
                           IDs, attribute and title-word vectors) as a multiple
                           of --lr                                   (default ${DEFAULT_TRAIN.embeddingLrScale ?? 1})
+  --history-negatives <w> weight of a second softmax per target over the target
+                          and the items its sequence has read (full softmax
+                          only; docs/method.md §5.9)                  (default 0: off)
   --adam-eps <x>          AdamW's epsilon, added to the root of the second
                           moment                                    (default ${DEFAULT_TRAIN.adamEps})
   --warmup <steps>        linear warm-up steps                      (default ${DEFAULT_TRAIN.warmupSteps})
@@ -95,6 +98,7 @@ const OPTIONS: OptionSpec = {
   lr: { type: 'string' },
   'weight-decay': { type: 'string' },
   'embedding-lr-scale': { type: 'string' },
+  'history-negatives': { type: 'string' },
   'adam-eps': { type: 'string' },
   warmup: { type: 'string' },
   patience: { type: 'string' },
@@ -180,6 +184,12 @@ function embeddingLrScaleFlag(values: Record<string, unknown>): Pick<TrainConfig
   return { embeddingLrScale: scale === 1 ? undefined : scale };
 }
 
+/** --history-negatives: the weight, left out of run.json when 0 (off). */
+function historyNegativesFlag(values: Record<string, unknown>): Pick<TrainConfig, 'historyNegatives'> {
+  const weight = numberFlag(values, 'history-negatives', 0, { min: 0 });
+  return { historyNegatives: weight === 0 ? undefined : weight };
+}
+
 /**
  * --r-min and --r-max, the range of the LRU eigenvalues' moduli at initialisation.
  * @throws UserError unless 0 ≤ r-min < r-max < 1
@@ -228,6 +238,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
       lr: numberFlag(v, 'lr', DEFAULT_TRAIN.lr, { min: 0 }),
       weightDecay: numberFlag(v, 'weight-decay', DEFAULT_TRAIN.weightDecay, { min: 0 }),
       ...embeddingLrScaleFlag(v),
+      ...historyNegativesFlag(v),
       adamEps: numberFlag(v, 'adam-eps', DEFAULT_TRAIN.adamEps, { min: 0 }),
       warmupSteps: numberFlag(v, 'warmup', DEFAULT_TRAIN.warmupSteps, { min: 0, integer: true }),
       patience: numberFlag(v, 'patience', DEFAULT_TRAIN.patience, { min: 1, integer: true }),
@@ -237,6 +248,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
     },
   };
   const timeLimit = v['time-limit'] === undefined ? undefined : numberFlag(v, 'time-limit', 0, { min: 0 }) * 60;
+  historyNegativesWeight(config.train); // before the features are encoded: --history-negatives with --loss sampled is a mistake
   ctx.configureKernels(v.threads as string | undefined);
   const report = await trainRun(config, out, { ...ctx.jobOptions(!v['no-progress']), resume, timeLimitSeconds: timeLimit, command: ctx.command });
   printReport(ctx, report, out);

@@ -28,6 +28,7 @@ import { layerNormBackward } from './layers/layer-norm';
 import { lruBackward, scanSegments } from './layers/lru';
 import { ParamStore } from './params';
 import { gatherRows, scatterAddRows } from './rows';
+import { historyNegatives } from './history-negatives';
 import { batchRows, NegativeDraw, sampledSoftmax } from './sampled-softmax';
 
 /** Loss of one batch: mean over target rows and sizes, and per size. */
@@ -122,8 +123,10 @@ export class FmrlRec {
    * softmax over every item, or, given the batch's negatives, sampled softmax
    * (./sampled-softmax.ts), which computes only the rows of the item table
    * that the batch reads (its inputs, targets and negatives) and their gradient.
+   * historyWeight > 0 adds the history-negatives term (./history-negatives.ts)
+   * at that weight, with the full softmax only.
    */
-  lossAndGradients(batch: PackedBatch, dropoutRng: Rng | null, negatives: NegativeDraw | null = null): BatchLoss {
+  lossAndGradients(batch: PackedBatch, dropoutRng: Rng | null, negatives: NegativeDraw | null = null, historyWeight = 0): BatchLoss {
     const { kern, width: d, numRows: n1, config } = this;
     const t = batch.offsets[batch.size];
     const rows = negatives ? batchRows(batch, negatives) : null;
@@ -162,7 +165,11 @@ export class FmrlRec {
     if (rows) sampledSoftmax(kern, out, e, t, d, rows, dims, scale, dOut, dE, lossPerSize, weights);
     else kern.softmaxXentMulti(out, e, t, n1, d, batch.targets, dims, scale, dOut, dE, lossPerSize, weights);
     // The objective: Σ_k w_k · (size k's summed loss), times scale.
-    const total = lossPerSize.reduce((sum, loss, size) => sum + (weights ? weights[size] : 1) * loss, 0);
+    let total = lossPerSize.reduce((sum, loss, size) => sum + (weights ? weights[size] : 1) * loss, 0);
+    if (historyWeight > 0) {
+      if (rows) throw new RangeError('history negatives need the full softmax');
+      total += historyWeight * historyNegatives(out, e, d, batch, dims, weights, scale * historyWeight, dOut, dE);
+    }
 
     const dx0 = this.backwardBlocks(caches, t, segments, dOut);
     if (embMask) applyMask(dx0, embMask);

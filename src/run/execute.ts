@@ -49,7 +49,8 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   log(
     `${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
       `features ${featureLabel(prepared.usedFeatures)}${attributeNote(model)}, ${config.model.numBlocks} block(s)` +
-      `${config.model.sizeWeights ? `, size weights ${config.model.sizeWeights.join(',')}` : ''}; kernels ${options.kern.name} x${options.kern.threads()}`,
+      `${config.model.sizeWeights ? `, size weights ${config.model.sizeWeights.join(',')}` : ''}` +
+      `${config.train.historyNegatives ? `, history negatives ×${config.train.historyNegatives}` : ''}; kernels ${options.kern.name} x${options.kern.threads()}`,
   );
   const { state, bestValid } = trainModel(model, split, config.train, {
     runDir,

@@ -67,6 +67,11 @@ export interface TrainConfig {
    * and title-word vectors) as a multiple of `lr`; absent means 1.
    */
   embeddingLrScale?: number;
+  /**
+   * Weight of the history-negatives term (docs/method.md §5.9: the target
+   * against the items its sequence has read, full softmax only); absent means 0, off.
+   */
+  historyNegatives?: number;
 }
 
 /**
@@ -162,6 +167,19 @@ export function negativeSampler(config: TrainConfig, split: Split, numItems: num
   return { sampler: NegativeSampler.fromTraining(split.train, numItems, config.maxLen, power), negatives };
 }
 
+/**
+ * The weight of the history-negatives term (0 when off).
+ * @throws UserError when it is not a number ≥ 0, or is on with the sampled loss
+ */
+export function historyNegativesWeight(config: TrainConfig): number {
+  const weight = config.historyNegatives ?? 0;
+  if (!(typeof weight === 'number' && Number.isFinite(weight) && weight >= 0)) {
+    throw new UserError(`the history-negatives weight must be a number ≥ 0 (got ${String(weight)})`);
+  }
+  if (weight > 0 && (config.loss ?? 'softmax') !== 'softmax') throw new UserError('history negatives work with the full softmax only (--loss softmax)');
+  return weight;
+}
+
 /** The optimiser's ranges: every parameter, the embedding tables at `embeddingLrScale` times the rate. */
 function optimizerRanges(model: FmrlRec, config: TrainConfig): DecayRange[] {
   const scale = config.embeddingLrScale ?? 1;
@@ -176,6 +194,7 @@ function optimizerRanges(model: FmrlRec, config: TrainConfig): DecayRange[] {
 export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, options: TrainOptions = {}): TrainResult {
   const { runDir } = options;
   const sampled = negativeSampler(config, split, model.config.numItems);
+  const historyWeight = historyNegativesWeight(config);
   const log = options.log ?? (() => {});
   if (options.resume && runDir === undefined) throw new UserError('resuming needs the run folder (runDir) that holds the checkpoint');
   if (runDir !== undefined) fs.mkdirSync(runDir, { recursive: true });
@@ -220,7 +239,7 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
     let targetSum = 0;
     for (const batch of batches) {
       model.params.zeroGrads();
-      const result = model.lossAndGradients(batch, dropoutRng, sampled ? sampled.sampler.draw(sampled.negatives, negativeRng) : null);
+      const result = model.lossAndGradients(batch, dropoutRng, sampled ? sampled.sampler.draw(sampled.negatives, negativeRng) : null, historyWeight);
       clipGradNorm(model.params.grads, config.clipNorm);
       optimizer.update(model.params.values, model.params.grads, warmupCosine(state.step, config.lr, config.warmupSteps, totalSteps));
       state.step++;
