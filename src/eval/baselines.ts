@@ -65,6 +65,9 @@ function countAtLeast(sortedCounts: Float64Array, c: number): number {
   return sortedCounts.length - lo;
 }
 
+/** The followers of an item that no history continues past. */
+const NO_FOLLOWERS: ReadonlyMap<number, number> = new Map();
+
 /**
  * Every user's pessimistic rank of the target under each baseline (users ×
  * BASELINES, row-major), and how many targets followed the user's last item
@@ -88,7 +91,7 @@ export function baselineRanks(split: Split, numItems: number, which: EvalTarget)
     // The items counted as at least as popular include the target itself: that is the rank's 1.
     ranks[u * BASELINES.length] = countAtLeast(sorted, ownCount);
     const history = evalHistory(split, u, which);
-    const followers = next.get(history[history.length - 1]) ?? new Map<number, number>();
+    const followers = next.get(history[history.length - 1]) ?? NO_FOLLOWERS;
     const followed = followers.get(target);
     let rank: number;
     if (followed !== undefined) {
