@@ -14,7 +14,8 @@ import { leaveOneOut, writeP5Dataset } from '../src/data';
 import type { Dataset } from '../src/data/types';
 import { generateSyntheticDataset } from '../src/data/synthetic';
 import { evalHistory, evalTarget } from '../src/data/split';
-import { baselineRanks, evaluateBaselines, itemCounts, pessimisticRank, transitionCounts } from '../src/eval/baselines';
+import { BASELINES, baselineRanks, evaluateBaselines, itemCounts, NEIGHBOUR_RULES, type NeighbourRule, pessimisticRank } from '../src/eval/baselines';
+import type { Split } from '../src/data/types';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
 
@@ -27,6 +28,29 @@ const DATASET: Dataset = {
   itemIds: ['', 'i1', 'i2', 'i3', 'i4'],
   items: [null, null, null, null, null],
 };
+
+/**
+ * One user's count score of every item under `rule`, by the definition: for each of the user's
+ * last items a, every pair (a, b) at most rule.window steps apart in any history (b after a, or
+ * either way), weighted by distance and by how far back a is.
+ */
+function plainNeighbourScores(split: Split, which: 'valid' | 'test', rule: NeighbourRule, own: Int32Array, numItems: number): Float64Array {
+  const scores = new Float64Array(numItems + 1);
+  for (let j = 0; j < rule.context && j < own.length; j++) {
+    const a = own[own.length - 1 - j];
+    for (let u = 0; u < split.train.length; u++) {
+      const h = evalHistory(split, u, which);
+      for (let t = 0; t < h.length; t++) {
+        for (let k = 1; k <= rule.window && t + k < h.length; k++) {
+          const w = 2 ** (rule.context - 1 - j) * 2 ** (rule.window - k);
+          if (h[t] === a) scores[h[t + k]] += w;
+          if (rule.bothWays && h[t + k] === a) scores[h[t]] += w;
+        }
+      }
+    }
+  }
+  return scores;
+}
 
 /** MRR@5 of three users whose ranks are all within 5: the mean of 1/rank. */
 const mrr = (ranks: number[]) => ranks.reduce((s, r) => s + 1 / r, 0) / ranks.length;
@@ -60,31 +84,53 @@ test('popularity and transitions rank the targets as counted by hand', () => {
   assert.equal(test.targetsSeenAfterLastItem, 0);
 });
 
+test('followers and neighbours rank the validation targets as counted by hand', () => {
+  const split = leaveOneOut(DATASET);
+  const valid = evaluateBaselines(split, DATASET.numItems, 'valid');
+  // Pairs within three steps of [1 2], [1 2], [3 1] (one step apart: weight 4): 1→2 twice, 3→1.
+  // Followers of A's and B's last items (2, weight 4; 1, weight 2): item 2 scores 2·4·2 = 16. A's
+  // target 3 is unscored, behind 2 and the more popular 1: rank 3. B's target 1 is unscored and
+  // the most popular: behind 2 only, rank 2. C's last items 1 and 3 give 2 (4·8) and 1 (2·4): its target 2 is first.
+  assert.ok(Math.abs(valid.metrics.followers['MRR@5'] - mrr([3, 2, 1])) < 1e-12);
+  // Both ways, 2 also counts 1, and 1 counts 3: A scores 1 (32), 2 (16), 3 (8), target 3 at 3;
+  // B's target 1 is first (32); C's target 2 is first (32, against 3 at 16 and 1 at 8).
+  assert.ok(Math.abs(valid.metrics.neighbours['MRR@5'] - mrr([3, 1, 1])) < 1e-12);
+  // Test histories [1 2 3], [1 2 1], [3 1 2]: pairs one step apart weigh 4, two steps 2, so 1 is
+  // followed by 2 (12), 3 (2) and itself (2); 2 by 3 (4) and 1 (4); 3 by 1 (4) and 2 (2). With the
+  // last three items weighted 4, 2, 1: A scores 1 (26), 2 (20), 3 (10), and its target 4 comes
+  // last of all (rank 4); B scores 2 (60), 1 and 3 (18 each, 1 the more popular): target 3 at 3;
+  // C scores 2 (26), 1 (24), 3 (20): target 2 first.
+  const test = evaluateBaselines(split, DATASET.numItems, 'test');
+  assert.ok(Math.abs(test.metrics.followers['MRR@5'] - mrr([4, 3, 1])) < 1e-12);
+});
+
 test("baseline ranks equal the pessimistic rank over every item's score (the plain definition), for validation and test", () => {
-  const dataset = generateSyntheticDataset({ numUsers: 300, numItems: 60, seed: 11 });
+  const dataset = generateSyntheticDataset({ numUsers: 200, numItems: 60, seed: 11 });
   const split = leaveOneOut(dataset);
+  const k = BASELINES.length;
   for (const which of ['valid', 'test'] as const) {
     const counts = itemCounts(split, dataset.numItems, which);
-    const next = transitionCounts(split, which);
     const weight = Math.max(...counts) + 1;
     const { ranks, seen } = baselineRanks(split, dataset.numItems, which);
     let followedLast = 0;
     for (let u = 0; u < split.train.length; u++) {
       const target = evalTarget(split, u, which);
       const history = evalHistory(split, u, which);
-      const followers = next.get(history[history.length - 1]);
-      const scores = Float64Array.from(counts);
-      if (followers) for (const [item, n] of followers) scores[item] += n * weight;
-      if (followers?.has(target)) followedLast++;
-      assert.equal(ranks[u * 2], pessimisticRank(counts, target), `${which} popularity, user ${u}`);
-      assert.equal(ranks[u * 2 + 1], pessimisticRank(scores, target), `${which} transitions, user ${u}`);
+      assert.equal(ranks[u * k], pessimisticRank(counts, target), `${which} popularity, user ${u}`);
+      for (const [name, rule] of Object.entries(NEIGHBOUR_RULES)) {
+        const plain = plainNeighbourScores(split, which, rule, history, dataset.numItems);
+        const scores = counts.map((c, item) => c + plain[item] * weight);
+        const b = BASELINES.indexOf(name as (typeof BASELINES)[number]);
+        assert.equal(ranks[u * k + b], pessimisticRank(scores, target), `${which} ${name}, user ${u}`);
+        if (name === 'transitions' && scores[target] >= weight) followedLast++;
+      }
     }
     assert.equal(seen, followedLast);
     assert.ok(seen > 0 && seen < split.train.length, 'the data has targets on both sides');
   }
 });
 
-test('CLI: fmrlrec baselines prints both baselines for validation and test; a missing folder is a one-line error', () => {
+test('CLI: fmrlrec baselines prints every baseline for validation and test; a missing folder is a one-line error', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-baselines-'));
   writeP5Dataset(DATASET, dir);
   const r = spawnSync(process.execPath, [CLI, 'baselines', '--data', dir, '--json'], { encoding: 'utf8' });
@@ -93,7 +139,7 @@ test('CLI: fmrlrec baselines prints both baselines for validation and test; a mi
   assert.equal(out.users, 3);
   assert.ok(Math.abs(out.test.metrics.transitions['MRR@5'] - mrr([4, 3, 3])) < 1e-12);
   const table = spawnSync(process.execPath, [CLI, 'baselines', '--data', dir], { encoding: 'utf8' });
-  assert.match(table.stdout, /Validation[\s\S]*\| transitions \|[\s\S]*Test[\s\S]*\| popularity \|/);
+  assert.match(table.stdout, /Validation[\s\S]*\| transitions \|[\s\S]*\| neighbours \|[\s\S]*Test[\s\S]*\| popularity \|[\s\S]*\| followers \|/);
   const missing = spawnSync(process.execPath, [CLI, 'baselines', '--data', path.join(dir, 'nope')], { encoding: 'utf8' });
   assert.equal(missing.status, 1);
   assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');

@@ -9,16 +9,23 @@ import type { CliContext } from './context';
 /** `fmrlrec baselines --help`. */
 export const BASELINES_HELP = `Usage: fmrlrec baselines --data <dir> [--name n] [--json]
 
-Scores two counting baselines on a dataset folder (P5 layout) with the
+Scores four counting baselines on a dataset folder (P5 layout) with the
 model's protocol (leave-one-out, full ranking, history kept, pessimistic
 ties; docs/method.md §2), on the validation and the test targets:
 
   popularity    items by how often they occur in the histories
   transitions   the items that followed the user's last item in anyone's
-                history, most often first; popularity orders the rest
+                history, most often first
+  followers     the items that followed any of the user's last three items
+                within three steps in anyone's history; a pair weighs half
+                as much per step apart, and a user's item half as much per
+                place further back
+  neighbours    as followers, counting the items that came before as well
+
+In the last three, popularity orders the items the counts leave tied.
 
 Counts come only from what each evaluation may see. A model that does not
-beat "transitions" has learned little beyond counting.
+beat the counts has learned little beyond counting.
 
   --data <dir>   dataset folder (sequential_data.txt, datamaps.json)   (required)
   --name <name>  dataset name in the output (default: the folder's name)

@@ -29,7 +29,11 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   recommend: { run: recommendCommand, summary: 'rank items for a history with an exported model', help: RECOMMEND_HELP },
   serve: { run: serveCommand, summary: 'serve an exported model over HTTP', help: SERVE_HELP },
   items: { run: itemsCommand, summary: 'add items to an exported model folder without retraining', help: ITEMS_HELP },
-  baselines: { run: baselinesCommand, summary: 'what counting alone (popularity, last-item transitions) scores on a dataset', help: BASELINES_HELP },
+  baselines: {
+    run: baselinesCommand,
+    summary: 'what counting alone (popularity, the items near the last ones in the histories) scores on a dataset',
+    help: BASELINES_HELP,
+  },
   report: { run: reportCommand, summary: 'tables and charts over several runs (from their metrics.json)', help: REPORT_HELP },
   'import-torch': { run: importTorchCommand, summary: "build a run from the authors' PyTorch weights (safetensors)", help: IMPORT_TORCH_HELP },
   'export-torch': { run: exportTorchCommand, summary: "write a run's model with the authors' PyTorch names (safetensors)", help: EXPORT_TORCH_HELP },

@@ -5,8 +5,13 @@
  *
  * - popularity: items ranked by how often they occur in the histories;
  * - transitions: the items that followed the user's last item in anyone's
- *   history, most often first; popularity orders the rest and breaks ties.
+ *   history, most often first;
+ * - followers: the items that followed any of the user's last three items
+ *   within three steps in anyone's history, counted with weights that halve
+ *   with each step of distance and each item further back in the user's history;
+ * - neighbours: as followers, counting the items that came before as well as after.
  *
+ * In the last three, popularity orders the items the counts leave tied.
  * The counts come only from what the evaluation may see: the training
  * sequences for 'valid', and the training sequences followed by the validation
  * item for 'test'.
@@ -15,9 +20,27 @@ import { evalHistory, evalTarget, type EvalTarget } from '../data/split';
 import type { Split } from '../data/types';
 import { type Metrics, metricsFromRanks } from './metrics';
 
+const NEIGHBOUR_BASELINES = ['transitions', 'followers', 'neighbours'] as const;
 /** The counting baselines {@link evaluateBaselines} ranks with. */
-export const BASELINES = ['popularity', 'transitions'] as const;
+export const BASELINES = ['popularity', ...NEIGHBOUR_BASELINES] as const;
 export type Baseline = (typeof BASELINES)[number];
+
+/** A baseline that scores the items found near the user's last items in the histories. */
+export interface NeighbourRule {
+  /** Pairs of items at most this many steps apart are counted; a pair k steps apart weighs 2^(window−k). */
+  window: number;
+  /** The user's last `context` items are looked up; the j-th from the end (j = 0, 1, ...) weighs 2^(context−1−j). */
+  context: number;
+  /** Count the item before as well as the item after (a pair in either order). */
+  bothWays: boolean;
+}
+
+/** The rule of each baseline but popularity. Every weight is a whole number, so the scores are exact. */
+export const NEIGHBOUR_RULES: Record<(typeof NEIGHBOUR_BASELINES)[number], NeighbourRule> = {
+  transitions: { window: 1, context: 1, bothWays: false },
+  followers: { window: 3, context: 3, bothWays: false },
+  neighbours: { window: 3, context: 3, bothWays: true },
+};
 
 /** How often each item 1..N occurs in the histories of `which` (index 0, padding, stays 0). */
 export function itemCounts(split: Split, numItems: number, which: EvalTarget): Float64Array {
@@ -26,18 +49,37 @@ export function itemCounts(split: Split, numItems: number, which: EvalTarget): F
   return counts;
 }
 
-/** For every item a, how often each item b followed a directly in the histories of `which`. */
-export function transitionCounts(split: Split, which: EvalTarget): Map<number, Map<number, number>> {
-  const next = new Map<number, Map<number, number>>();
+/** Weighted pair counts: for every item a, the items b counted near it under `rule`, with their weights summed over the histories of `which`. */
+function pairCounts(split: Split, which: EvalTarget, rule: NeighbourRule): Map<number, Map<number, number>> {
+  const near = new Map<number, Map<number, number>>();
+  const add = (a: number, b: number, w: number) => {
+    let row = near.get(a);
+    if (!row) near.set(a, (row = new Map()));
+    row.set(b, (row.get(b) ?? 0) + w);
+  };
   for (let u = 0; u < split.train.length; u++) {
     const history = evalHistory(split, u, which);
-    for (let t = 0; t + 1 < history.length; t++) {
-      let row = next.get(history[t]);
-      if (!row) next.set(history[t], (row = new Map()));
-      row.set(history[t + 1], (row.get(history[t + 1]) ?? 0) + 1);
+    for (let t = 0; t < history.length; t++) {
+      for (let k = 1; k <= rule.window && t + k < history.length; k++) {
+        const w = 2 ** (rule.window - k);
+        add(history[t], history[t + k], w);
+        if (rule.bothWays) add(history[t + k], history[t], w);
+      }
     }
   }
-  return next;
+  return near;
+}
+
+/** Each item's count score for one user: the weighted pair counts of the user's last rule.context items. */
+function neighbourScores(history: Int32Array, near: Map<number, Map<number, number>>, rule: NeighbourRule): Map<number, number> {
+  const scores = new Map<number, number>();
+  for (let j = 0; j < rule.context && j < history.length; j++) {
+    const row = near.get(history[history.length - 1 - j]);
+    if (!row) continue;
+    const w = 2 ** (rule.context - 1 - j);
+    for (const [item, n] of row) scores.set(item, (scores.get(item) ?? 0) + w * n);
+  }
+  return scores;
 }
 
 /**
@@ -65,48 +107,54 @@ function countAtLeast(sortedCounts: Float64Array, c: number): number {
   return sortedCounts.length - lo;
 }
 
-/** The followers of an item that no history continues past. */
-const NO_FOLLOWERS: ReadonlyMap<number, number> = new Map();
+/**
+ * The pessimistic rank of `target` when an item scores its count score times
+ * `weight` (above every popularity count) plus its popularity, so popularity
+ * only orders items with equal count scores: {@link pessimisticRank} over
+ * those scores, in O(scored items + log N).
+ */
+function neighbourRank(scores: Map<number, number>, counts: Float64Array, sorted: Float64Array, weight: number, target: number): number {
+  const ownCount = counts[target];
+  const own = scores.get(target);
+  if (own !== undefined) {
+    // Only other scored items can score as high: every other item scores below the weight.
+    const score = ownCount + own * weight;
+    let rank = 1;
+    for (const [item, n] of scores) if (item !== target && counts[item] + n * weight >= score) rank++;
+    return rank;
+  }
+  // Every scored item ranks above the target; of the rest, those at least as popular.
+  let popularScored = 0;
+  for (const item of scores.keys()) if (counts[item] >= ownCount) popularScored++;
+  return scores.size + countAtLeast(sorted, ownCount) - popularScored;
+}
 
 /**
  * Every user's pessimistic rank of the target under each baseline (users ×
  * BASELINES, row-major), and how many targets followed the user's last item
- * somewhere in the histories. The transition score of an item is its
- * transition count times a weight above every popularity count, plus its
- * popularity, so popularity only orders items with equal transition counts.
- * The ranks are those of {@link pessimisticRank} over these scores, found in
- * O(followers + log N) per user instead of a pass over the catalogue.
+ * somewhere in the histories. An item's score under a neighbour rule is its
+ * count score times a weight above every popularity count, plus its
+ * popularity. The ranks are those of {@link pessimisticRank} over these
+ * scores, found without a pass over the catalogue.
  */
 export function baselineRanks(split: Split, numItems: number, which: EvalTarget): { ranks: Int32Array; seen: number } {
   const counts = itemCounts(split, numItems, which);
-  const next = transitionCounts(split, which);
   const sorted = counts.slice(1).sort();
   const weight = (sorted.length > 0 ? sorted[sorted.length - 1] : 0) + 1;
+  const near = NEIGHBOUR_BASELINES.map((name) => pairCounts(split, which, NEIGHBOUR_RULES[name]));
   const numUsers = split.train.length;
   const ranks = new Int32Array(numUsers * BASELINES.length);
   let seen = 0;
   for (let u = 0; u < numUsers; u++) {
     const target = evalTarget(split, u, which);
-    const ownCount = counts[target];
-    // The items counted as at least as popular include the target itself: that is the rank's 1.
-    ranks[u * BASELINES.length] = countAtLeast(sorted, ownCount);
     const history = evalHistory(split, u, which);
-    const followers = next.get(history[history.length - 1]) ?? NO_FOLLOWERS;
-    const followed = followers.get(target);
-    let rank: number;
-    if (followed !== undefined) {
-      // Only other followers can score as high: every other item scores below the weight.
-      seen++;
-      const score = ownCount + followed * weight;
-      rank = 1;
-      for (const [item, n] of followers) if (item !== target && counts[item] + n * weight >= score) rank++;
-    } else {
-      // Every follower scores above the target; of the rest, those at least as popular.
-      let popularFollowers = 0;
-      for (const item of followers.keys()) if (counts[item] >= ownCount) popularFollowers++;
-      rank = followers.size + countAtLeast(sorted, ownCount) - popularFollowers;
-    }
-    ranks[u * BASELINES.length + 1] = rank;
+    // The items counted as at least as popular include the target itself: that is the rank's 1.
+    ranks[u * BASELINES.length] = countAtLeast(sorted, counts[target]);
+    NEIGHBOUR_BASELINES.forEach((name, r) => {
+      const scores = neighbourScores(history, near[r], NEIGHBOUR_RULES[name]);
+      if (name === 'transitions' && scores.has(target)) seen++;
+      ranks[u * BASELINES.length + BASELINES.indexOf(name)] = neighbourRank(scores, counts, sorted, weight, target);
+    });
   }
   return { ranks, seen };
 }
@@ -124,5 +172,8 @@ export function evaluateBaselines(split: Split, numItems: number, which: EvalTar
   const numUsers = split.train.length;
   const { ranks, seen } = baselineRanks(split, numItems, which);
   const metrics = metricsFromRanks(ranks, numUsers, BASELINES.length);
-  return { metrics: { popularity: metrics[0], transitions: metrics[1] }, targetsSeenAfterLastItem: numUsers > 0 ? seen / numUsers : 0 };
+  return {
+    metrics: Object.fromEntries(BASELINES.map((name, b) => [name, metrics[b]])) as Record<Baseline, Metrics>,
+    targetsSeenAfterLastItem: numUsers > 0 ? seen / numUsers : 0,
+  };
 }
