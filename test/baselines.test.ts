@@ -14,7 +14,7 @@ import { leaveOneOut, writeP5Dataset } from '../src/data';
 import type { Dataset } from '../src/data/types';
 import { generateSyntheticDataset } from '../src/data/synthetic';
 import { evalHistory, evalTarget } from '../src/data/split';
-import { BASELINES, baselineRanks, evaluateBaselines, itemCounts, NEIGHBOUR_RULES, type NeighbourRule, pessimisticRank } from '../src/eval/baselines';
+import { BASELINES, baselineRanks, evaluateBaselines, itemCounts, neighbourRules, type NeighbourRule, pessimisticRank } from '../src/eval/baselines';
 import type { Split } from '../src/data/types';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
@@ -108,16 +108,19 @@ test("baseline ranks equal the pessimistic rank over every item's score (the pla
   const dataset = generateSyntheticDataset({ numUsers: 200, numItems: 60, seed: 11 });
   const split = leaveOneOut(dataset);
   const k = BASELINES.length;
-  for (const which of ['valid', 'test'] as const) {
+  for (const [which, reach] of [
+    ['valid', { window: 3, context: 3 }],
+    ['test', { window: 2, context: 4 }],
+  ] as const) {
     const counts = itemCounts(split, dataset.numItems, which);
     const weight = Math.max(...counts) + 1;
-    const { ranks, seen } = baselineRanks(split, dataset.numItems, which);
+    const { ranks, seen } = baselineRanks(split, dataset.numItems, which, reach);
     let followedLast = 0;
     for (let u = 0; u < split.train.length; u++) {
       const target = evalTarget(split, u, which);
       const history = evalHistory(split, u, which);
       assert.equal(ranks[u * k], pessimisticRank(counts, target), `${which} popularity, user ${u}`);
-      for (const [name, rule] of Object.entries(NEIGHBOUR_RULES)) {
+      for (const [name, rule] of Object.entries(neighbourRules(reach))) {
         const plain = plainNeighbourScores(split, which, rule, history, dataset.numItems);
         const scores = counts.map((c, item) => c + plain[item] * weight);
         const b = BASELINES.indexOf(name as (typeof BASELINES)[number]);
@@ -140,6 +143,15 @@ test('CLI: fmrlrec baselines prints every baseline for validation and test; a mi
   assert.ok(Math.abs(out.test.metrics.transitions['MRR@5'] - mrr([4, 3, 3])) < 1e-12);
   const table = spawnSync(process.execPath, [CLI, 'baselines', '--data', dir], { encoding: 'utf8' });
   assert.match(table.stdout, /Validation[\s\S]*\| transitions \|[\s\S]*\| neighbours \|[\s\S]*Test[\s\S]*\| popularity \|[\s\S]*\| followers \|/);
+  // --window 1 --context 1 makes followers the transitions rule.
+  const near = JSON.parse(
+    spawnSync(process.execPath, [CLI, 'baselines', '--data', dir, '--json', '--window', '1', '--context', '1'], { encoding: 'utf8' }).stdout,
+  );
+  assert.deepEqual(near.reach, { window: 1, context: 1 });
+  assert.deepEqual(near.test.metrics.followers, near.test.metrics.transitions);
+  const wide = spawnSync(process.execPath, [CLI, 'baselines', '--data', dir, '--window', '11'], { encoding: 'utf8' });
+  assert.equal(wide.status, 1);
+  assert.match(wide.stderr, /--window must be <= 10/);
   const missing = spawnSync(process.execPath, [CLI, 'baselines', '--data', path.join(dir, 'nope')], { encoding: 'utf8' });
   assert.equal(missing.status, 1);
   assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');

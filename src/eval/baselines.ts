@@ -35,12 +35,31 @@ export interface NeighbourRule {
   bothWays: boolean;
 }
 
+/** How far the followers and neighbours rules look (transitions always look one step from the last item). */
+export interface NeighbourReach {
+  /** Pairs at most this many steps apart are counted (1..MAX_REACH). */
+  window: number;
+  /** The user's last this many items are looked up (1..MAX_REACH). */
+  context: number;
+}
+
+/** The reach of followers and neighbours unless told otherwise. */
+export const DEFAULT_REACH: NeighbourReach = { window: 3, context: 3 };
+
+/** The largest window or context: the weights, powers of two, then keep every score an exact whole number. */
+export const MAX_REACH = 10;
+
 /** The rule of each baseline but popularity. Every weight is a whole number, so the scores are exact. */
-export const NEIGHBOUR_RULES: Record<(typeof NEIGHBOUR_BASELINES)[number], NeighbourRule> = {
-  transitions: { window: 1, context: 1, bothWays: false },
-  followers: { window: 3, context: 3, bothWays: false },
-  neighbours: { window: 3, context: 3, bothWays: true },
-};
+export function neighbourRules(reach: NeighbourReach = DEFAULT_REACH): Record<(typeof NEIGHBOUR_BASELINES)[number], NeighbourRule> {
+  for (const [name, n] of Object.entries(reach)) {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_REACH) throw new RangeError(`${name} must be an integer in 1..${MAX_REACH}, got ${n}`);
+  }
+  return {
+    transitions: { window: 1, context: 1, bothWays: false },
+    followers: { ...reach, bothWays: false },
+    neighbours: { ...reach, bothWays: true },
+  };
+}
 
 /** How often each item 1..N occurs in the histories of `which` (index 0, padding, stays 0). */
 export function itemCounts(split: Split, numItems: number, which: EvalTarget): Float64Array {
@@ -137,11 +156,12 @@ function neighbourRank(scores: Map<number, number>, counts: Float64Array, sorted
  * popularity. The ranks are those of {@link pessimisticRank} over these
  * scores, found without a pass over the catalogue.
  */
-export function baselineRanks(split: Split, numItems: number, which: EvalTarget): { ranks: Int32Array; seen: number } {
+export function baselineRanks(split: Split, numItems: number, which: EvalTarget, reach: NeighbourReach = DEFAULT_REACH): { ranks: Int32Array; seen: number } {
+  const rules = neighbourRules(reach);
   const counts = itemCounts(split, numItems, which);
   const sorted = counts.slice(1).sort();
   const weight = (sorted.length > 0 ? sorted[sorted.length - 1] : 0) + 1;
-  const near = NEIGHBOUR_BASELINES.map((name) => pairCounts(split, which, NEIGHBOUR_RULES[name]));
+  const near = NEIGHBOUR_BASELINES.map((name) => pairCounts(split, which, rules[name]));
   const numUsers = split.train.length;
   const ranks = new Int32Array(numUsers * BASELINES.length);
   let seen = 0;
@@ -151,7 +171,7 @@ export function baselineRanks(split: Split, numItems: number, which: EvalTarget)
     // The items counted as at least as popular include the target itself: that is the rank's 1.
     ranks[u * BASELINES.length] = countAtLeast(sorted, counts[target]);
     NEIGHBOUR_BASELINES.forEach((name, r) => {
-      const scores = neighbourScores(history, near[r], NEIGHBOUR_RULES[name]);
+      const scores = neighbourScores(history, near[r], rules[name]);
       if (name === 'transitions' && scores.has(target)) seen++;
       ranks[u * BASELINES.length + BASELINES.indexOf(name)] = neighbourRank(scores, counts, sorted, weight, target);
     });
@@ -167,10 +187,10 @@ export interface BaselineReport {
   targetsSeenAfterLastItem: number;
 }
 
-/** Rank every user's validation or test target by each baseline. */
-export function evaluateBaselines(split: Split, numItems: number, which: EvalTarget): BaselineReport {
+/** Rank every user's validation or test target by each baseline; `reach` sets how far followers and neighbours look. */
+export function evaluateBaselines(split: Split, numItems: number, which: EvalTarget, reach: NeighbourReach = DEFAULT_REACH): BaselineReport {
   const numUsers = split.train.length;
-  const { ranks, seen } = baselineRanks(split, numItems, which);
+  const { ranks, seen } = baselineRanks(split, numItems, which, reach);
   const metrics = metricsFromRanks(ranks, numUsers, BASELINES.length);
   return {
     metrics: Object.fromEntries(BASELINES.map((name, b) => [name, metrics[b]])) as Record<Baseline, Metrics>,
