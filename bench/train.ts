@@ -130,7 +130,7 @@ export function trainWorker(spec: TrainSpec): TrainWorkerResult {
     const batch = batches[b % batches.length];
     const draw = sampler ? sampler.draw(negatives, negativeRng) : null;
     prof.time('trainer: params.zeroGrads', () => model.params.zeroGrads());
-    const r = prof.time('model: lossAndGradients', () => model.lossAndGradients(batch, dropoutRng, draw));
+    const r = prof.time('model: lossAndGradients', () => model.lossAndGradients(batch, dropoutRng, { negatives: draw }));
     prof.time('trainer: clipGradNorm', () => clipGradNorm(model.params.grads, tc.clipNorm));
     prof.time('trainer: AdamW.update', () => optimizer.update(model.params.values, model.params.grads, warmupCosine(step, tc.lr, tc.warmupSteps, totalSteps)));
     step++;

@@ -38,7 +38,7 @@ const ATTRIBUTES: ItemAttributes = {
 };
 
 /** Sizes 3, 6, 10; 2 blocks; 12 items with features, item-ID and attribute vectors. */
-function wholeModel(dropout: number): FmrlRec {
+function wholeModel(dropout: number, sizeWeights?: number[]): FmrlRec {
   const rng = new Rng(31);
   const features = new Float32Array((NUM_ITEMS + 1) * FEATURE_DIM);
   for (let i = FEATURE_DIM; i < features.length; i++) features[i] = 2 * rng.uniform() - 1;
@@ -53,6 +53,7 @@ function wholeModel(dropout: number): FmrlRec {
     layerNormEps: 1e-5,
     rMin: 0,
     rMax: 0.1,
+    ...(sizeWeights ? { sizeWeights } : {}),
   };
   const model = new FmrlRec(config, features, kern, ATTRIBUTES);
   model.init(17);
@@ -177,7 +178,7 @@ test('whole model, sampled softmax: the gradient of every parameter matches fini
   // Negatives with a repeat, accidental hits (7, 3 and 12 are targets) and an item read by nothing else (10).
   const draw = new NegativeSampler(Float64Array.from({ length: NUM_ITEMS + 1 }, (_, i) => i % 5)).draw(5, new Rng(5));
   draw.items.set([10, 7, 10, 3, 12]);
-  const step = () => model.lossAndGradients(b, null, draw);
+  const step = () => model.lossAndGradients(b, null, { negatives: draw });
   checkWholeModel(model, step, () => step().loss, 8, 5);
 });
 
@@ -185,9 +186,53 @@ test('whole model, history negatives: the gradient of every parameter matches fi
   const model = wholeModel(0);
   const b = batch();
   const plain = model.lossAndGradients(b, null).loss;
-  const step = () => model.lossAndGradients(b, null, null, 0.7);
+  const step = () => model.lossAndGradients(b, null, { historyWeight: 0.7 });
   assert.ok(step().loss > plain, 'the term adds to the loss');
   checkWholeModel(model, step, () => step().loss, 8, 6);
+});
+
+test('whole model, future targets with size weights: the gradient of every parameter matches finite differences', () => {
+  const model = wholeModel(0, [2, 0.5, 1]);
+  const b = batch();
+  const step = () => model.lossAndGradients(b, null, { futureTargets: 3 });
+  assert.notEqual(step().loss, model.lossAndGradients(b, null).loss, 'the later items change the loss');
+  checkWholeModel(model, step, () => step().loss, 8, 7);
+});
+
+test('future targets: the loss is the cross-entropy against q ∝ 1, ½, ¼ over the next items, by the definition', () => {
+  const weights = [2, 0.5, 1];
+  const dims = [3, 6, 10];
+  const model = wholeModel(0, weights);
+  const b = batch();
+  const e = model.itemTable();
+  const hidden = model.hiddenStates(b, e);
+  const d = model.width;
+  let total = 0;
+  let targets = 0;
+  for (let s = 0; s < b.size; s++) {
+    for (let r = b.offsets[s]; r < b.offsets[s + 1]; r++) {
+      if (b.targets[r] <= 0) continue;
+      targets++;
+      const next: number[] = [];
+      for (let j = 0; j < 3 && r + j < b.offsets[s + 1] && b.targets[r + j] > 0; j++) next.push(b.targets[r + j]);
+      const norm = next.reduce((sum, _, j) => sum + 2 ** -j, 0);
+      dims.forEach((m, k) => {
+        const z = Array.from({ length: NUM_ITEMS + 1 }, (_, i) => {
+          let dot = 0;
+          for (let c = 0; c < m; c++) dot += hidden[r * d + c] * e[i * d + c];
+          return dot;
+        });
+        const max = Math.max(...z);
+        const logSum = max + Math.log(z.reduce((sum, v) => sum + Math.exp(v - max), 0));
+        next.forEach((item, j) => {
+          total += weights[k] * (2 ** -j / norm) * (logSum - z[item]);
+        });
+      });
+    }
+  }
+  const expected = total / (targets * dims.length);
+  const { loss } = model.lossAndGradients(b, null, { futureTargets: 3 });
+  assert.ok(Math.abs(loss - expected) < 1e-5 * Math.abs(expected), `loss ${loss}, by the definition ${expected}`);
 });
 
 test('dropout: a mask holds 0 with probability p and 1/(1−p) elsewhere; its backward multiplies by the same mask', () => {

@@ -342,7 +342,7 @@ test("the model's sampled step: rows of the batch only, the loss of the whole ta
   assert.deepEqual(Array.from(rows.targets.slice(-1)), [-1]);
 
   model.params.zeroGrads();
-  const result = model.lossAndGradients(batch, null, draw);
+  const result = model.lossAndGradients(batch, null, { negatives: draw });
   // The same loss from the whole table and the hidden states, with items as rows.
   const e = model.itemTable();
   const hidden = model.hiddenStates(batch, e);

@@ -4,7 +4,8 @@ import { doublingLadder } from '../model/config';
 import { defaultFeatures, DEFAULT_MODEL, DEFAULT_NEGATIVES, DEFAULT_TRAIN } from '../run/defaults';
 import { trainRun } from '../run/execute';
 import type { FeatureConfig, RunConfig } from '../run/run-config';
-import { historyNegativesWeight, TRAIN_LOSSES, type TrainConfig, type TrainLoss } from '../train/trainer';
+import { futureTargetCount, historyNegativesWeight, TRAIN_LOSSES, type TrainConfig, type TrainLoss } from '../train/trainer';
+import { MAX_FUTURE_TARGETS } from '../model/future-targets';
 import { UserError } from '../util/errors';
 import { intListFlag, numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import { CliContext, printReport } from './context';
@@ -57,6 +58,9 @@ Training:
   --history-negatives <w> weight of a second softmax per target over the target
                           and the items its sequence has read (full softmax
                           only; docs/method.md §5.9)                  (default 0: off)
+  --future-targets <J>    each target spreads over the next J items of its
+                          sequence, weights halving (full softmax only;
+                          docs/method.md §5.10)                       (default 1: off)
   --adam-eps <x>          AdamW's epsilon, added to the root of the second
                           moment                                    (default ${DEFAULT_TRAIN.adamEps})
   --warmup <steps>        linear warm-up steps                      (default ${DEFAULT_TRAIN.warmupSteps})
@@ -99,6 +103,7 @@ const OPTIONS: OptionSpec = {
   'weight-decay': { type: 'string' },
   'embedding-lr-scale': { type: 'string' },
   'history-negatives': { type: 'string' },
+  'future-targets': { type: 'string' },
   'adam-eps': { type: 'string' },
   warmup: { type: 'string' },
   patience: { type: 'string' },
@@ -190,6 +195,12 @@ function historyNegativesFlag(values: Record<string, unknown>): Pick<TrainConfig
   return { historyNegatives: weight === 0 ? undefined : weight };
 }
 
+/** --future-targets: J, left out of run.json when 1 (off). */
+function futureTargetsFlag(values: Record<string, unknown>): Pick<TrainConfig, 'futureTargets'> {
+  const future = numberFlag(values, 'future-targets', 1, { min: 1, max: MAX_FUTURE_TARGETS, integer: true });
+  return { futureTargets: future === 1 ? undefined : future };
+}
+
 /**
  * --r-min and --r-max, the range of the LRU eigenvalues' moduli at initialisation.
  * @throws UserError unless 0 ≤ r-min < r-max < 1
@@ -239,6 +250,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
       weightDecay: numberFlag(v, 'weight-decay', DEFAULT_TRAIN.weightDecay, { min: 0 }),
       ...embeddingLrScaleFlag(v),
       ...historyNegativesFlag(v),
+      ...futureTargetsFlag(v),
       adamEps: numberFlag(v, 'adam-eps', DEFAULT_TRAIN.adamEps, { min: 0 }),
       warmupSteps: numberFlag(v, 'warmup', DEFAULT_TRAIN.warmupSteps, { min: 0, integer: true }),
       patience: numberFlag(v, 'patience', DEFAULT_TRAIN.patience, { min: 1, integer: true }),
@@ -248,7 +260,9 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
     },
   };
   const timeLimit = v['time-limit'] === undefined ? undefined : numberFlag(v, 'time-limit', 0, { min: 0 }) * 60;
-  historyNegativesWeight(config.train); // before the features are encoded: --history-negatives with --loss sampled is a mistake
+  // Before the features are encoded: either option with --loss sampled is a mistake.
+  historyNegativesWeight(config.train);
+  futureTargetCount(config.train);
   ctx.configureKernels(v.threads as string | undefined);
   const report = await trainRun(config, out, { ...ctx.jobOptions(!v['no-progress']), resume, timeLimitSeconds: timeLimit, command: ctx.command });
   printReport(ctx, report, out);

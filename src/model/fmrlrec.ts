@@ -28,8 +28,19 @@ import { layerNormBackward } from './layers/layer-norm';
 import { lruBackward, scanSegments } from './layers/lru';
 import { ParamStore } from './params';
 import { gatherRows, scatterAddRows } from './rows';
+import { futureTargets } from './future-targets';
 import { historyNegatives } from './history-negatives';
 import { batchRows, NegativeDraw, sampledSoftmax } from './sampled-softmax';
+
+/** What a training step adds to the full softmax of the next item (all off by default). */
+export interface LossOptions {
+  /** The batch's sampled negatives: the loss becomes sampled softmax (./sampled-softmax.ts). */
+  negatives?: NegativeDraw | null;
+  /** Weight of the history-negatives term (./history-negatives.ts), full softmax only; 0: off. */
+  historyWeight?: number;
+  /** J: each target spreads over the next J items (./future-targets.ts), full softmax only; 1: off. */
+  futureTargets?: number;
+}
 
 /** Loss of one batch: mean over target rows and sizes, and per size. */
 export interface BatchLoss {
@@ -122,11 +133,15 @@ export class FmrlRec {
    * dropoutRng = null turns dropout off (deterministic). The loss is the
    * softmax over every item, or, given the batch's negatives, sampled softmax
    * (./sampled-softmax.ts), which computes only the rows of the item table
-   * that the batch reads (its inputs, targets and negatives) and their gradient.
-   * historyWeight > 0 adds the history-negatives term (./history-negatives.ts)
-   * at that weight, with the full softmax only.
+   * that the batch reads (its inputs, targets and negatives) and their
+   * gradient. The history-negatives term and future targets (`options`) go
+   * with the full softmax only.
    */
-  lossAndGradients(batch: PackedBatch, dropoutRng: Rng | null, negatives: NegativeDraw | null = null, historyWeight = 0): BatchLoss {
+  lossAndGradients(batch: PackedBatch, dropoutRng: Rng | null, options: LossOptions = {}): BatchLoss {
+    const negatives = options.negatives ?? null;
+    const historyWeight = options.historyWeight ?? 0;
+    const future = options.futureTargets ?? 1;
+    if (negatives && (historyWeight > 0 || future > 1)) throw new RangeError('history negatives and future targets need the full softmax');
     const { kern, width: d, numRows: n1, config } = this;
     const t = batch.offsets[batch.size];
     const rows = negatives ? batchRows(batch, negatives) : null;
@@ -166,10 +181,8 @@ export class FmrlRec {
     else kern.softmaxXentMulti(out, e, t, n1, d, batch.targets, dims, scale, dOut, dE, lossPerSize, weights);
     // The objective: Σ_k w_k · (size k's summed loss), times scale.
     let total = lossPerSize.reduce((sum, loss, size) => sum + (weights ? weights[size] : 1) * loss, 0);
-    if (historyWeight > 0) {
-      if (rows) throw new RangeError('history negatives need the full softmax');
-      total += historyWeight * historyNegatives(out, e, d, batch, dims, weights, scale * historyWeight, dOut, dE);
-    }
+    if (historyWeight > 0) total += historyWeight * historyNegatives(out, e, d, batch, dims, weights, scale * historyWeight, dOut, dE);
+    if (future > 1) total += futureTargets(out, e, d, batch, future, dims, weights, scale, dOut, dE);
 
     const dx0 = this.backwardBlocks(caches, t, segments, dOut);
     if (embMask) applyMask(dx0, embMask);

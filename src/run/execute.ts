@@ -50,7 +50,8 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
     `${dataset.name}: ${split.train.length} users, ${dataset.numItems} items; model D=${model.width}, sizes ${config.model.dims.join(',')}, ` +
       `features ${featureLabel(prepared.usedFeatures)}${attributeNote(model)}, ${config.model.numBlocks} block(s)` +
       `${config.model.sizeWeights ? `, size weights ${config.model.sizeWeights.join(',')}` : ''}` +
-      `${config.train.historyNegatives ? `, history negatives ×${config.train.historyNegatives}` : ''}; kernels ${options.kern.name} x${options.kern.threads()}`,
+      `${config.train.historyNegatives ? `, history negatives ×${config.train.historyNegatives}` : ''}` +
+      `${config.train.futureTargets ? `, targets over the next ${config.train.futureTargets} items` : ''}; kernels ${options.kern.name} x${options.kern.threads()}`,
   );
   const { state, bestValid } = trainModel(model, split, config.train, {
     runDir,

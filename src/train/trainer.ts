@@ -14,6 +14,7 @@ import type { Split } from '../data/types';
 import { evaluate, type EvalOptions, type MetricsBySize } from '../eval/evaluate';
 import type { FmrlRec } from '../model/fmrlrec';
 import { EMBEDDING_TABLES } from '../model/layers/item-table';
+import { MAX_FUTURE_TARGETS } from '../model/future-targets';
 import { UserError } from '../util/errors';
 import { formatDuration, ProgressBar } from '../util/progress';
 import { deriveSeed, Rng } from '../util/rng';
@@ -72,6 +73,11 @@ export interface TrainConfig {
    * against the items its sequence has read, full softmax only); absent means 0, off.
    */
   historyNegatives?: number;
+  /**
+   * J: each target spreads over the next J items of its sequence, weights
+   * halving (docs/method.md §5.10, full softmax only); absent means 1, off.
+   */
+  futureTargets?: number;
 }
 
 /**
@@ -180,6 +186,19 @@ export function historyNegativesWeight(config: TrainConfig): number {
   return weight;
 }
 
+/**
+ * J of future targets (1 when off).
+ * @throws UserError when it is not a whole number in 1..MAX_FUTURE_TARGETS, or is above 1 with the sampled loss
+ */
+export function futureTargetCount(config: TrainConfig): number {
+  const future = config.futureTargets ?? 1;
+  if (!(Number.isInteger(future) && future >= 1 && future <= MAX_FUTURE_TARGETS)) {
+    throw new UserError(`future targets must be a whole number from 1 to ${MAX_FUTURE_TARGETS} (got ${String(future)})`);
+  }
+  if (future > 1 && (config.loss ?? 'softmax') !== 'softmax') throw new UserError('future targets work with the full softmax only (--loss softmax)');
+  return future;
+}
+
 /** The optimiser's ranges: every parameter, the embedding tables at `embeddingLrScale` times the rate. */
 function optimizerRanges(model: FmrlRec, config: TrainConfig): DecayRange[] {
   const scale = config.embeddingLrScale ?? 1;
@@ -195,6 +214,7 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
   const { runDir } = options;
   const sampled = negativeSampler(config, split, model.config.numItems);
   const historyWeight = historyNegativesWeight(config);
+  const future = futureTargetCount(config);
   const log = options.log ?? (() => {});
   if (options.resume && runDir === undefined) throw new UserError('resuming needs the run folder (runDir) that holds the checkpoint');
   if (runDir !== undefined) fs.mkdirSync(runDir, { recursive: true });
@@ -239,7 +259,11 @@ export function trainModel(model: FmrlRec, split: Split, config: TrainConfig, op
     let targetSum = 0;
     for (const batch of batches) {
       model.params.zeroGrads();
-      const result = model.lossAndGradients(batch, dropoutRng, sampled ? sampled.sampler.draw(sampled.negatives, negativeRng) : null, historyWeight);
+      const result = model.lossAndGradients(batch, dropoutRng, {
+        negatives: sampled ? sampled.sampler.draw(sampled.negatives, negativeRng) : null,
+        historyWeight,
+        futureTargets: future,
+      });
       clipGradNorm(model.params.grads, config.clipNorm);
       optimizer.update(model.params.values, model.params.grads, warmupCosine(state.step, config.lr, config.warmupSteps, totalSteps));
       state.step++;
