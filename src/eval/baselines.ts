@@ -69,7 +69,7 @@ export function itemCounts(split: Split, numItems: number, which: EvalTarget): F
 }
 
 /** Weighted pair counts: for every item a, the items b counted near it under `rule`, with their weights summed over the histories of `which`. */
-function pairCounts(split: Split, which: EvalTarget, rule: NeighbourRule): Map<number, Map<number, number>> {
+export function pairCounts(split: Split, which: EvalTarget, rule: NeighbourRule): Map<number, Map<number, number>> {
   const near = new Map<number, Map<number, number>>();
   const add = (a: number, b: number, w: number) => {
     let row = near.get(a);
@@ -90,7 +90,7 @@ function pairCounts(split: Split, which: EvalTarget, rule: NeighbourRule): Map<n
 }
 
 /** Each item's count score for one user: the weighted pair counts of the user's last rule.context items. */
-function neighbourScores(history: Int32Array, near: Map<number, Map<number, number>>, rule: NeighbourRule): Map<number, number> {
+export function neighbourScores(history: Int32Array, near: Map<number, Map<number, number>>, rule: NeighbourRule): Map<number, number> {
   const scores = new Map<number, number>();
   for (let j = 0; j < rule.context && j < history.length; j++) {
     const row = near.get(history[history.length - 1 - j]);

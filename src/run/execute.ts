@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type BlendRule, type CountBlendReport, evaluateCountBlend } from '../eval/count-blend';
 import { evaluate, MetricsBySize } from '../eval/evaluate';
 import { maxMetricDifference, MetricsReport, readMetricsReport, writeMetricsReport } from '../eval/report';
 import type { FmrlRec } from '../model/fmrlrec';
@@ -126,4 +127,25 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
     differenceToSaved = Math.max(maxMetricDifference(saved.valid, valid), maxMetricDifference(saved.test, test));
   }
   return { report, differenceToSaved };
+}
+
+/** The file {@link evaluateRunCountBlend} writes into the run folder for `rule`. */
+export function countBlendFile(rule: BlendRule): string {
+  return `metrics-count-blend-${rule}.json`;
+}
+
+/**
+ * Reload a run's best checkpoint and evaluate it blended with a counting rule
+ * (src/eval/count-blend.ts: β per size chosen on validation, test at that β);
+ * writes the report to countBlendFile(rule) in the run folder.
+ * @throws UserError when runDir is not a run folder or has no finished epoch
+ */
+export async function evaluateRunCountBlend(runDir: string, rule: BlendRule, options: JobOptions): Promise<CountBlendReport & { dataset: string }> {
+  const run = await loadTrainedRun(runDir, { ...options, metrics: false });
+  const report = {
+    dataset: run.dataset.name,
+    ...evaluateCountBlend(run.model, run.split, rule, evalOptions(run.config.train, { progress: options.progress })),
+  };
+  writeJsonAtomic(path.join(runDir, countBlendFile(rule)), report);
+  return report;
 }
