@@ -21,7 +21,7 @@ export const BLEND_RULES = ['followers', 'neighbours'] as const;
 export type BlendRule = (typeof BLEND_RULES)[number];
 
 /** The β tried per size on validation, ascending; 0 is the model alone. */
-export const BLEND_GRID: readonly number[] = [0, 0.25, 0.5, 1, 2, 4, 8];
+export const BLEND_GRID: readonly number[] = [0, 0.25, 0.5, 1, 2, 4, 8, 16, 32];
 
 /** What {@link evaluateCountBlend} chose and measured. */
 export interface CountBlendReport {
