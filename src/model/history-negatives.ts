@@ -62,12 +62,13 @@ export function historyNegatives(
           scores.push(s);
           max = Math.max(max, s);
         }
+        total -= w * scores[0];
         let sum = 0;
-        for (const s of scores) sum += Math.exp(s - max);
-        total += w * (max + Math.log(sum) - scores[0]);
-        // d/ds_c = softmax_c − [c is the target]; s_c = out[r, 0:m] · E[c, 0:m].
+        for (let c = 0; c < scores.length; c++) sum += scores[c] = Math.exp(scores[c] - max);
+        total += w * (max + Math.log(sum));
+        // d/ds_c = softmax_c − [c is the target]; s_c = out[r, 0:m] · E[c, 0:m]; scores now hold exp(s_c − max).
         for (let c = 0; c < candidates.length; c++) {
-          const g = scale * w * (Math.exp(scores[c] - max) / sum - (c === 0 ? 1 : 0));
+          const g = scale * w * (scores[c] / sum - (c === 0 ? 1 : 0));
           const row = candidates[c] * d;
           for (let j = 0; j < m; j++) {
             dOut[h + j] += g * e[row + j];
