@@ -14,8 +14,8 @@ import { leaveOneOut, writeP5Dataset } from '../src/data';
 import type { Dataset } from '../src/data/types';
 import { generateSyntheticDataset } from '../src/data/synthetic';
 import { evalHistory, evalTarget } from '../src/data/split';
-import { BASELINES, baselineRanks, evaluateBaselines, itemCounts, neighbourRules, type NeighbourRule, pessimisticRank } from '../src/eval/baselines';
-import type { Split } from '../src/data/types';
+import { BASELINES, baselineRanks, evaluateBaselines, itemCounts, neighbourRules, pessimisticRank } from '../src/eval/baselines';
+import { plainNeighbourScores } from './plain-counts';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
 
@@ -28,29 +28,6 @@ const DATASET: Dataset = {
   itemIds: ['', 'i1', 'i2', 'i3', 'i4'],
   items: [null, null, null, null, null],
 };
-
-/**
- * One user's count score of every item under `rule`, by the definition: for each of the user's
- * last items a, every pair (a, b) at most rule.window steps apart in any history (b after a, or
- * either way), weighted by distance and by how far back a is.
- */
-function plainNeighbourScores(split: Split, which: 'valid' | 'test', rule: NeighbourRule, own: Int32Array, numItems: number): Float64Array {
-  const scores = new Float64Array(numItems + 1);
-  for (let j = 0; j < rule.context && j < own.length; j++) {
-    const a = own[own.length - 1 - j];
-    for (let u = 0; u < split.train.length; u++) {
-      const h = evalHistory(split, u, which);
-      for (let t = 0; t < h.length; t++) {
-        for (let k = 1; k <= rule.window && t + k < h.length; k++) {
-          const w = 2 ** (rule.context - 1 - j) * 2 ** (rule.window - k);
-          if (h[t] === a) scores[h[t + k]] += w;
-          if (rule.bothWays && h[t + k] === a) scores[h[t]] += w;
-        }
-      }
-    }
-  }
-  return scores;
-}
 
 /** MRR@5 of three users whose ranks are all within 5: the mean of 1/rank. */
 const mrr = (ranks: number[]) => ranks.reduce((s, r) => s + 1 / r, 0) / ranks.length;

@@ -14,11 +14,12 @@ import { leaveOneOut, writeP5Dataset } from '../src/data';
 import { evalBatches } from '../src/data/batches';
 import { evalHistory, evalTarget } from '../src/data/split';
 import { generateSyntheticDataset } from '../src/data/synthetic';
-import { pessimisticRank } from '../src/eval/baselines';
+import { neighbourRules, pessimisticRank } from '../src/eval/baselines';
 import { BLEND_GRID, blendedRanks, evaluateCountBlend } from '../src/eval/count-blend';
 import { rankTargets } from '../src/eval/evaluate';
 import type { Split } from '../src/data/types';
 import type { FmrlRec } from '../src/model/fmrlrec';
+import { plainNeighbourScores } from './plain-counts';
 import { smallIdModel } from './small-model';
 
 const CLI = path.resolve(__dirname, '../src/cli/main.js');
@@ -59,23 +60,7 @@ function checkAgainstDefinition(model: FmrlRec, split: Split): number {
     for (const batch of evalBatches(split, which, { batchSize: OPTIONS.batchSize, maxLen: OPTIONS.maxLen })) {
       const hidden = model.lastHiddenStates(batch, e);
       batch.users.forEach((u, row) => {
-        const own = evalHistory(split, u, which);
-        // The count of item b: Σ over the user's last `context` items a (weight 2^(context−1−j)) of the pairs
-        // (a, b) at most `window` steps apart in any history, b after a (or either way), weight 2^(window−k).
-        const counts = new Float64Array(n1);
-        for (let j = 0; j < reach.context && j < own.length; j++) {
-          const a = own[own.length - 1 - j];
-          for (let v = 0; v < split.train.length; v++) {
-            const h = evalHistory(split, v, which);
-            for (let t = 0; t < h.length; t++) {
-              for (let step = 1; step <= reach.window && t + step < h.length; step++) {
-                const w = 2 ** (reach.context - 1 - j) * 2 ** (reach.window - step);
-                if (h[t] === a) counts[h[t + step]] += w;
-                if (rule === 'neighbours' && h[t + step] === a) counts[h[t]] += w;
-              }
-            }
-          }
-        }
+        const counts = plainNeighbourScores(split, which, neighbourRules(reach)[rule], evalHistory(split, u, which), n1 - 1);
         const target = evalTarget(split, u, which);
         dims.forEach((m, s) => {
           // The model's float32 score, as the kernels compute it.
