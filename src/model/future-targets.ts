@@ -47,6 +47,9 @@ export function futureTargets(
 ): number {
   let total = 0;
   const q = Float64Array.from({ length: future }, (_, j) => 2 ** -j);
+  // Size k's logits use columns 0..m_k: the columns of chunk k feed sizes k..K−1, so their weight is the sum of those sizes' weights.
+  const columnWeights = new Float64Array(dims.length);
+  for (let k = dims.length - 1, sum = 0; k >= 0; k--) columnWeights[k] = sum += weights ? weights[k] : 1;
   for (let b = 0; b < batch.size; b++) {
     const end = batch.offsets[b + 1];
     for (let r = batch.offsets[b]; r < end; r++) {
@@ -64,10 +67,7 @@ export function futureTargets(
         const c = batch.targets[r + j] * d;
         const qj = q[j] / norm;
         for (let k = 0, lo = 0; k < dims.length; lo = dims[k], k++) {
-          // Size k's logits use columns 0..m_k; the columns past a smaller
-          // size feed every larger size, so the weights add up going down.
-          let sizeWeight = 0;
-          for (let kk = k; kk < dims.length; kk++) sizeWeight += weights ? weights[kk] : 1;
+          const sizeWeight = columnWeights[k];
           const g = scale * qj * sizeWeight;
           let difference = 0;
           for (let col = lo; col < dims[k]; col++) {
