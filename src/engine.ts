@@ -10,7 +10,7 @@
  *   import { engineFromFiles, CONFIG_FILE } from 'fmrlrec/engine';
  *   const { engine, catalogue } = engineFromFiles({ config, items, weights, itemTable }, url);
  *   const user = engine.userVector(history, 64);
- *   engine.rank(user, 64, { k: 10, exclude: history });
+ *   engine.rank(user, 64, { k: 10, exclude: history, history }); // history: the count prior's bonuses
  */
 export {
   InferenceEngine,
@@ -27,14 +27,17 @@ export { engineFromFiles, type LoadedEngine, type ModelFiles } from './serve/mod
 export { Catalogue, type ItemRef, type Resolved } from './serve/catalogue';
 export { funnelRank, type FunnelOptions } from './serve/funnel';
 export { topK, type RankedItem } from './serve/top-k';
+export { COUNT_RULES, PairCounts, countBonuses, type CountPrior, type CountRule, type NeighbourRule, type NeighbourReach } from './model/count-prior';
 export {
   CONFIG_FILE,
+  COUNT_PRIOR_FILE,
   INDEX_FILE,
   ITEM_TABLE_FILE,
   ITEMS_FILE,
   MANIFEST_FILE,
   WEIGHTS_FILE,
   type ExportedConfig,
+  type ExportedCountPrior,
   type ExportIndex,
   type ItemEntry,
   type SizeManifest,

@@ -17,6 +17,17 @@ export type { Kernels } from './kernels/types';
 export { type ModelConfig, doublingLadder, chunkBounds, modelWidth } from './model/config';
 export { FmrlRec, type BatchLoss } from './model/fmrlrec';
 export { sliceModel, parameterCount } from './model/slice';
+export {
+  PairCounts,
+  countRule,
+  countBonuses,
+  COUNT_RULES,
+  DEFAULT_REACH,
+  type CountPrior,
+  type CountRule,
+  type NeighbourRule,
+  type NeighbourReach,
+} from './model/count-prior';
 export { ParamStore, type ParamSpec } from './model/params';
 export { AdamW, clipGradNorm, type AdamWConfig } from './train/adamw';
 export { warmupCosine } from './train/schedule';
@@ -36,27 +47,47 @@ export { saveParams, loadParams, paramTensors, type TrainState, type EpochRecord
 export { evaluate, rankTargets, type EvalOptions, type MetricsBySize } from './eval/evaluate';
 export { metricsFromRanks, CUTOFFS, type Metrics } from './eval/metrics';
 export { evaluateBaselines, BASELINES, type Baseline, type BaselineReport } from './eval/baselines';
+export { fitCountPrior, evaluateWithCountPrior, BETA_GRID, type CountPriorFit, type CountPriorSettings } from './eval/count-prior-fit';
 export { metricsTable, readMetricsReport, type MetricsReport } from './eval/report';
 export { prepareRun, loadDataset, loadSplitDataset, type PrepareOptions, type PreparedRun } from './run/prepare';
-export { trainRun, evaluateRun, type JobOptions, type TrainRunOptions, type EvaluateRunOptions, type EvaluateRunResult } from './run/execute';
-export { loadTrainedRun, type LoadTrainedRunOptions, type TrainedRun } from './run/trained-run';
+export {
+  trainRun,
+  evaluateRun,
+  fitRunCountPrior,
+  type FitRunCountPriorOptions,
+  type JobOptions,
+  type TrainRunOptions,
+  type EvaluateRunOptions,
+  type EvaluateRunResult,
+} from './run/execute';
+export { loadTrainedRun, readCountPrior, RUN_COUNT_PRIOR_FILE, type LoadTrainedRunOptions, type TrainedRun } from './run/trained-run';
 export {
   type RunConfig,
   type DatasetSource,
   type FeatureConfig,
   type ModelSettings,
+  type CountPriorRecipe,
   loadRunConfig,
   saveRunConfig,
   featureLabel,
   RUN_CONFIG_FILE,
 } from './run/run-config';
-export { DEFAULT_MODEL, DEFAULT_TRAIN, DEFAULT_WIDTH, DEFAULT_CACHE_DIR, defaultFeatures } from './run/defaults';
+export { DEFAULT_MODEL, DEFAULT_TRAIN, DEFAULT_WIDTH, DEFAULT_CACHE_DIR, DEFAULT_COUNT_PRIOR, defaultFeatures } from './run/defaults';
 export { UserError, InputFileError, type UserErrorCode } from './util/errors';
 export { Rng } from './util/rng';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type Float32Tensor } from './util/safetensors';
 export { readSafetensors, writeSafetensors } from './util/safetensors-file';
-export { exportSize, exportAllSizes, exportSourceOf, servingModel, type ExportSource, type ExportOptions, type ServingSource } from './deploy/export';
-export type { ExportedConfig, ItemEntry, ItemRecipe, SizeManifest, ExportIndex } from './deploy/format';
+export {
+  exportSize,
+  exportAllSizes,
+  exportSourceOf,
+  servingModel,
+  deployedCountPrior,
+  type ExportSource,
+  type ExportOptions,
+  type ServingSource,
+} from './deploy/export';
+export type { ExportedConfig, ExportedCountPrior, ItemEntry, ItemRecipe, SizeManifest, ExportIndex } from './deploy/format';
 export { addItemsToModelFolder, type AddedToFolder } from './deploy/add-items';
 export {
   ItemVectorBuilder,

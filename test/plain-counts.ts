@@ -1,13 +1,13 @@
 /**
  * The count score of every item for one user under a neighbour rule of
- * src/eval/baselines.ts, written out from the definition, for tests to check
+ * src/model/count-prior.ts, written out from the definition, for tests to check
  * the fast code against: for each of the user's last `context` items a
  * (weight 2^(context−1−j)), every pair (a, b) at most `window` steps apart in
  * any history, b after a (or either way), weight 2^(window−k).
  */
 import { evalHistory, type EvalTarget } from '../src/data/split';
 import type { Split } from '../src/data/types';
-import type { NeighbourRule } from '../src/eval/baselines';
+import type { NeighbourRule } from '../src/model/count-prior';
 
 export function plainNeighbourScores(split: Split, which: EvalTarget, rule: NeighbourRule, own: Int32Array, numItems: number): Float64Array {
   const scores = new Float64Array(numItems + 1);

@@ -4,7 +4,17 @@
  * the engine's stream (one step of the recurrence) and ranks the catalogue
  * again, all in the page. `window.fmrlrecDemo` exposes the state for tests.
  */
-import { CONFIG_FILE, engineFromFiles, ITEM_TABLE_FILE, ITEMS_FILE, WEIGHTS_FILE, type ItemEntry, type RankedItem, type UserStream } from 'fmrlrec/engine';
+import {
+  CONFIG_FILE,
+  COUNT_PRIOR_FILE,
+  engineFromFiles,
+  ITEM_TABLE_FILE,
+  ITEMS_FILE,
+  WEIGHTS_FILE,
+  type ItemEntry,
+  type RankedItem,
+  type UserStream,
+} from 'fmrlrec/engine';
 
 const K = 10;
 const CATALOGUE_ROWS = 40;
@@ -26,7 +36,8 @@ async function main(): Promise<void> {
     fetchOk(root + WEIGHTS_FILE).then((r) => r.arrayBuffer()),
     fetchOk(root + ITEM_TABLE_FILE).then((r) => r.arrayBuffer()),
   ]);
-  const { engine, catalogue } = engineFromFiles({ config, items, weights: new Uint8Array(weights), itemTable: new Uint8Array(itemTable) }, root);
+  const countPrior = config.countPrior ? new Uint8Array(await fetchOk(root + COUNT_PRIOR_FILE).then((r) => r.arrayBuffer())) : null;
+  const { engine, catalogue } = engineFromFiles({ config, items, weights: new Uint8Array(weights), itemTable: new Uint8Array(itemTable), countPrior }, root);
   const entries = items as ItemEntry[];
 
   const sizeSelect = $<HTMLSelectElement>('size');
@@ -57,7 +68,7 @@ async function main(): Promise<void> {
   let lastMs = 0;
   const recommend = () => {
     const started = performance.now();
-    recommendations = engine.rank(engine.streamVector(stream), size, { k: K, exclude: history });
+    recommendations = engine.rank(engine.streamVector(stream), size, { k: K, exclude: history, history });
     lastMs = performance.now() - started;
     render();
   };
@@ -66,7 +77,7 @@ async function main(): Promise<void> {
     history.push(id);
     const started = performance.now();
     engine.push(stream, id);
-    recommendations = engine.rank(engine.streamVector(stream), size, { k: K, exclude: history });
+    recommendations = engine.rank(engine.streamVector(stream), size, { k: K, exclude: history, history });
     lastMs = performance.now() - started;
     render();
   };

@@ -1,6 +1,7 @@
 /** `fmrlrec baselines`: what counting alone scores on a dataset, under the model's protocol. */
 import * as path from 'node:path';
-import { BASELINES, type BaselineReport, DEFAULT_REACH, evaluateBaselines, MAX_REACH } from '../eval/baselines';
+import { BASELINES, type BaselineReport, evaluateBaselines } from '../eval/baselines';
+import { DEFAULT_REACH, MAX_REACH } from '../model/count-prior';
 import { metricsTable } from '../eval/report';
 import { loadSplitDataset } from '../run/prepare';
 import { numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';

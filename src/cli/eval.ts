@@ -1,28 +1,22 @@
 /** `fmrlrec eval`: reload a run's best checkpoint and evaluate every size. */
 import { metricsTable } from '../eval/report';
-import { BLEND_GRID, BLEND_RULES, type BlendRule } from '../eval/count-blend';
-import { countBlendFile, evaluateRun, evaluateRunCountBlend } from '../run/execute';
-import { UserError } from '../util/errors';
+import { evaluateRun } from '../run/execute';
 import { OptionSpec, parseCommandArgs, requireString } from './args';
 import type { CliContext } from './context';
 
 /** `fmrlrec eval --help`. */
-export const EVAL_HELP = `Usage: fmrlrec eval --run <dir> [--exclude-history | --count-blend <rule>] [--json] [--threads n]
+export const EVAL_HELP = `Usage: fmrlrec eval --run <dir> [--exclude-history] [--json] [--threads n]
 
 Reloads <run>/best.safetensors, rebuilds the run's data and features, and ranks
 every user's validation and test target against all items at every size
-(full ranking, pessimistic ties, protocol of docs/method.md §2). Prints the test table and
-checks it against <run>/metrics.json.
+(full ranking, pessimistic ties, protocol of docs/method.md §2), with the
+run's count prior when it has one (at its fitted β) and without. Prints the
+test table and checks every figure against <run>/metrics.json.
 
   --run <dir>          run folder made by "fmrlrec train"              (required)
   --exclude-history    remove each user's history items from the ranking
-                       (not the paper's protocol; writes metrics-exclude-history.json)
-  --count-blend <rule> rank by the model's score plus β · log(1 + c), c the
-                       item's count under a counting rule of "fmrlrec
-                       baselines" (${BLEND_RULES.join(' or ')}), with β per size
-                       chosen on validation from ${BLEND_GRID.join(', ')}
-                       (a hybrid, not the paper's method; writes
-                       metrics-count-blend-<rule>.json)
+                       (not the paper's protocol; the network alone; writes
+                       metrics-exclude-history.json)
   --json               print the metrics as JSON instead of a table
   --threads <n>        kernel threads (default: all cores)
   --no-progress        no progress bars
@@ -31,7 +25,6 @@ checks it against <run>/metrics.json.
 const OPTIONS: OptionSpec = {
   run: { type: 'string' },
   'exclude-history': { type: 'boolean' },
-  'count-blend': { type: 'string' },
   json: { type: 'boolean' },
   threads: { type: 'string' },
   'no-progress': { type: 'boolean' },
@@ -45,29 +38,13 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
     return 0;
   }
   const runDir = requireString(v, 'run', 'eval');
-  const blend = v['count-blend'] as string | undefined;
-  if (blend !== undefined) {
-    if (!(BLEND_RULES as readonly string[]).includes(blend)) throw new UserError(`--count-blend takes ${BLEND_RULES.join(' or ')} (got "${blend}")`);
-    if (v['exclude-history']) throw new UserError('--count-blend and --exclude-history do not combine');
-    ctx.configureKernels(v.threads as string | undefined);
-    const report = await evaluateRunCountBlend(runDir, blend as BlendRule, ctx.jobOptions(!v['no-progress']));
-    if (v.json) {
-      ctx.out(JSON.stringify(report, null, 2));
-    } else {
-      const sizes = Object.keys(report.beta);
-      ctx.out(`${report.dataset} — test, every size, model + β · log(1 + ${blend} count)\n`);
-      ctx.out(`β chosen on validation: ${sizes.map((m) => `${m}: ${report.beta[m]}`).join(', ')}\n\n`);
-      ctx.out(metricsTable(report.test, sizes.map(Number)));
-    }
-    ctx.log(`wrote ${runDir}/${countBlendFile(blend as BlendRule)}`);
-    return 0;
-  }
   ctx.configureKernels(v.threads as string | undefined);
   const { report, differenceToSaved } = await evaluateRun(runDir, { ...ctx.jobOptions(!v['no-progress']), excludeHistory: Boolean(v['exclude-history']) });
   if (v.json) {
     ctx.out(JSON.stringify(report, null, 2));
   } else {
-    ctx.out(`${report.dataset} — test, every size${v['exclude-history'] ? ' (history excluded)' : ''}\n`);
+    const prior = report.count_prior ? `, with the count prior (${report.count_prior.rule})` : '';
+    ctx.out(`${report.dataset} — test, every size${v['exclude-history'] ? ' (history excluded)' : prior}\n`);
     ctx.out(metricsTable(report.test, report.dims));
   }
   if (differenceToSaved !== null) {

@@ -9,6 +9,7 @@ import { DATA_HELP, dataCommand } from './data';
 import { cliErrorMessage } from './errors';
 import { EVAL_HELP, evalCommand } from './eval';
 import { FEATURES_HELP, featuresCommand } from './features';
+import { FIT_COUNTS_HELP, fitCountsCommand } from './fit-counts';
 import { EXPORT_HELP, exportCommand } from './export';
 import { EXPORT_TORCH_HELP, exportTorchCommand } from './export-torch';
 import { IMPORT_TORCH_HELP, importTorchCommand } from './import-torch';
@@ -25,6 +26,11 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   quickstart: { run: quickstartCommand, summary: 'train and evaluate on a built-in synthetic dataset (about a minute)', help: QUICKSTART_HELP },
   train: { run: trainCommand, summary: 'train a model on a dataset and evaluate every size', help: TRAIN_HELP },
   eval: { run: evalCommand, summary: 'evaluate a trained run (every size, full ranking)', help: EVAL_HELP },
+  'fit-counts': {
+    run: fitCountsCommand,
+    summary: "fit (or refit, or remove) a trained run's count prior, as train does after training",
+    help: FIT_COUNTS_HELP,
+  },
   export: { run: exportCommand, summary: 'write a size (or every size) of a run as a self-contained model folder', help: EXPORT_HELP },
   recommend: { run: recommendCommand, summary: 'rank items for a history with an exported model', help: RECOMMEND_HELP },
   serve: { run: serveCommand, summary: 'serve an exported model over HTTP', help: SERVE_HELP },

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { doublingLadder } from '../model/config';
-import { defaultFeatures, DEFAULT_MODEL, DEFAULT_TRAIN } from '../run/defaults';
+import { defaultFeatures, DEFAULT_COUNT_PRIOR, DEFAULT_MODEL, DEFAULT_TRAIN } from '../run/defaults';
 import { trainRun } from '../run/execute';
 import { RUN_CONFIG_FILE, RunConfig } from '../run/run-config';
 import { UserError } from '../util/errors';
@@ -53,6 +53,7 @@ export async function quickstartCommand(argv: string[], ctx: CliContext): Promis
     features: defaultFeatures(ctx.env.cacheDir),
     model: { ...DEFAULT_MODEL, dims: doublingLadder(64), dropout: 0.2 },
     train: { ...DEFAULT_TRAIN, epochs: 40, batchSize: 64, lr: 3e-3, warmupSteps: 20, patience: 5 },
+    countPrior: DEFAULT_COUNT_PRIOR,
   };
   ctx.configureKernels(v.threads as string | undefined);
   const report = await trainRun(config, out, { ...ctx.jobOptions(!v['no-progress']), command: ctx.command });

@@ -10,14 +10,16 @@ import { UserError } from '../util/errors';
 import { intListFlag, numberFlag, OptionSpec, parseCommandArgs, requireString } from './args';
 import { CliContext, printReport } from './context';
 import { textModelName } from './features';
+import { COUNT_PRIOR_FLAGS_HELP, COUNT_PRIOR_OPTIONS, parseCountPriorFlags } from './fit-counts';
 
 /** `fmrlrec train --help`. */
 export const TRAIN_HELP = `Usage: fmrlrec train --data <dir> --out <run> [options]
 
 Trains one fMRLRec model on a dataset in the P5 layout (sequential_data.txt,
 datamaps.json, optional item_meta.json), keeps the best epoch by validation
-NDCG@10 of the largest size, then evaluates every size on the test split and
-writes <run>/metrics.json and <run>/metrics.md.
+NDCG@10 of the largest size, fits the count prior on validation (--counts),
+then evaluates every size on the test split and writes <run>/metrics.json
+and <run>/metrics.md.
 
 Data and features:
   --data <dir>            dataset folder (P5 layout)                    (required)
@@ -76,6 +78,8 @@ Training:
   --seed <n>              random seed                               (default ${DEFAULT_TRAIN.seed})
   --time-limit <minutes>  stop after the epoch that passes this much training time
   --resume                continue the run in --out after an interruption
+Count prior:
+${COUNT_PRIOR_FLAGS_HELP}
 Machine:
   --threads <n>           kernel threads (default: all cores)
   --no-progress           no progress bars
@@ -114,6 +118,7 @@ const OPTIONS: OptionSpec = {
   'sampling-power': { type: 'string' },
   'time-limit': { type: 'string' },
   resume: { type: 'boolean' },
+  ...COUNT_PRIOR_OPTIONS,
   threads: { type: 'string' },
   'no-progress': { type: 'boolean' },
 };
@@ -258,6 +263,7 @@ export async function trainCommand(argv: string[], ctx: CliContext): Promise<num
       seed: numberFlag(v, 'seed', DEFAULT_TRAIN.seed, { min: 0, integer: true }),
       ...parseLoss(v),
     },
+    countPrior: parseCountPriorFlags(v),
   };
   const timeLimit = v['time-limit'] === undefined ? undefined : numberFlag(v, 'time-limit', 0, { min: 0 }) * 60;
   // Before the features are encoded: either option with --loss sampled is a mistake.

@@ -71,3 +71,13 @@ export function evalHistory(split: Split, userIndex: number, which: EvalTarget):
 export function evalTarget(split: Split, userIndex: number, which: EvalTarget): number {
   return which === 'valid' ? split.validTarget[userIndex] : split.testTarget[userIndex];
 }
+
+/** A user's whole sequence: training items, then the validation and test items. */
+export function fullHistory(split: Split, userIndex: number): Int32Array {
+  const train = split.train[userIndex];
+  const history = new Int32Array(train.length + 2);
+  history.set(train);
+  history[train.length] = split.validTarget[userIndex];
+  history[train.length + 1] = split.testTarget[userIndex];
+  return history;
+}

@@ -9,7 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../data/types';
 import type { MetricsBySize } from '../eval/evaluate';
+import { type CountPrior, countRule, PairCounts } from '../model/count-prior';
 import type { FmrlRec } from '../model/fmrlrec';
+import { fullHistory } from '../data/split';
+import type { Split } from '../data/types';
+import type { CountPriorSettings } from '../eval/count-prior-fit';
 import { parameterCount, sliceModel } from '../model/slice';
 import type { TrainedRun } from '../run/trained-run';
 import { DEFAULT_MAX_LEN } from '../data/batches';
@@ -23,6 +27,7 @@ import type { Float32Tensor } from '../util/safetensors';
 import { writeSafetensors } from '../util/safetensors-file';
 import {
   CONFIG_FILE,
+  COUNT_PRIOR_FILE,
   ExportedConfig,
   ExportIndex,
   INDEX_FILE,
@@ -60,6 +65,18 @@ export interface ExportSource {
   bestEpoch: number | null;
   /** How new items' vectors are built (item_recipe.json); absent or null: the folder cannot take new items. */
   itemRecipe?: ItemRecipe | null;
+  /** The count prior, its counts over every history in full; absent or null: none. */
+  countPrior?: CountPrior | null;
+}
+
+/** A fitted prior's settings with its counts taken over every user's whole sequence (training, validation and test items): what a deployed model counts from. */
+export function deployedCountPrior(settings: CountPriorSettings, split: Split): CountPrior {
+  const rule = countRule(settings.rule, settings.reach);
+  const counts = PairCounts.fromHistories(
+    Array.from(split.train, (_, u) => fullHistory(split, u)),
+    rule,
+  );
+  return { rule: settings.rule, reach: settings.reach, beta: settings.beta, counts };
 }
 
 /** What a loaded run folder exports as (its model, dataset, features, window, metrics, best epoch and new items' recipe). */
@@ -73,6 +90,7 @@ export function exportSourceOf(run: TrainedRun): ExportSource {
     run: run.runDir,
     bestEpoch: run.bestEpoch,
     itemRecipe: itemRecipeOf(run),
+    countPrior: run.countPrior ? deployedCountPrior(run.countPrior, run.split) : null,
   };
 }
 
@@ -121,6 +139,14 @@ export interface ExportedModel {
   itemTable: Float32Tensor;
   /** items.json. */
   items: ItemEntry[];
+  /** The count prior with β for the sizes this model serves (count_prior.safetensors), or null. */
+  countPrior: CountPrior | null;
+}
+
+/** The prior as the size-m model serves it: β of the sizes up to m. */
+function priorUpTo(prior: CountPrior, dims: readonly number[]): CountPrior {
+  const beta = Object.fromEntries(dims.map((d) => [String(d), prior.beta[String(d)] ?? 0]));
+  return { ...prior, beta };
 }
 
 /**
@@ -128,13 +154,14 @@ export interface ExportedModel {
  * model's E ((N+1)×D) when the caller computed it once for all sizes.
  */
 function exportedModel(
-  source: Pick<ExportSource, 'model' | 'dataset' | 'features' | 'maxLen'>,
+  source: Pick<ExportSource, 'model' | 'dataset' | 'features' | 'maxLen' | 'countPrior'>,
   m: number,
   itemTable = source.model.itemTable(),
 ): ExportedModel {
   const { model, dataset } = source;
   const small = sliceModel(model, m);
   const rows = model.numRows;
+  const countPrior = source.countPrior ? priorUpTo(source.countPrior, small.config.dims) : null;
   const config: ExportedConfig = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
@@ -143,9 +170,14 @@ function exportedModel(
     model: small.config,
     maxLen: source.maxLen,
   };
+  if (countPrior) {
+    const { rule, reach, beta } = countPrior;
+    config.countPrior = { rule, window: reach.window, context: reach.context, beta };
+  }
   return {
     small,
     config,
+    countPrior,
     weights: paramTensors(small),
     items: catalogueEntries(dataset),
     itemTable: { data: leadingColumns(itemTable, rows, model.width, m), shape: [rows, m] },
@@ -162,6 +194,8 @@ export interface ServingSource {
   features?: string;
   /** Input window L: the last maxLen history items are read (default {@link DEFAULT_MAX_LEN}). */
   maxLen?: number;
+  /** The count prior (default none). */
+  countPrior?: CountPrior | null;
 }
 
 /**
@@ -175,7 +209,10 @@ export function servingModel(source: ServingSource, m = source.model.width, kern
   checkExportSize(source.model.config.dims, m);
   const exported = exportedModel({ features: '', maxLen: DEFAULT_MAX_LEN, ...source }, m);
   return {
-    engine: new InferenceEngine({ config: exported.config, weights: exported.weights, itemTable: exported.itemTable }, kernels),
+    engine: new InferenceEngine(
+      { config: exported.config, weights: exported.weights, itemTable: exported.itemTable, countPrior: exported.countPrior },
+      kernels,
+    ),
     catalogue: new Catalogue(exported.items, source.model.config.numItems),
     config: exported.config,
   };
@@ -184,12 +221,21 @@ export function servingModel(source: ServingSource, m = source.model.width, kern
 /** Write the folder of size m; `itemTable` as in {@link exportedModel}. */
 function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: number, outDir: string): SizeManifest {
   const { dataset } = source;
-  const { small, config, itemTable: table, items } = exportedModel(source, m, itemTable);
+  const { small, config, itemTable: table, items, countPrior } = exportedModel(source, m, itemTable);
   saveParams(path.join(outDir, WEIGHTS_FILE), small, { format: MODEL_FORMAT, size: String(m) });
   writeSafetensors(path.join(outDir, ITEM_TABLE_FILE), { [ITEM_TABLE_TENSOR]: table });
   writeJsonAtomic(path.join(outDir, CONFIG_FILE), config);
   writeJsonAtomic(path.join(outDir, ITEMS_FILE), items);
   if (source.itemRecipe) writeJsonAtomic(path.join(outDir, ITEM_RECIPE_FILE), source.itemRecipe);
+  if (countPrior) {
+    const pairs = countPrior.counts.toArrays();
+    const n = pairs.first.length;
+    writeSafetensors(path.join(outDir, COUNT_PRIOR_FILE), {
+      first: { data: pairs.first, shape: [n] },
+      second: { data: pairs.second, shape: [n] },
+      weight: { data: pairs.weight, shape: [n] },
+    });
+  }
   const bytes = folderBytes(outDir);
   const key = String(m);
   const valid = source.metrics?.valid[key];
@@ -211,7 +257,7 @@ function writeSizeFolder(source: ExportSource, itemTable: Float32Array, m: numbe
 
 /** manifest.json's `bytes`: the size of each file of a size folder (manifest.json aside), and their total. */
 export function folderBytes(dir: string): SizeManifest['bytes'] {
-  const names = [WEIGHTS_FILE, ITEM_TABLE_FILE, CONFIG_FILE, ITEMS_FILE, ITEM_RECIPE_FILE].filter((f) => fs.existsSync(path.join(dir, f)));
+  const names = [WEIGHTS_FILE, ITEM_TABLE_FILE, CONFIG_FILE, ITEMS_FILE, ITEM_RECIPE_FILE, COUNT_PRIOR_FILE].filter((f) => fs.existsSync(path.join(dir, f)));
   const files = Object.fromEntries(names.map((f) => [f, fs.statSync(path.join(dir, f)).size]));
   return { ...files, total: Object.values(files).reduce((a, b) => a + b, 0) };
 }

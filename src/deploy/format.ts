@@ -13,6 +13,7 @@
  *     items.json                {@link ItemEntry}[]: item id ↔ ASIN ↔ title, ids 1..N
  *     item_recipe.json          {@link ItemRecipe}: how an item's vector is built from its
  *                               metadata, for items added after training (`fmrlrec items add`)
+ *     count_prior.safetensors   the count prior's pairs, when config.json has a countPrior
  *
  *   <out>/                      every size (`--size all`)
  *     index.json                {@link ExportIndex}: the sizes and their folders
@@ -22,6 +23,7 @@
  * Node so that the browser engine can share it.
  */
 import type { ModelConfig } from '../model/config';
+import type { CountRule } from '../model/count-prior';
 
 /** Format name and version written into every manifest and index. */
 export const MODEL_FORMAT = 'fmrlrec-model';
@@ -40,6 +42,12 @@ export const WEIGHTS_FILE = 'model.safetensors';
 export const ITEM_TABLE_FILE = 'item_table.safetensors';
 /** Item id ↔ ASIN ↔ title ({@link ItemEntry}[]). */
 export const ITEMS_FILE = 'items.json';
+/**
+ * The count prior's pairs (src/model/count-prior.ts), when config.json has a
+ * countPrior: I32 tensors "first" and "second" and an F64 tensor "weight", one
+ * entry per counted pair, ordered by (first, second).
+ */
+export const COUNT_PRIOR_FILE = 'count_prior.safetensors';
 /** The sizes of an every-size export and their folders ({@link ExportIndex}). */
 export const INDEX_FILE = 'index.json';
 /** How the vectors of new items are built ({@link ItemRecipe}). */
@@ -65,6 +73,20 @@ export interface ExportedConfig {
   model: ModelConfig;
   /** Input window L: scoring reads the last maxLen items of a history (docs/method.md §2). */
   maxLen: number;
+  /**
+   * The count prior (docs/method.md §5.11): its rule, reach and β for every
+   * size this model serves; the pairs are in COUNT_PRIOR_FILE. Absent: none.
+   */
+  countPrior?: ExportedCountPrior;
+}
+
+/** config.json's description of a count prior. */
+export interface ExportedCountPrior {
+  rule: CountRule;
+  window: number;
+  context: number;
+  /** β by size ("8", "16", ...). */
+  beta: Record<string, number>;
 }
 
 /** One entry of items.json. */

@@ -18,6 +18,7 @@
  */
 import { evalHistory, evalTarget, type EvalTarget } from '../data/split';
 import type { Split } from '../data/types';
+import { countRule, DEFAULT_REACH, PairCounts, type NeighbourReach, type NeighbourRule } from '../model/count-prior';
 import { type Metrics, metricsFromRanks } from './metrics';
 
 const NEIGHBOUR_BASELINES = ['transitions', 'followers', 'neighbours'] as const;
@@ -25,39 +26,12 @@ const NEIGHBOUR_BASELINES = ['transitions', 'followers', 'neighbours'] as const;
 export const BASELINES = ['popularity', ...NEIGHBOUR_BASELINES] as const;
 export type Baseline = (typeof BASELINES)[number];
 
-/** A baseline that scores the items found near the user's last items in the histories. */
-export interface NeighbourRule {
-  /** Pairs of items at most this many steps apart are counted; a pair k steps apart weighs 2^(window−k). */
-  window: number;
-  /** The user's last `context` items are looked up; the j-th from the end (j = 0, 1, ...) weighs 2^(context−1−j). */
-  context: number;
-  /** Count the item before as well as the item after (a pair in either order). */
-  bothWays: boolean;
-}
-
-/** How far the followers and neighbours rules look (transitions always look one step from the last item). */
-export interface NeighbourReach {
-  /** Pairs at most this many steps apart are counted (1..MAX_REACH). */
-  window: number;
-  /** The user's last this many items are looked up (1..MAX_REACH). */
-  context: number;
-}
-
-/** The reach of followers and neighbours unless told otherwise. */
-export const DEFAULT_REACH: NeighbourReach = { window: 3, context: 3 };
-
-/** The largest window or context: the weights, powers of two, then keep every score an exact whole number. */
-export const MAX_REACH = 10;
-
-/** The rule of each baseline but popularity. Every weight is a whole number, so the scores are exact. */
+/** The rule of each baseline but popularity (followers and neighbours at `reach`). Every weight is a whole number, so the scores are exact. */
 export function neighbourRules(reach: NeighbourReach = DEFAULT_REACH): Record<(typeof NEIGHBOUR_BASELINES)[number], NeighbourRule> {
-  for (const [name, n] of Object.entries(reach)) {
-    if (!Number.isInteger(n) || n < 1 || n > MAX_REACH) throw new RangeError(`${name} must be an integer in 1..${MAX_REACH}, got ${n}`);
-  }
   return {
     transitions: { window: 1, context: 1, bothWays: false },
-    followers: { ...reach, bothWays: false },
-    neighbours: { ...reach, bothWays: true },
+    followers: countRule('followers', reach),
+    neighbours: countRule('neighbours', reach),
   };
 }
 
@@ -68,37 +42,12 @@ export function itemCounts(split: Split, numItems: number, which: EvalTarget): F
   return counts;
 }
 
-/** Weighted pair counts: for every item a, the items b counted near it under `rule`, with their weights summed over the histories of `which`. */
-export function pairCounts(split: Split, which: EvalTarget, rule: NeighbourRule): Map<number, Map<number, number>> {
-  const near = new Map<number, Map<number, number>>();
-  const add = (a: number, b: number, w: number) => {
-    let row = near.get(a);
-    if (!row) near.set(a, (row = new Map()));
-    row.set(b, (row.get(b) ?? 0) + w);
-  };
-  for (let u = 0; u < split.train.length; u++) {
-    const history = evalHistory(split, u, which);
-    for (let t = 0; t < history.length; t++) {
-      for (let k = 1; k <= rule.window && t + k < history.length; k++) {
-        const w = 2 ** (rule.window - k);
-        add(history[t], history[t + k], w);
-        if (rule.bothWays) add(history[t + k], history[t], w);
-      }
-    }
-  }
-  return near;
-}
-
-/** Each item's count score for one user: the weighted pair counts of the user's last rule.context items. */
-export function neighbourScores(history: Int32Array, near: Map<number, Map<number, number>>, rule: NeighbourRule): Map<number, number> {
-  const scores = new Map<number, number>();
-  for (let j = 0; j < rule.context && j < history.length; j++) {
-    const row = near.get(history[history.length - 1 - j]);
-    if (!row) continue;
-    const w = 2 ** (rule.context - 1 - j);
-    for (const [item, n] of row) scores.set(item, (scores.get(item) ?? 0) + w * n);
-  }
-  return scores;
+/** The pair counts of `rule` over the histories of `which`. */
+export function pairCounts(split: Split, which: EvalTarget, rule: NeighbourRule): PairCounts {
+  return PairCounts.fromHistories(
+    Array.from(split.train, (_, u) => evalHistory(split, u, which)),
+    rule,
+  );
 }
 
 /**
@@ -171,7 +120,7 @@ export function baselineRanks(split: Split, numItems: number, which: EvalTarget,
     // The items counted as at least as popular include the target itself: that is the rank's 1.
     ranks[u * BASELINES.length] = countAtLeast(sorted, counts[target]);
     NEIGHBOUR_BASELINES.forEach((name, r) => {
-      const scores = neighbourScores(history, near[r], rules[name]);
+      const scores = near[r].scores(history);
       if (name === 'transitions' && scores.has(target)) seen++;
       ranks[u * BASELINES.length + BASELINES.indexOf(name)] = neighbourRank(scores, counts, sorted, weight, target);
     });

@@ -18,8 +18,16 @@ export interface MetricsReport {
   train_seconds: number;
   /** Trained parameters (the values best.safetensors holds; frozen item features not counted). Absent from reports written before 2026-12-02. */
   parameters?: number;
+  /**
+   * With a count prior (src/model/count-prior.ts): what was fitted. valid and
+   * test are then the network with its prior, network_valid and network_test
+   * the network alone. Absent: the model has no count prior.
+   */
+  count_prior?: { rule: string; window: number; context: number; beta: Record<string, number> };
   valid: MetricsBySize;
   test: MetricsBySize;
+  network_valid?: MetricsBySize;
+  network_test?: MetricsBySize;
 }
 
 /** File name of the metrics report in a run folder (the JSON contract). */
@@ -49,6 +57,15 @@ export function writeMetricsReport(runDir: string, report: MetricsReport, comman
       (report.parameters === undefined ? '' : `, ${report.parameters.toLocaleString('en-US')} trained parameters`) +
       `. Made by \`${command}\`.`,
     '',
+    ...(report.count_prior
+      ? [
+          `With the count prior (${report.count_prior.rule}, window ${report.count_prior.window}, context ${report.count_prior.context}; ` +
+            `β per size ${Object.entries(report.count_prior.beta)
+              .map(([m, b]) => `${m}: ${b}`)
+              .join(', ')}); the network alone below.`,
+          '',
+        ]
+      : []),
     '## Test',
     '',
     metricsTable(report.test, report.dims),
@@ -57,6 +74,18 @@ export function writeMetricsReport(runDir: string, report: MetricsReport, comman
     '',
     metricsTable(report.valid, report.dims),
     '',
+    ...(report.network_test && report.network_valid
+      ? [
+          '## Test, the network alone',
+          '',
+          metricsTable(report.network_test, report.dims),
+          '',
+          '## Validation, the network alone',
+          '',
+          metricsTable(report.network_valid, report.dims),
+          '',
+        ]
+      : []),
   ].join('\n');
   writeFileAtomic(path.join(runDir, METRICS_MARKDOWN_FILE), md);
 }

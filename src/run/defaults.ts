@@ -7,7 +7,8 @@
 import { doublingLadder } from '../model/config';
 import type { TrainConfig } from '../train/trainer';
 import { REFERENCE_TRAIN_CONFIG } from '../train/trainer';
-import type { FeatureConfig, ModelSettings } from './run-config';
+import { DEFAULT_REACH } from '../model/count-prior';
+import type { CountPriorRecipe, FeatureConfig, ModelSettings } from './run-config';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -55,3 +56,9 @@ export const DEFAULT_CACHE_DIR = path.join(os.homedir(), '.cache', 'fmrlrec');
 export function defaultFeatures(cacheDir: string = DEFAULT_CACHE_DIR): FeatureConfig {
   return { text: 'use', attributes: true, titleWords: true, itemIds: true, cacheDir };
 }
+
+/**
+ * The count prior fitted after training: followers or neighbours, whichever
+ * validation prefers, at the default reach (docs/results.md, "The count prior").
+ */
+export const DEFAULT_COUNT_PRIOR: CountPriorRecipe = { rules: ['followers', 'neighbours'], reach: DEFAULT_REACH };

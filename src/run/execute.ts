@@ -4,16 +4,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type BlendRule, type CountBlendReport, evaluateCountBlend } from '../eval/count-blend';
-import { evaluate, MetricsBySize } from '../eval/evaluate';
+import { type CountPriorFit, evaluateWithCountPrior, fitCountPrior } from '../eval/count-prior-fit';
+import { evaluate, type EvalOptions, MetricsBySize } from '../eval/evaluate';
 import { maxMetricDifference, MetricsReport, readMetricsReport, writeMetricsReport } from '../eval/report';
 import type { FmrlRec } from '../model/fmrlrec';
 import { CHECKPOINT_FILE, evalOptions, trainModel, type TrainOptions } from '../train/trainer';
 import { UserError } from '../util/errors';
 import { writeJsonAtomic } from '../util/files';
 import { prepareRun, type PrepareOptions } from './prepare';
-import { featureLabel, loadRunConfig, RunConfig, saveRunConfig } from './run-config';
-import { loadTrainedRun } from './trained-run';
+import type { Split } from '../data/types';
+import { type CountPriorRecipe, featureLabel, loadRunConfig, RunConfig, saveRunConfig } from './run-config';
+import { RUN_COUNT_PRIOR_FILE, loadTrainedRun, readCountPrior } from './trained-run';
 
 /** What every job needs besides its run folder. */
 export interface JobOptions extends Omit<PrepareOptions, 'runDir'> {
@@ -63,7 +64,8 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
     onEpoch: options.onEpoch,
   });
   if (state.bestEpoch === 0 || !bestValid) throw new UserError('training finished without a completed epoch; nothing to evaluate');
-  const test = evaluate(model, split, 'test', evalOptions(config.train, { progress: options.progress }));
+  const settings = evalOptions(config.train, { progress: options.progress });
+  const test = evaluate(model, split, 'test', settings);
   const report: MetricsReport = {
     dataset: dataset.name,
     dims: config.model.dims,
@@ -74,8 +76,40 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
     valid: bestValid,
     test,
   };
-  writeMetricsReport(runDir, report, options.command ?? 'trainRun()');
-  return report;
+  const final = config.countPrior ? withCountPrior(model, split, report, config.countPrior, runDir, settings, log) : report;
+  writeMetricsReport(runDir, final, options.command ?? 'trainRun()');
+  return final;
+}
+
+/**
+ * Fit a count prior to the model (src/eval/count-prior-fit.ts), write it to
+ * RUN_COUNT_PRIOR_FILE, and return the report of the network with its prior: its
+ * validation and test figures become the prior's, the network's own move to
+ * network_valid / network_test.
+ */
+function withCountPrior(
+  model: FmrlRec,
+  split: Split,
+  network: MetricsReport,
+  recipe: CountPriorRecipe,
+  runDir: string,
+  settings: EvalOptions,
+  log: (line: string) => void,
+): MetricsReport {
+  const fit: CountPriorFit = fitCountPrior(model, split, recipe.rules, recipe.reach, settings);
+  writeJsonAtomic(path.join(runDir, RUN_COUNT_PRIOR_FILE), fit);
+  const sizes = Object.keys(fit.beta);
+  log(`count prior: ${fit.rule} (chosen on validation from ${recipe.rules.join(', ')}), β per size ${sizes.map((m) => `${m}: ${fit.beta[m]}`).join(', ')}`);
+  const test = evaluateWithCountPrior(model, split, 'test', fit, settings);
+  const { valid: networkValid, test: networkTest, ...rest } = network;
+  return {
+    ...rest,
+    count_prior: { rule: fit.rule, window: fit.reach.window, context: fit.reach.context, beta: fit.beta },
+    valid: fit.valid,
+    test,
+    network_valid: networkValid,
+    network_test: networkTest,
+  };
 }
 
 /** " (N attribute values)" when attributes were asked for; says so when the data has none. */
@@ -110,7 +144,7 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
   const valid: MetricsBySize = evaluate(run.model, run.split, 'valid', settings);
   const test: MetricsBySize = evaluate(run.model, run.split, 'test', settings);
   const saved = readMetricsReport(runDir);
-  const report: MetricsReport = {
+  let report: MetricsReport = {
     dataset: run.dataset.name,
     dims: run.config.model.dims,
     features: run.features,
@@ -120,32 +154,57 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
     valid,
     test,
   };
+  const prior = excludeHistory ? null : readCountPrior(runDir);
+  if (prior) {
+    report = {
+      ...report,
+      count_prior: { rule: prior.rule, window: prior.reach.window, context: prior.reach.context, beta: prior.beta },
+      valid: evaluateWithCountPrior(run.model, run.split, 'valid', prior, settings),
+      test: evaluateWithCountPrior(run.model, run.split, 'test', prior, settings),
+      network_valid: valid,
+      network_test: test,
+    };
+  }
   let differenceToSaved: number | null = null;
   if (excludeHistory) {
     writeJsonAtomic(path.join(runDir, 'metrics-exclude-history.json'), report);
   } else if (saved) {
-    differenceToSaved = Math.max(maxMetricDifference(saved.valid, valid), maxMetricDifference(saved.test, test));
+    const pairs: [MetricsBySize | undefined, MetricsBySize | undefined][] = [
+      [saved.valid, report.valid],
+      [saved.test, report.test],
+      [saved.network_valid, report.network_valid],
+      [saved.network_test, report.network_test],
+    ];
+    differenceToSaved = Math.max(...pairs.map(([a, b]) => (a && b ? maxMetricDifference(a, b) : a || b ? Infinity : 0)));
   }
   return { report, differenceToSaved };
 }
 
-/** The file {@link evaluateRunCountBlend} writes into the run folder for `rule`. */
-export function countBlendFile(rule: BlendRule): string {
-  return `metrics-count-blend-${rule}.json`;
+/** Options of {@link fitRunCountPrior}. */
+export interface FitRunCountPriorOptions extends JobOptions {
+  /** What to fit; null removes the run's prior. */
+  recipe: CountPriorRecipe | null;
+  /** How the fit was started, recorded in metrics.md (default "fitRunCountPrior()"). */
+  command?: string;
 }
 
 /**
- * Reload a run's best checkpoint and evaluate it blended with a counting rule
- * (src/eval/count-blend.ts: β per size chosen on validation, test at that β);
- * writes the report to countBlendFile(rule) in the run folder.
- * @throws UserError when runDir is not a run folder or has no finished epoch
+ * Fit (or refit, or remove) the count prior of a trained run, as `trainRun`
+ * does after training: records the recipe in run.json, writes the fit to
+ * RUN_COUNT_PRIOR_FILE and rewrites metrics.json / metrics.md. The network's
+ * metrics come from metrics.json.
+ * @throws UserError when runDir is not a run folder, has no finished epoch or no metrics.json
  */
-export async function evaluateRunCountBlend(runDir: string, rule: BlendRule, options: JobOptions): Promise<CountBlendReport & { dataset: string }> {
+export async function fitRunCountPrior(runDir: string, options: FitRunCountPriorOptions): Promise<MetricsReport> {
+  const saved = readMetricsReport(runDir);
+  if (!saved) throw new UserError(`${runDir} has no metrics.json (training has not finished)`);
+  const { network_valid, network_test, count_prior: _old, ...rest } = saved;
+  const network: MetricsReport = { ...rest, valid: network_valid ?? saved.valid, test: network_test ?? saved.test };
   const run = await loadTrainedRun(runDir, { ...options, metrics: false });
-  const report = {
-    dataset: run.dataset.name,
-    ...evaluateCountBlend(run.model, run.split, rule, evalOptions(run.config.train, { progress: options.progress })),
-  };
-  writeJsonAtomic(path.join(runDir, countBlendFile(rule)), report);
+  saveRunConfig(runDir, { ...run.config, countPrior: options.recipe });
+  fs.rmSync(path.join(runDir, RUN_COUNT_PRIOR_FILE), { force: true });
+  const settings = evalOptions(run.config.train, { progress: options.progress });
+  const report = options.recipe ? withCountPrior(run.model, run.split, network, options.recipe, runDir, settings, options.log ?? (() => {})) : network;
+  writeMetricsReport(runDir, report, options.command ?? 'fitRunCountPrior()');
   return report;
 }

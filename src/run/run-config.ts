@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ModelConfig } from '../model/config';
+import type { CountRule, NeighbourReach } from '../model/count-prior';
 import type { TrainConfig } from '../train/trainer';
 import { UserError } from '../util/errors';
 import { writeJsonAtomic } from '../util/files';
@@ -52,6 +53,19 @@ export interface RunConfig {
   model: ModelSettings;
   /** The training settings. */
   train: TrainConfig;
+  /**
+   * The count prior fitted after training (src/eval/count-prior-fit.ts): the
+   * rules the fit may choose from and their reach; null, or absent in run
+   * folders made before the prior existed: none.
+   */
+  countPrior?: CountPriorRecipe | null;
+}
+
+/** What a count prior may be fitted from. */
+export interface CountPriorRecipe {
+  /** The rules the fit chooses from, on validation (non-empty). */
+  rules: CountRule[];
+  reach: NeighbourReach;
 }
 
 /** The recipe's file in a run folder. */

@@ -11,6 +11,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FeatureParts } from '../deploy/reference-features';
+import { COUNT_RULES } from '../model/count-prior';
+import type { CountPriorSettings } from '../eval/count-prior-fit';
 import type { Dataset, Split } from '../data/types';
 import { evaluate, MetricsBySize } from '../eval/evaluate';
 import { readMetricsReport } from '../eval/report';
@@ -37,6 +39,8 @@ export interface TrainedRun {
   features: string;
   /** Epoch of best.safetensors when recorded. */
   bestEpoch: number | null;
+  /** The count prior fitted after training (its counts are rebuilt from the data), or null. */
+  countPrior: CountPriorSettings | null;
   /** Validation metrics per size (from metrics.json, else computed) and test metrics when reported; null when not asked for. */
   metrics: { valid: MetricsBySize; test: MetricsBySize | null } | null;
 }
@@ -78,6 +82,29 @@ export async function loadTrainedRun(runDir: string, options: LoadTrainedRunOpti
     usedFeatures,
     features: featureLabel(usedFeatures),
     bestEpoch: Number.isFinite(epoch) && epoch > 0 ? epoch : null,
+    countPrior: readCountPrior(runDir),
     metrics,
   };
+}
+
+/** The file of a run folder that holds its fitted count prior (src/eval/count-prior-fit.ts: CountPriorFit). */
+export const RUN_COUNT_PRIOR_FILE = 'count-prior.json';
+
+/**
+ * A run's fitted count prior, or null when it has none.
+ * @throws UserError when the file is not a count prior
+ */
+export function readCountPrior(runDir: string): CountPriorSettings | null {
+  const file = path.join(runDir, RUN_COUNT_PRIOR_FILE);
+  if (!fs.existsSync(file)) return null;
+  let prior: CountPriorSettings;
+  try {
+    prior = JSON.parse(fs.readFileSync(file, 'utf8')) as CountPriorSettings;
+  } catch (err) {
+    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (!(COUNT_RULES as readonly string[]).includes(prior.rule) || !prior.reach || typeof prior.beta !== 'object' || prior.beta === null) {
+    throw new UserError(`${file}: not a count prior`);
+  }
+  return { rule: prior.rule, reach: prior.reach, beta: prior.beta };
 }

@@ -23,6 +23,11 @@
  * evaluation. Scores of size m: user[0:m] · E[i, 0:m] for items 1..N.
  * Items added after training (`addItems`) are appended to the table and
  * scored like the others at every size.
+ * With a count prior (src/model/count-prior.ts), the rankings (`rank`,
+ * `rankBatch`) given the user's history add β_m · log(1 + c_i) to the scores of
+ * the items with a count c_i: the items a network-only ranking would return,
+ * widened by the number of bonused items, merged with those items at their
+ * bonused scores — so the result is exactly the top k of the blended scores.
  * Many users at once (`userVectors`, `scoreBatch`, `rankBatch`) share every
  * matrix product, which is where a server gains throughput; the products and
  * the catalogue ranking go through {@link EngineKernels} that a host may
@@ -39,6 +44,7 @@ import { stepSegments } from '../model/layers/lru';
 import type { ParamReader } from '../model/params';
 import { UserError } from '../util/errors';
 import type { Float32Tensor } from '../util/safetensors';
+import { countBonuses, type CountPrior } from '../model/count-prior';
 import { RankedItem, topK } from './top-k';
 
 export { gatherRows } from '../model/rows';
@@ -96,6 +102,8 @@ export interface EngineModel {
   weights: Record<string, Float32Tensor>;
   /** E: (N+1)×W item table, row 0 = padding. */
   itemTable: Float32Tensor;
+  /** The count prior (absent or null: none). */
+  countPrior?: CountPrior | null;
 }
 
 /**
@@ -121,6 +129,8 @@ export interface RankOptions {
   exclude?: Iterable<number>;
   /** Rank only these items (ids 1..N) instead of the whole catalogue. */
   candidates?: ArrayLike<number>;
+  /** The user's history (oldest first): with a count prior, the items counted near its last items get their bonus. */
+  history?: ArrayLike<number>;
 }
 
 /**
@@ -152,6 +162,8 @@ export class InferenceEngine {
   /** Window L of `userVector`. */
   readonly maxLen: number;
   readonly config: ExportedConfig;
+  /** The count prior the rankings add when given a history, or null. */
+  readonly countPrior: CountPrior | null;
   private readonly model: InferenceModel;
   private readonly forwardKernels: ForwardKernels;
   private itemCount: number;
@@ -174,6 +186,7 @@ export class InferenceEngine {
     const { config } = model;
     const mc = config.model;
     this.config = config;
+    this.countPrior = model.countPrior ?? null;
     this.sizes = mc.dims.slice();
     this.width = mc.dims[mc.dims.length - 1];
     this.itemCount = mc.numItems;
@@ -353,42 +366,96 @@ export class InferenceEngine {
   }
 
   /**
+   * The count prior's bonus of every item with a count for a history at size m;
+   * empty without a prior or a history. Items outside 1..N are left out.
+   */
+  bonuses(history: ArrayLike<number> | null | undefined, m: number): Map<number, number> {
+    if (!this.countPrior || !history || history.length === 0) return new Map();
+    const out = countBonuses(this.countPrior, history, m);
+    for (const item of out.keys()) if (item < 1 || item > this.numItems) out.delete(item);
+    return out;
+  }
+
+  /**
    * The best k[b] items of each of B users (users: B×m) at size m, best first
    * (ties: lower id first), never an item of exclude[b]: the whole catalogue
-   * ranked with one pass over the item table for all users.
+   * ranked with one pass over the item table for all users. With a count prior
+   * and histories[b], user b's items get their bonus.
    */
-  rankBatch(users: Float32Array, m: number, k: readonly number[], exclude: readonly (ReadonlySet<number> | null)[]): RankedItem[][] {
+  rankBatch(
+    users: Float32Array,
+    m: number,
+    k: readonly number[],
+    exclude: readonly (ReadonlySet<number> | null)[],
+    histories: readonly (ArrayLike<number> | null)[] = [],
+  ): RankedItem[][] {
     const b = k.length;
     if (users.length !== b * m) throw new RangeError(`${users.length} values are not ${b} rows of width ${m}`);
+    this.bounds(m);
+    const bonuses = k.map((_, r) => this.bonuses(histories[r], m));
+    // Enough of the network's ranking that k[r] remain once the excluded and the bonused are set apart.
+    const wanted = k.map((kb, r) => Math.min(this.numItems, kb + (exclude[r]?.size ?? 0) + bonuses[r].size));
+    let ranked: RankedItem[][];
+    let networkScore: (r: number, item: number) => number;
     if (!this.topItems) {
       const scores = this.scoreBatch(users, m);
       const n1 = this.numItems + 1;
-      return k.map((kb, r) => topK(scores.subarray(r * n1, (r + 1) * n1), kb, exclude[r], null));
+      ranked = wanted.map((w, r) => topK(scores.subarray(r * n1, (r + 1) * n1), w, exclude[r], null));
+      networkScore = (r, item) => scores[r * n1 + item];
+    } else {
+      const most = Math.max(1, ...wanted);
+      const ids = new Int32Array(b * most);
+      const scores = new Float32Array(b * most);
+      this.topItems(users, this.itemTable(m), b, this.numItems + 1, m, most, ids, scores);
+      ranked = wanted.map((w, r) => {
+        const out: RankedItem[] = [];
+        for (let x = r * most; x < (r + 1) * most && out.length < w; x++) {
+          if (ids[x] !== 0 && !exclude[r]?.has(ids[x])) out.push({ id: ids[x], score: scores[x] });
+        }
+        return out;
+      });
+      const table = this.itemTable(m);
+      networkScore = (r, item) => dot(table, item * m, users, r * m, m);
     }
-    this.bounds(m);
-    // Ask for enough that k[r] remain once the excluded are dropped.
-    const wanted = Math.min(this.numItems, Math.max(1, ...k.map((kb, r) => kb + (exclude[r]?.size ?? 0))));
-    const ids = new Int32Array(b * wanted);
-    const scores = new Float32Array(b * wanted);
-    this.topItems(users, this.itemTable(m), b, this.numItems + 1, m, wanted, ids, scores);
-    return k.map((kb, r) => {
-      const out: RankedItem[] = [];
-      for (let x = r * wanted; x < (r + 1) * wanted && out.length < kb; x++) {
-        if (ids[x] !== 0 && !exclude[r]?.has(ids[x])) out.push({ id: ids[x], score: scores[x] });
-      }
-      return out;
-    });
+    return ranked.map((list, r) => withBonuses(list, bonuses[r], (item) => networkScore(r, item), k[r], exclude[r]));
   }
 
-  /** The best k items for a user vector at size m (ties: lower id first). */
+  /** The best k items for a user vector at size m (ties: lower id first); with a count prior and options.history, with their bonus. */
   rank(user: Float32Array, m: number, options: RankOptions): RankedItem[] {
     const exclude = options.exclude ? new Set(options.exclude) : null;
+    const bonuses = this.bonuses(options.history, m);
     if (options.candidates) {
       const ids = Array.from(options.candidates);
-      return topK(this.scoreItems(user, m, ids), options.k, exclude, ids);
+      const scores = this.scoreItems(user, m, ids);
+      if (bonuses.size === 0) return topK(scores, options.k, exclude, ids);
+      // In float64, as the whole-catalogue path: a bonus added in float32 would round.
+      const blended = Float64Array.from(scores, (z, c) => z + (bonuses.get(ids[c]) ?? 0));
+      return topK(blended, options.k, exclude, ids);
     }
-    return topK(this.scoreAll(user, m), options.k, exclude, null);
+    const scores = this.scoreAll(user, m);
+    const wanted = Math.min(this.numItems, options.k + (exclude?.size ?? 0) + bonuses.size);
+    return withBonuses(topK(scores, wanted, exclude, null), bonuses, (item) => scores[item], options.k, exclude);
   }
+}
+
+/**
+ * The best k of a network ranking with bonuses: `byScore` holds at least the
+ * best (k + bonuses.size) items by network score (none of `exclude`), best
+ * first; the items with a bonus are taken out and put back at their network
+ * score plus their bonus.
+ */
+function withBonuses(
+  byScore: RankedItem[],
+  bonuses: ReadonlyMap<number, number>,
+  networkScore: (item: number) => number,
+  k: number,
+  exclude: ReadonlySet<number> | null | undefined,
+): RankedItem[] {
+  if (bonuses.size === 0) return byScore.slice(0, k);
+  const out = byScore.filter((r) => !bonuses.has(r.id));
+  for (const [item, bonus] of bonuses) if (!exclude?.has(item)) out.push({ id: item, score: networkScore(item) + bonus });
+  out.sort((a, b) => b.score - a.score || a.id - b.id);
+  return out.slice(0, k);
 }
 
 /** Σ_{j<n} a[ao + j] · b[bo + j]. */

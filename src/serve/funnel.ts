@@ -21,10 +21,13 @@ export interface FunnelOptions {
   exclude?: Iterable<number>;
   /** Restrict the first step to these items. */
   candidates?: ArrayLike<number>;
+  /** The user's history: with a count prior, both steps add its bonuses (at their own size's β). */
+  history?: ArrayLike<number>;
 }
 
 /** The best k items by the funnel; `user` must be a vector of width >= options.size. */
 export function funnelRank(engine: InferenceEngine, user: Float32Array, options: FunnelOptions): RankedItem[] {
-  const shortlist = engine.rank(user, options.shortlistSize, { k: options.shortlist, exclude: options.exclude, candidates: options.candidates });
-  return engine.rank(user, options.size, { k: options.k, candidates: shortlist.map((r) => r.id) });
+  const { history } = options;
+  const shortlist = engine.rank(user, options.shortlistSize, { k: options.shortlist, exclude: options.exclude, candidates: options.candidates, history });
+  return engine.rank(user, options.size, { k: options.k, candidates: shortlist.map((r) => r.id), history });
 }

@@ -148,9 +148,10 @@ export class LiveService {
         size: q.size,
         k: q.k,
         exclude: exclude ?? undefined,
+        history: state?.recent,
       });
     } else {
-      ranked = this.engine.rankBatch(vector.slice(0, q.size), q.size, [q.k], [exclude])[0];
+      ranked = this.engine.rankBatch(vector.slice(0, q.size), q.size, [q.k], [exclude], [state?.recent ?? null])[0];
     }
     return {
       user,

@@ -5,6 +5,7 @@
  */
 import {
   CONFIG_FILE,
+  COUNT_PRIOR_FILE,
   ExportedConfig,
   ITEM_TABLE_FILE,
   ITEM_TABLE_TENSOR,
@@ -17,7 +18,8 @@ import {
 import { UserError } from '../util/errors';
 import { Catalogue } from './catalogue';
 import { EngineKernels, InferenceEngine, TYPESCRIPT_ENGINE_KERNELS } from './engine';
-import { decodeFloat32Safetensors } from '../util/safetensors';
+import { decodeFloat32Safetensors, decodeSafetensors } from '../util/safetensors';
+import { COUNT_RULES, type CountPrior, countRule, PairCounts } from '../model/count-prior';
 
 /** The files of one exported size, read but not decoded. */
 export interface ModelFiles {
@@ -29,6 +31,8 @@ export interface ModelFiles {
   weights: Uint8Array;
   /** Bytes of item_table.safetensors. */
   itemTable: Uint8Array;
+  /** Bytes of count_prior.safetensors (needed when config.json has a countPrior). */
+  countPrior?: Uint8Array | null;
 }
 
 /** An exported model ready to answer. */
@@ -54,7 +58,35 @@ export function engineFromFiles(files: ModelFiles, where: string, kernels: Engin
   const weights = decodeFloat32Safetensors(files.weights, `${where}/${WEIGHTS_FILE}`);
   const table = decodeFloat32Safetensors(files.itemTable, `${where}/${ITEM_TABLE_FILE}`)[ITEM_TABLE_TENSOR];
   if (!table) throw new UserError(`${where}/${ITEM_TABLE_FILE}: no tensor "${ITEM_TABLE_TENSOR}"`);
-  const engine = new InferenceEngine({ config, weights, itemTable: table }, kernels);
+  const countPrior = config.countPrior ? decodeCountPrior(config, files.countPrior, where) : null;
+  const engine = new InferenceEngine({ config, weights, itemTable: table, countPrior }, kernels);
   const catalogue = new Catalogue(files.items as ItemEntry[], config.model.numItems);
   return { engine, catalogue, config };
+}
+
+/** The count prior of config.json with its pairs decoded from count_prior.safetensors. */
+function decodeCountPrior(config: ExportedConfig, bytes: Uint8Array | null | undefined, where: string): CountPrior {
+  const settings = config.countPrior!;
+  const source = `${where}/${COUNT_PRIOR_FILE}`;
+  if (!bytes) throw new UserError(`${source}: file not found (config.json has a count prior)`);
+  if (!(COUNT_RULES as readonly string[]).includes(settings.rule)) throw new UserError(`${where}/${CONFIG_FILE}: unknown count prior rule "${settings.rule}"`);
+  const reach = { window: settings.window, context: settings.context };
+  let rule;
+  try {
+    rule = countRule(settings.rule, reach);
+  } catch (err) {
+    throw new UserError(`${where}/${CONFIG_FILE}: count prior ${(err as Error).message}`);
+  }
+  const { tensors } = decodeSafetensors(bytes, source);
+  const { first, second, weight } = tensors;
+  if (
+    !(first?.data instanceof Int32Array) ||
+    !(second?.data instanceof Int32Array) ||
+    !weight ||
+    weight.data.length !== first.data.length ||
+    second.data.length !== first.data.length
+  ) {
+    throw new UserError(`${source}: expected I32 tensors "first", "second" and a tensor "weight" of one length`);
+  }
+  return { rule: settings.rule, reach, beta: settings.beta, counts: PairCounts.fromArrays(rule, first.data, second.data, weight.data) };
 }

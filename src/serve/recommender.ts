@@ -175,6 +175,7 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
             size,
             plain.map((g) => requests[group[g]].k),
             plain.map((g) => excludes[g]),
+            plain.map((g) => histories[g].ids),
           )
         : [];
     const plainRow = new Map(plain.map((g, row) => [g, row]));
@@ -191,9 +192,10 @@ export function recommendBatch(engine: InferenceEngine, catalogue: Catalogue, re
           k: request.k,
           exclude: exclude ?? undefined,
           candidates: candidateIds,
+          history: histories[g].ids,
         });
       } else if (candidateIds) {
-        ranked = engine.rank(user(g), size, { k: request.k, exclude: exclude ?? undefined, candidates: candidateIds });
+        ranked = engine.rank(user(g), size, { k: request.k, exclude: exclude ?? undefined, candidates: candidateIds, history: histories[g].ids });
       } else {
         ranked = plainRanked[plainRow.get(g)!];
       }

@@ -16,7 +16,7 @@ export interface RankedItem {
  * without, scores[i] belongs to item i and index 0 (padding) is skipped.
  * Items in `exclude` and NaN scores are never returned.
  */
-export function topK(scores: Float32Array, k: number, exclude: ReadonlySet<number> | null, ids: ArrayLike<number> | null): RankedItem[] {
+export function topK(scores: Float32Array | Float64Array, k: number, exclude: ReadonlySet<number> | null, ids: ArrayLike<number> | null): RankedItem[] {
   if (k < 1) return [];
   // Heap order: the root is the worst kept entry (lowest score; among equal scores the highest id).
   const heapScores = new Float64Array(k);

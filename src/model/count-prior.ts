@@ -1,0 +1,168 @@
+/**
+ * The count prior: the part of the model that counts which items stood near
+ * which in the histories (docs/method.md §5.11). An item's score at size m is
+ *
+ *   s_i = z_i + β_m · log(1 + c_i),
+ *
+ * z the network's score, c_i the item's count score for the user under the
+ * prior's rule, β_m fitted per size on the validation targets
+ * (src/eval/count-prior-fit.ts). Two rules:
+ * - followers: the items that came after any of the user's last `context`
+ *   items, within `window` steps, in anyone's history;
+ * - neighbours: the same pairs counted in either order.
+ * A pair k steps apart weighs 2^(window−k); the j-th item from the end of the
+ * user's history (j = 0, 1, ...) weighs 2^(context−1−j). Every weight is a
+ * whole number, so the counts are exact in float64.
+ *
+ * The counting baselines (src/eval/baselines.ts) rank by the same counts.
+ * Browser-safe: the serving engine applies the prior of an exported model.
+ */
+
+/** The rules a count prior can use. */
+export const COUNT_RULES = ['followers', 'neighbours'] as const;
+export type CountRule = (typeof COUNT_RULES)[number];
+
+/** How pairs are counted and looked up. */
+export interface NeighbourRule {
+  /** Pairs of items at most this many steps apart are counted; a pair k steps apart weighs 2^(window−k). */
+  window: number;
+  /** The user's last `context` items are looked up; the j-th from the end (j = 0, 1, ...) weighs 2^(context−1−j). */
+  context: number;
+  /** Count the item before as well as the item after (a pair in either order). */
+  bothWays: boolean;
+}
+
+/** How far the followers and neighbours rules look. */
+export interface NeighbourReach {
+  /** Pairs at most this many steps apart are counted (1..MAX_REACH). */
+  window: number;
+  /** The user's last this many items are looked up (1..MAX_REACH). */
+  context: number;
+}
+
+/** The reach of followers and neighbours unless told otherwise (chosen on validation: docs/results.md, "Counting baselines"). */
+export const DEFAULT_REACH: NeighbourReach = { window: 3, context: 3 };
+
+/** The largest window or context: the weights, powers of two, then keep every score an exact whole number. */
+export const MAX_REACH = 10;
+
+/** Throws a RangeError unless both parts of `reach` are integers in 1..MAX_REACH. */
+export function checkReach(reach: NeighbourReach): void {
+  for (const [name, n] of Object.entries(reach)) {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_REACH) throw new RangeError(`${name} must be an integer in 1..${MAX_REACH}, got ${n}`);
+  }
+}
+
+/** The counting rule of a count prior. */
+export function countRule(rule: CountRule, reach: NeighbourReach = DEFAULT_REACH): NeighbourRule {
+  checkReach(reach);
+  return { window: reach.window, context: reach.context, bothWays: rule === 'neighbours' };
+}
+
+/** Weighted pair counts: for every item a, the items b counted near it, with their weights summed. */
+export class PairCounts {
+  private readonly near = new Map<number, Map<number, number>>();
+
+  constructor(readonly rule: NeighbourRule) {}
+
+  /** The counts of every pair in `histories` (item ids, oldest first). */
+  static fromHistories(histories: Iterable<ArrayLike<number>>, rule: NeighbourRule): PairCounts {
+    const counts = new PairCounts(rule);
+    for (const history of histories) {
+      for (let t = 1; t < history.length; t++) counts.addStep(history, t);
+    }
+    return counts;
+  }
+
+  /** Count the pairs that history[t] makes with the items before it: what appending it to history[0..t) adds. */
+  addStep(history: ArrayLike<number>, t: number): void {
+    const { window, bothWays } = this.rule;
+    const b = history[t];
+    for (let k = 1; k <= window && t - k >= 0; k++) {
+      const a = history[t - k];
+      const w = 2 ** (window - k);
+      this.add(a, b, w);
+      if (bothWays) this.add(b, a, w);
+    }
+  }
+
+  /** Add `w` to the count of the pair (a, b). */
+  add(a: number, b: number, w: number): void {
+    let row = this.near.get(a);
+    if (!row) this.near.set(a, (row = new Map()));
+    row.set(b, (row.get(b) ?? 0) + w);
+  }
+
+  /** The items counted near `a` and their weights (undefined: none). */
+  row(a: number): ReadonlyMap<number, number> | undefined {
+    return this.near.get(a);
+  }
+
+  /** Number of (a, b) pairs with a count. */
+  get size(): number {
+    let n = 0;
+    for (const row of this.near.values()) n += row.size;
+    return n;
+  }
+
+  /** Each item's count score for a user: the weighted counts of the user's last rule.context items. */
+  scores(history: ArrayLike<number>): Map<number, number> {
+    const { context } = this.rule;
+    const scores = new Map<number, number>();
+    for (let j = 0; j < context && j < history.length; j++) {
+      const row = this.near.get(history[history.length - 1 - j]);
+      if (!row) continue;
+      const w = 2 ** (context - 1 - j);
+      for (const [item, n] of row) scores.set(item, (scores.get(item) ?? 0) + w * n);
+    }
+    return scores;
+  }
+
+  /** Every pair as three parallel arrays, ordered by (first, second): what the exported file holds. */
+  toArrays(): { first: Int32Array; second: Int32Array; weight: Float64Array } {
+    const n = this.size;
+    const first = new Int32Array(n);
+    const second = new Int32Array(n);
+    const weight = new Float64Array(n);
+    let at = 0;
+    for (const a of [...this.near.keys()].sort((x, y) => x - y)) {
+      const row = this.near.get(a)!;
+      for (const b of [...row.keys()].sort((x, y) => x - y)) {
+        first[at] = a;
+        second[at] = b;
+        weight[at++] = row.get(b)!;
+      }
+    }
+    return { first, second, weight };
+  }
+
+  /** The counts {@link toArrays} wrote. */
+  static fromArrays(rule: NeighbourRule, first: ArrayLike<number>, second: ArrayLike<number>, weight: ArrayLike<number>): PairCounts {
+    if (first.length !== second.length || first.length !== weight.length) throw new RangeError('pair arrays of different lengths');
+    const counts = new PairCounts(rule);
+    for (let p = 0; p < first.length; p++) counts.add(first[p], second[p], weight[p]);
+    return counts;
+  }
+}
+
+/** A fitted count prior: the rule, its counts and β per size. */
+export interface CountPrior {
+  rule: CountRule;
+  reach: NeighbourReach;
+  /** β_m by size m (keyed like MetricsBySize: "8", "16", ...). */
+  beta: Record<string, number>;
+  counts: PairCounts;
+}
+
+/**
+ * The prior's bonus β_m · log(1 + c_i) of every item with a count for a user
+ * whose history is `history` (oldest first), at size m; items not in the map
+ * get no bonus. Empty when β_m is 0.
+ */
+export function countBonuses(prior: CountPrior, history: ArrayLike<number>, m: number): Map<number, number> {
+  const beta = prior.beta[String(m)] ?? 0;
+  const out = new Map<number, number>();
+  if (beta === 0) return out;
+  for (const [item, c] of prior.counts.scores(history)) out.set(item, beta * Math.log1p(c));
+  return out;
+}
