@@ -386,6 +386,7 @@ async function withServers(fn: (live: string, stateless: string, storeDown: (dow
     applyEvents: (events, advance) => (down ? unreachable() : embedded.applyEvents(events, advance)),
     readUser: (id) => (down ? unreachable() : embedded.readUser(id)),
     readHistory: (user) => embedded.readHistory(user),
+    readPairCounts: (firsts) => embedded.readPairCounts(firsts),
     addItems: (added, base) => embedded.addItems(added, base),
     itemsBase: () => embedded.itemsBase(),
     itemsAfter: (seq) => embedded.itemsAfter(seq),

@@ -14,7 +14,7 @@ import { exportAllSizes } from '../src/deploy/export';
 import { loadModelFolder } from '../src/serve/model-folder';
 import { openEmbeddedStore } from '../src/store/embedded';
 import { openPostgresStore } from '../src/store/postgres';
-import type { AdvanceStates, LiveEvent, LiveStore } from '../src/store/types';
+import type { AdvanceStates, LiveEvent, LiveStore, PairIncrement } from '../src/store/types';
 import { advanceUserStates, decodeUserState, encodeUserState } from '../src/store/user-state';
 import { UserError } from '../src/util/errors';
 import { dropSchema, onTestServer, postgresUnavailable, schemaUrl, testSchema } from './pg-fixtures';
@@ -24,7 +24,14 @@ const MODEL = 'model-a';
 
 /** A state that is the user's items joined: shows the order events were applied in, and any lost update. */
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? new Uint8Array(0)).toString('utf8');
-const joinItems: AdvanceStates = (updates) => updates.map((u) => Buffer.from(text(u.prior?.state) + u.events.map((e) => `${e.item};`).join('')));
+const joinItems: AdvanceStates = (updates) => ({
+  states: updates.map((u) => Buffer.from(text(u.prior?.state) + u.events.map((e) => `${e.item};`).join(''))),
+  pairs: [],
+});
+/** Advances every state to one byte and adds `pairs`. */
+const addingPairs =
+  (pairs: PairIncrement[]): AdvanceStates =>
+  (updates) => ({ states: updates.map(() => new Uint8Array(1)), pairs });
 
 const ev = (id: string, user: string, item: string, ts: number | null = null): LiveEvent => ({ id, user, item, ts });
 
@@ -84,12 +91,39 @@ function contract(name: string, open: () => Promise<Subject | string>, close: (s
       assert.equal(await store.readUser('u2'), null);
       assert.deepEqual(await store.readHistory('u3'), []);
       await assert.rejects(
-        store.applyEvents(batch, (updates) => updates.map(() => new Uint8Array(1)).slice(1)),
+        store.applyEvents(batch, (updates) => ({ states: updates.map(() => new Uint8Array(1)).slice(1), pairs: [] })),
         /1 states for 2 users/,
       );
       const applied = await store.applyEvents(batch, joinItems);
       assert.deepEqual([applied.applied, applied.duplicates], [2, 0]);
       assert.equal(text((await store.readUser('u3'))?.state), 'b;');
+    });
+
+    it('pair counts: each applied batch adds its pairs in its own transaction, summed per pair; a failed batch adds none', async ({ store, second }) => {
+      const pair = (first: string, second: string, weight: number): PairIncrement => ({ first, second, weight });
+      const sorted = (rows: PairIncrement[]) => rows.map((r) => [r.first, r.second, r.weight]).sort((a, b) => String(a).localeCompare(String(b)));
+      assert.deepEqual(await store.readPairCounts(['px']), []);
+      await store.applyEvents([ev('p1', 'pu1', 'px')], addingPairs([pair('px', 'py', 1), pair('px', 'pz', 2), pair('px', 'py', 0.5), pair('pw', 'px', 4)]));
+      assert.deepEqual(sorted(await second.readPairCounts(['px', 'nothing'])), [
+        ['px', 'py', 1.5],
+        ['px', 'pz', 2],
+      ]);
+      await assert.rejects(
+        store.applyEvents([ev('p2', 'pu1', 'px'), ev('p3', 'pu2', 'px')], () => ({ states: [new Uint8Array(1)], pairs: [pair('px', 'py', 100)] })),
+      );
+      const none = await store.applyEvents([ev('p1', 'pu1', 'px')], addingPairs([pair('px', 'py', 100)]));
+      assert.equal(none.applied, 0, 'a batch of duplicates advances nothing and adds no pair');
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? store : second).applyEvents([ev(`pc${i}`, `pcu${i % 3}`, 'px')], addingPairs([pair('px', 'py', 1), pair('pq', 'px', 1)])),
+        ),
+      );
+      assert.deepEqual(sorted(await store.readPairCounts(['px', 'pq'])), [
+        ['pq', 'px', 20],
+        ['px', 'py', 21.5],
+        ['px', 'pz', 2],
+      ]);
+      assert.deepEqual(await store.readPairCounts([]), []);
     });
 
     it('concurrent batches (committed together by the embedded store) each get their own result; one failing fails no other', async ({ store }) => {
@@ -235,7 +269,7 @@ contract(
     const steps = await onTestServer((c) => c.query('SELECT version FROM schema_migrations ORDER BY version'), schema);
     assert.deepEqual(
       steps.rows.map((r) => r.version),
-      [1, 2, 3],
+      [1, 2, 3, 4],
     );
     return { store, second };
   },

@@ -104,11 +104,23 @@ test('CLI: train writes metrics.json in the contract shape, eval reproduces it t
   const train = runCli(['train', '--data', data, '--out', run, '--features', 'id', '--width', '32', '--epochs', '2', '--batch-size', '32', '--no-progress']);
   assert.equal(train.status, 0, train.stderr);
   const metrics = JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
-  assert.deepEqual(Object.keys(metrics).sort(), ['best_epoch', 'dataset', 'dims', 'features', 'parameters', 'test', 'train_seconds', 'valid']);
+  assert.deepEqual(Object.keys(metrics).sort(), [
+    'best_epoch',
+    'count_prior',
+    'dataset',
+    'dims',
+    'features',
+    'network_test',
+    'network_valid',
+    'parameters',
+    'test',
+    'train_seconds',
+    'valid',
+  ]);
   assert.equal(metrics.parameters, safetensorsValueCount(path.join(run, BEST_FILE)), 'parameters counts the values of best.safetensors');
   assert.deepEqual(metrics.dims, [8, 16, 32]);
   assert.equal(metrics.features, 'id');
-  for (const split of ['valid', 'test']) {
+  for (const split of ['valid', 'test', 'network_valid', 'network_test']) {
     assert.deepEqual(Object.keys(metrics[split]), ['8', '16', '32']);
     for (const k of [5, 10, 20, 50]) {
       for (const name of ['Recall', 'NDCG', 'MRR']) assert.equal(typeof metrics[split]['32'][`${name}@${k}`], 'number');
@@ -119,7 +131,7 @@ test('CLI: train writes metrics.json in the contract shape, eval reproduces it t
   assert.equal(evaluated.status, 0, evaluated.stderr);
   assert.match(evaluated.stderr, /matches .*metrics\.json/);
   const again = JSON.parse(evaluated.stdout);
-  for (const split of ['valid', 'test']) {
+  for (const split of ['valid', 'test', 'network_valid', 'network_test']) {
     for (const size of ['8', '16', '32']) {
       for (const [name, value] of Object.entries(metrics[split][size])) {
         assert.ok(Math.abs((value as number) - again[split][size][name]) <= 1e-6, `${split} ${size} ${name}`);

@@ -157,12 +157,15 @@ export interface CountPrior {
 /**
  * The prior's bonus β_m · log(1 + c_i) of every item with a count for a user
  * whose history is `history` (oldest first), at size m; items not in the map
- * get no bonus. Empty when β_m is 0.
+ * get no bonus. Empty when β_m is 0. `extra` holds pairs counted since the
+ * prior's counts were (the live service's events), counted with the same rule.
  */
-export function countBonuses(prior: CountPrior, history: ArrayLike<number>, m: number): Map<number, number> {
+export function countBonuses(prior: CountPrior, history: ArrayLike<number>, m: number, extra: PairCounts | null = null): Map<number, number> {
   const beta = prior.beta[String(m)] ?? 0;
   const out = new Map<number, number>();
   if (beta === 0) return out;
-  for (const [item, c] of prior.counts.scores(history)) out.set(item, beta * Math.log1p(c));
+  const scores = prior.counts.scores(history);
+  if (extra) for (const [item, c] of extra.scores(history)) scores.set(item, (scores.get(item) ?? 0) + c);
+  for (const [item, c] of scores) out.set(item, beta * Math.log1p(c));
   return out;
 }

@@ -44,7 +44,8 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   const hasCheckpoint = fs.existsSync(path.join(runDir, CHECKPOINT_FILE));
   if (hasCheckpoint && !resume) throw new UserError(`${runDir} already holds a training run`, 'run-exists');
   if (resume && hasCheckpoint) config = loadRunConfig(runDir);
-  else saveRunConfig(runDir, config);
+  if (config.countPrior) checkCountPriorReach(config.countPrior, config.train.maxLen);
+  if (!(resume && hasCheckpoint)) saveRunConfig(runDir, config);
   const prepared = await prepareRun(config, { ...options, runDir });
   const { model, split, dataset } = prepared;
   for (const note of prepared.notes) log(`${dataset.name}: ${note}`);
@@ -79,6 +80,18 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   const final = config.countPrior ? withCountPrior(model, split, report, config.countPrior, runDir, settings, log) : report;
   writeMetricsReport(runDir, final, options.command ?? 'trainRun()');
   return final;
+}
+
+/**
+ * The live service keeps a user's last maxLen items: a prior must not look
+ * further back than that.
+ * @throws UserError when the recipe's window or context exceeds maxLen
+ */
+function checkCountPriorReach(recipe: CountPriorRecipe, maxLen: number): void {
+  const { window, context } = recipe.reach;
+  if (Math.max(window, context) > maxLen) {
+    throw new UserError(`the count prior's window (${window}) and context (${context}) must not exceed the input window --max-len (${maxLen})`);
+  }
 }
 
 /**
@@ -200,6 +213,8 @@ export async function fitRunCountPrior(runDir: string, options: FitRunCountPrior
   if (!saved) throw new UserError(`${runDir} has no metrics.json (training has not finished)`);
   const { network_valid, network_test, count_prior: _old, ...rest } = saved;
   const network: MetricsReport = { ...rest, valid: network_valid ?? saved.valid, test: network_test ?? saved.test };
+  const config = loadRunConfig(runDir);
+  if (options.recipe) checkCountPriorReach(options.recipe, config.train.maxLen);
   const run = await loadTrainedRun(runDir, { ...options, metrics: false });
   saveRunConfig(runDir, { ...run.config, countPrior: options.recipe });
   fs.rmSync(path.join(runDir, RUN_COUNT_PRIOR_FILE), { force: true });

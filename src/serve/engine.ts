@@ -44,7 +44,7 @@ import { stepSegments } from '../model/layers/lru';
 import type { ParamReader } from '../model/params';
 import { UserError } from '../util/errors';
 import type { Float32Tensor } from '../util/safetensors';
-import { countBonuses, type CountPrior } from '../model/count-prior';
+import { countBonuses, type CountPrior, type PairCounts } from '../model/count-prior';
 import { RankedItem, topK } from './top-k';
 
 export { gatherRows } from '../model/rows';
@@ -131,6 +131,8 @@ export interface RankOptions {
   candidates?: ArrayLike<number>;
   /** The user's history (oldest first): with a count prior, the items counted near its last items get their bonus. */
   history?: ArrayLike<number>;
+  /** Pairs counted since the prior's counts were (the live service's events), added to them. */
+  extraCounts?: PairCounts | null;
 }
 
 /**
@@ -367,11 +369,12 @@ export class InferenceEngine {
 
   /**
    * The count prior's bonus of every item with a count for a history at size m;
-   * empty without a prior or a history. Items outside 1..N are left out.
+   * empty without a prior or a history. `extra` adds pairs counted since
+   * (see {@link countBonuses}). Items outside 1..N are left out.
    */
-  bonuses(history: ArrayLike<number> | null | undefined, m: number): Map<number, number> {
+  bonuses(history: ArrayLike<number> | null | undefined, m: number, extra: PairCounts | null = null): Map<number, number> {
     if (!this.countPrior || !history || history.length === 0) return new Map();
-    const out = countBonuses(this.countPrior, history, m);
+    const out = countBonuses(this.countPrior, history, m, extra);
     for (const item of out.keys()) if (item < 1 || item > this.numItems) out.delete(item);
     return out;
   }
@@ -380,7 +383,8 @@ export class InferenceEngine {
    * The best k[b] items of each of B users (users: B×m) at size m, best first
    * (ties: lower id first), never an item of exclude[b]: the whole catalogue
    * ranked with one pass over the item table for all users. With a count prior
-   * and histories[b], user b's items get their bonus.
+   * and histories[b], user b's items get their bonus (`extraCounts` as in
+   * {@link RankOptions}).
    */
   rankBatch(
     users: Float32Array,
@@ -388,11 +392,12 @@ export class InferenceEngine {
     k: readonly number[],
     exclude: readonly (ReadonlySet<number> | null)[],
     histories: readonly (ArrayLike<number> | null)[] = [],
+    extraCounts: PairCounts | null = null,
   ): RankedItem[][] {
     const b = k.length;
     if (users.length !== b * m) throw new RangeError(`${users.length} values are not ${b} rows of width ${m}`);
     this.bounds(m);
-    const bonuses = k.map((_, r) => this.bonuses(histories[r], m));
+    const bonuses = k.map((_, r) => this.bonuses(histories[r], m, extraCounts));
     // Enough of the network's ranking that k[r] remain once the excluded and the bonused are set apart.
     const wanted = k.map((kb, r) => Math.min(this.numItems, kb + (exclude[r]?.size ?? 0) + bonuses[r].size));
     let ranked: RankedItem[][];
@@ -415,7 +420,8 @@ export class InferenceEngine {
         return out;
       });
       const table = this.itemTable(m);
-      networkScore = (r, item) => dot(table, item * m, users, r * m, m);
+      // Rounded to float32, as the products' scores are.
+      networkScore = (r, item) => Math.fround(dot(table, item * m, users, r * m, m));
     }
     return ranked.map((list, r) => withBonuses(list, bonuses[r], (item) => networkScore(r, item), k[r], exclude[r]));
   }
@@ -423,7 +429,7 @@ export class InferenceEngine {
   /** The best k items for a user vector at size m (ties: lower id first); with a count prior and options.history, with their bonus. */
   rank(user: Float32Array, m: number, options: RankOptions): RankedItem[] {
     const exclude = options.exclude ? new Set(options.exclude) : null;
-    const bonuses = this.bonuses(options.history, m);
+    const bonuses = this.bonuses(options.history, m, options.extraCounts ?? null);
     if (options.candidates) {
       const ids = Array.from(options.candidates);
       const scores = this.scoreItems(user, m, ids);

@@ -4,6 +4,7 @@
  * One user vector of the large size serves both steps, since its first m_s
  * coordinates are exactly the size-m_s user vector (docs/method.md §1). Browser-safe.
  */
+import type { PairCounts } from '../model/count-prior';
 import type { InferenceEngine } from './engine';
 import type { RankedItem } from './top-k';
 
@@ -23,11 +24,19 @@ export interface FunnelOptions {
   candidates?: ArrayLike<number>;
   /** The user's history: with a count prior, both steps add its bonuses (at their own size's β). */
   history?: ArrayLike<number>;
+  /** Pairs counted since the prior's counts were (see RankOptions). */
+  extraCounts?: PairCounts | null;
 }
 
 /** The best k items by the funnel; `user` must be a vector of width >= options.size. */
 export function funnelRank(engine: InferenceEngine, user: Float32Array, options: FunnelOptions): RankedItem[] {
-  const { history } = options;
-  const shortlist = engine.rank(user, options.shortlistSize, { k: options.shortlist, exclude: options.exclude, candidates: options.candidates, history });
-  return engine.rank(user, options.size, { k: options.k, candidates: shortlist.map((r) => r.id), history });
+  const { history, extraCounts } = options;
+  const shortlist = engine.rank(user, options.shortlistSize, {
+    k: options.shortlist,
+    exclude: options.exclude,
+    candidates: options.candidates,
+    history,
+    extraCounts,
+  });
+  return engine.rank(user, options.size, { k: options.k, candidates: shortlist.map((r) => r.id), history, extraCounts });
 }

@@ -8,7 +8,12 @@
  * (src/store/user-state.ts); a recommendation reads the stored state, never
  * the history, and ranks with its first `size` coordinates, which is the
  * size-m model's user vector. It equals POST /v1/recommend with the user's
- * whole history (both read the last maxLen items). A user without events gets
+ * whole history (both read the last maxLen items), but for the pair counts
+ * recorded since the export, which only the live routes see. With a count prior
+ * (docs/method.md §5.11), each commit also adds the pairs its events make to
+ * the store's pair counts, and a recommendation adds those recorded for the
+ * user's last items to the exported counts: every replica ranks with the
+ * counts of every event committed. A user without events gets
  * the empty-history recommendation, with "known_user": false.
  *
  * Events of a user apply in the order they are committed (within a request,
@@ -19,8 +24,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONFIG_FILE, ExportedConfig, WEIGHTS_FILE } from '../deploy/format';
-import type { AdvanceStates, LiveEvent, LiveStore } from '../store/types';
-import { advanceUserStates, decodeUserState, encodeUserState } from '../store/user-state';
+import { PairCounts } from '../model/count-prior';
+import type { AdvanceStates, LiveEvent, LiveStore, PairIncrement } from '../store/types';
+import { advanceUserStates, decodeUserState, encodeUserState, type UserState } from '../store/user-state';
 import type { Catalogue } from './catalogue';
 import type { InferenceEngine } from './engine';
 import { funnelRank } from './funnel';
@@ -101,8 +107,45 @@ export class LiveService {
   private readonly advance: AdvanceStates = (updates) => {
     const priors = updates.map((u) => (u.prior ? decodeUserState(u.prior.state, this.engine) : null));
     const items = updates.map((u) => u.events.map((e) => this.itemId(e.item)));
-    return advanceUserStates(this.engine, priors, items).map(encodeUserState);
+    const pairs = this.newPairs(priors, items);
+    return { states: advanceUserStates(this.engine, priors, items).map(encodeUserState), pairs };
   };
+
+  /**
+   * The pairs the new items make with the items before them, under the count
+   * prior's rule (none without a prior): what the events add to its counts.
+   */
+  private newPairs(priors: readonly (UserState | null)[], items: readonly (readonly number[])[]): PairIncrement[] {
+    const prior = this.engine.countPrior;
+    if (!prior) return [];
+    const counts = new PairCounts(prior.counts.rule);
+    items.forEach((added, u) => {
+      const before = priors[u]?.recent ?? new Int32Array(0);
+      const history = [...before, ...added];
+      for (let t = before.length; t < history.length; t++) counts.addStep(history, t);
+    });
+    const { first, second, weight } = counts.toArrays();
+    return Array.from(first, (a, p) => ({ first: this.itemRef(a), second: this.itemRef(second[p]), weight: weight[p] }));
+  }
+
+  /**
+   * The pairs counted since the export whose first item is one of the last
+   * items of `recent` that the prior looks up, or null without a prior.
+   * Items this replica does not know yet are left out.
+   */
+  private async liveCounts(recent: Int32Array): Promise<PairCounts | null> {
+    const prior = this.engine.countPrior;
+    if (!prior || recent.length === 0) return null;
+    const rule = prior.counts.rule;
+    const rows = await this.store.readPairCounts(Array.from(recent.subarray(Math.max(0, recent.length - rule.context)), (id) => this.itemRef(id)));
+    const counts = new PairCounts(rule);
+    for (const row of rows) {
+      const a = this.catalogue.resolve(row.first);
+      const b = this.catalogue.resolve(row.second);
+      if (a !== null && b !== null) counts.add(a, b, row.weight);
+    }
+    return counts;
+  }
 
   /** POST /v1/events: check the whole body, then apply its new events in one commit. */
   async addEvents(body: unknown): Promise<EventsResponse> {
@@ -140,6 +183,7 @@ export class LiveService {
     const state = row ? decodeUserState(row.state, this.engine) : null;
     const vector = state?.vector ?? this.emptyVector;
     const exclude = q.excludeHistory && state ? new Set(state.seen) : null;
+    const extraCounts = state ? await this.liveCounts(state.recent) : null;
     let ranked: RankedItem[];
     if (q.funnel) {
       ranked = funnelRank(this.engine, vector, {
@@ -149,9 +193,10 @@ export class LiveService {
         k: q.k,
         exclude: exclude ?? undefined,
         history: state?.recent,
+        extraCounts,
       });
     } else {
-      ranked = this.engine.rankBatch(vector.slice(0, q.size), q.size, [q.k], [exclude], [state?.recent ?? null])[0];
+      ranked = this.engine.rankBatch(vector.slice(0, q.size), q.size, [q.k], [exclude], [state?.recent ?? null], extraCounts)[0];
     }
     return {
       user,
@@ -195,7 +240,7 @@ export class LiveService {
       if (event.ts !== undefined && event.ts !== null && (typeof event.ts !== 'number' || !Number.isFinite(event.ts))) {
         throw new RequestError(`${at}.ts`, `"${at}.ts" must be a number (e.g. seconds since 1970)`);
       }
-      return { id, user, item: this.catalogue.item(item)!.asin || String(item), ts: (event.ts as number | undefined) ?? null };
+      return { id, user, item: this.itemRef(item), ts: (event.ts as number | undefined) ?? null };
     });
   }
 
@@ -242,6 +287,11 @@ export class LiveService {
       funnel = { size: shortlistSize, shortlist };
     }
     return { k, size, excludeHistory: exclude === 'true', funnel };
+  }
+
+  /** The external id an event records for item `id` (its ASIN, else the id). */
+  private itemRef(id: number): string {
+    return this.catalogue.item(id)?.asin || String(id);
   }
 
   private itemId(ref: string): number {

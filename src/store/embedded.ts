@@ -24,7 +24,7 @@ import { GroupCommit } from './group-commit';
 import { openPgliteThread } from './pglite-thread';
 import type { SqlDatabase } from './sql-client';
 import { SqlStore } from './sql-store';
-import type { AddedItem, AdvanceStates, ApplyResult, LiveEvent, LiveStore, NewItem, StoredUser } from './types';
+import type { AddedItem, AdvanceStates, ApplyResult, LiveEvent, LiveStore, NewItem, PairIncrement, StoredUser } from './types';
 
 /** Default folder of the embedded store (relative to the working directory). */
 export const DEFAULT_STATE_DIR = 'fmrlrec-state';
@@ -95,6 +95,10 @@ class EmbeddedStore implements LiveStore {
     const user = await this.sql.readUser(id);
     if (user) this.remember(user);
     return user;
+  }
+
+  readPairCounts(firsts: readonly string[]): Promise<PairIncrement[]> {
+    return this.sql.readPairCounts(firsts);
   }
 
   readHistory(user: string): Promise<LiveEvent[]> {

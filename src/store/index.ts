@@ -3,7 +3,7 @@ import { openEmbeddedStore } from './embedded';
 import { openPostgresStore } from './postgres';
 import type { LiveStore } from './types';
 
-export type { AddedItem, AdvanceStates, ApplyResult, LiveEvent, LiveStore, NewItem, StoredUser, UserUpdate } from './types';
+export type { AddedItem, AdvanceStates, AdvancedStates, ApplyResult, PairIncrement, LiveEvent, LiveStore, NewItem, StoredUser, UserUpdate } from './types';
 export { DEFAULT_STATE_DIR } from './embedded';
 export { DEFAULT_SCHEMA, parsePostgresUrl } from './postgres';
 

@@ -55,6 +55,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'store metadata (the model whose states the users table holds)',
     sql: 'CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);',
   },
+  {
+    version: 4,
+    name: "pair counts the events add to the model's count prior",
+    sql: 'CREATE TABLE pair_counts (first text NOT NULL, second text NOT NULL, weight double precision NOT NULL, PRIMARY KEY (first, second));',
+  },
 ];
 
 /** How to run the migrations. */

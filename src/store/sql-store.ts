@@ -21,7 +21,7 @@
 import { UserError } from '../util/errors';
 import { applyMigrations, MigrationOptions } from './migrations';
 import { SqlClient, SqlDatabase, withStoreErrors } from './sql-client';
-import type { AddedItem, AdvanceStates, ApplyResult, LiveEvent, LiveStore, NewItem, StoredUser, UserUpdate } from './types';
+import type { AddedItem, AdvanceStates, ApplyResult, LiveEvent, LiveStore, NewItem, PairIncrement, StoredUser, UserUpdate } from './types';
 
 /** Tries of a batch that meets a deadlock, a serialisation failure or a concurrent insert of one of its ids. */
 const MAX_ATTEMPTS = 8;
@@ -97,6 +97,12 @@ export class SqlStore implements LiveStore {
   async readUser(id: string): Promise<StoredUser | null> {
     const { rows } = await this.db.query<UserRow>('SELECT id, length, version, state FROM users WHERE id = $1 AND length > 0', [id]);
     return rows.length > 0 ? storedUser(rows[0]) : null;
+  }
+
+  async readPairCounts(firsts: readonly string[]): Promise<PairIncrement[]> {
+    if (firsts.length === 0) return [];
+    const { rows } = await this.db.query<PairIncrement>('SELECT first, second, weight FROM pair_counts WHERE first = ANY($1::text[])', [[...new Set(firsts)]]);
+    return rows;
   }
 
   async readHistory(user: string): Promise<LiveEvent[]> {
@@ -179,8 +185,19 @@ async function applyOnce(tx: SqlClient, batches: readonly (readonly LiveEvent[])
     const row = rows.get(user)!;
     return { user, prior: row.length > 0 ? storedUser(row) : null, events: list };
   });
-  const states = advance(updates);
+  const { states, pairs } = advance(updates);
   if (states.length !== updates.length) throw new Error(`advance returned ${states.length} states for ${updates.length} users`);
+  const pairWeights = new Map<string, PairIncrement>();
+  for (const p of pairs) {
+    const key = JSON.stringify([p.first, p.second]);
+    const kept = pairWeights.get(key);
+    if (kept) kept.weight += p.weight;
+    else pairWeights.set(key, { ...p });
+  }
+  // One row per pair, in key order: concurrent commits then lock shared rows in the same order.
+  const pairRows = [...pairWeights.values()].sort((a, b) =>
+    a.first < b.first ? -1 : a.first > b.first ? 1 : a.second < b.second ? -1 : a.second > b.second ? 1 : 0,
+  );
 
   const ev = { ids: [] as string[], users: [] as string[], positions: [] as number[], items: [] as string[], ts: [] as (number | null)[] };
   for (const u of updates) {
@@ -211,6 +228,14 @@ async function applyOnce(tx: SqlClient, batches: readonly (readonly LiveEvent[])
        FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) AS v(id, length, version, start, size) WHERE u.id = v.id`,
       [blob, list.map((w) => w.id), list.map((w) => w.length), list.map((w) => w.version), starts, sizes],
     ),
+    pairRows.length === 0
+      ? null
+      : tx.query(
+          `INSERT INTO pair_counts (first, second, weight)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::float8[]) ORDER BY 1, 2
+           ON CONFLICT (first, second) DO UPDATE SET weight = pair_counts.weight + EXCLUDED.weight`,
+          [pairRows.map((p) => p.first), pairRows.map((p) => p.second), pairRows.map((p) => p.weight)],
+        ),
   ]);
   // The update is rolled back with everything else when the insert came up short.
   if (inserted.rowCount !== applied) throw new EventIdRace();

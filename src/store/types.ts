@@ -1,6 +1,7 @@
 /**
  * The live service's store: per-user streaming state, the event log (the
- * users' histories, idempotent by event id) and items added after training.
+ * users' histories, idempotent by event id), the pair counts the events add
+ * to the model's count prior, and items added after training.
  * One interface, two implementations over the same SQL (./sql-store.ts): an
  * embedded PostgreSQL in a folder (./embedded.ts, one process) and a
  * PostgreSQL server (./postgres.ts, any number of replicas).
@@ -41,12 +42,25 @@ export interface UserUpdate {
   events: LiveEvent[];
 }
 
+/** An amount added to the count of the pair (first, second): `second` came soon after `first` (item external ids, as in events). */
+export interface PairIncrement {
+  first: string;
+  second: string;
+  weight: number;
+}
+
+/** What {@link AdvanceStates} returns: each update's new state, in order, and what its events add to the pair counts. */
+export interface AdvancedStates {
+  states: Uint8Array[];
+  pairs: readonly PairIncrement[];
+}
+
 /**
- * Advances users' states: returns the new state of each update, in order.
- * Runs inside the store's transaction with those users locked; throwing rolls
+ * Advances users' states and counts the pairs their new events make. Runs
+ * inside the store's transaction with those users locked; throwing rolls
  * the whole batch back.
  */
-export type AdvanceStates = (updates: readonly UserUpdate[]) => Uint8Array[];
+export type AdvanceStates = (updates: readonly UserUpdate[]) => AdvancedStates;
 
 /** What a batch of events did. */
 export interface ApplyResult {
@@ -84,6 +98,12 @@ export interface LiveStore {
   applyEvents(events: readonly LiveEvent[], advance: AdvanceStates): Promise<ApplyResult>;
   /** A user's row, or null for a user without events. */
   readUser(id: string): Promise<StoredUser | null>;
+  /**
+   * The pair counts recorded since the model was exported (every applied
+   * batch adds its {@link AdvancedStates} pairs in its transaction), of the
+   * pairs whose first item is one of `firsts`.
+   */
+  readPairCounts(firsts: readonly string[]): Promise<PairIncrement[]>;
   /** A user's history: the recorded events in the order they were applied. */
   readHistory(user: string): Promise<LiveEvent[]>;
   /**
