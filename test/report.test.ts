@@ -111,6 +111,7 @@ test('report: tables with the paper rows, nested vs independent series, seeds, a
   assert.match(methodDescription(defaultLabel), /hybrid.*project default/);
   assert.match(methodDescription('text:use'), /the paper's method/);
   assert.match(methodDescription('id'), /item-ID embeddings only/);
+  assert.match(methodDescription('id', 'neighbours'), /^item-ID embeddings only \(LRURec-style\) \+ count prior \(neighbours; not in the paper\)$/);
   // The paper's rows for Beauty, with the features they used; none of another dataset's.
   assert.ok(md.includes(`| paper: fMRLRec | frozen features → projection (the paper's method) | ${PUBLISHED_FEATURES} | — | 1024 |`));
   assert.match(md, /\| paper: LRURec \(ID only\) \|.*\| 0\.0438 \| 0\.0871 \|/);

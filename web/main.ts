@@ -36,7 +36,8 @@ async function main(): Promise<void> {
     fetchOk(root + WEIGHTS_FILE).then((r) => r.arrayBuffer()),
     fetchOk(root + ITEM_TABLE_FILE).then((r) => r.arrayBuffer()),
   ]);
-  const countPrior = config.countPrior ? new Uint8Array(await fetchOk(root + COUNT_PRIOR_FILE).then((r) => r.arrayBuffer())) : null;
+  const countPriorBytes: ArrayBuffer | null = config.countPrior ? await (await fetchOk(root + COUNT_PRIOR_FILE)).arrayBuffer() : null;
+  const countPrior = countPriorBytes ? new Uint8Array(countPriorBytes) : null;
   const { engine, catalogue } = engineFromFiles({ config, items, weights: new Uint8Array(weights), itemTable: new Uint8Array(itemTable), countPrior }, root);
   const entries = items as ItemEntry[];
 

@@ -42,7 +42,7 @@ export function itemCounts(split: Split, numItems: number, which: EvalTarget): F
   return counts;
 }
 
-/** The pair counts of `rule` over the histories of `which`. */
+/** The pair counts of `rule` over the histories of `which`: what a ranking of its targets may count. */
 export function pairCounts(split: Split, which: EvalTarget, rule: NeighbourRule): PairCounts {
   return PairCounts.fromHistories(
     Array.from(split.train, (_, u) => evalHistory(split, u, which)),

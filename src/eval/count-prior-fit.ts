@@ -13,7 +13,8 @@
 import { evalBatches } from '../data/batches';
 import { evalHistory, type EvalTarget } from '../data/split';
 import type { Split } from '../data/types';
-import { countRule, type CountRule, type NeighbourReach, PairCounts } from '../model/count-prior';
+import { countRule, type CountRule, type NeighbourReach } from '../model/count-prior';
+import { pairCounts } from './baselines';
 import type { FmrlRec } from '../model/fmrlrec';
 import { ProgressBar } from '../util/progress';
 import type { EvalOptions, MetricsBySize } from './evaluate';
@@ -40,14 +41,6 @@ export interface CountPriorFit extends CountPriorSettings {
 
 type RankOptions = Pick<EvalOptions, 'batchSize' | 'maxLen' | 'progress'>;
 
-/** The pair counts a ranking of `which` may use under `rule`. */
-export function evalPairCounts(split: Split, which: EvalTarget, rule: CountRule, reach: NeighbourReach): PairCounts {
-  return PairCounts.fromHistories(
-    Array.from(split.train, (_, u) => evalHistory(split, u, which)),
-    countRule(rule, reach),
-  );
-}
-
 /**
  * Every user's pessimistic rank of the target under every rule r, at every
  * size s and every β of grid[s] (each ascending, ≥ 0, all of one length G):
@@ -70,7 +63,7 @@ export function priorRanks(
   const g = grid[0].length;
   if (grid.length !== k || grid.some((row) => row.length !== g)) throw new RangeError(`the β grid must have ${k} rows of one length`);
   const numRules = rules.length;
-  const counts = rules.map((rule) => evalPairCounts(split, which, rule, reach));
+  const counts = rules.map((rule) => pairCounts(split, which, countRule(rule, reach)));
   const targetsOf = which === 'valid' ? split.validTarget : split.testTarget;
   const itemTable = model.itemTable();
   const ranks = new Int32Array(split.train.length * numRules * k * g);

@@ -47,7 +47,7 @@ export const DEFAULT_REACH: NeighbourReach = { window: 3, context: 3 };
 export const MAX_REACH = 10;
 
 /** Throws a RangeError unless both parts of `reach` are integers in 1..MAX_REACH. */
-export function checkReach(reach: NeighbourReach): void {
+function checkReach(reach: NeighbourReach): void {
   for (const [name, n] of Object.entries(reach)) {
     if (!Number.isInteger(n) || n < 1 || n > MAX_REACH) throw new RangeError(`${name} must be an integer in 1..${MAX_REACH}, got ${n}`);
   }

@@ -17,9 +17,16 @@ function encoderName(name: string): string {
 
 /**
  * The method of a run, from its features label as metrics.json records it
- * (featureLabel of the features really used, e.g. "text:use+attr+words+id").
+ * (featureLabel of the features really used, e.g. "text:use+attr+words+id"),
+ * and the rule of its count prior when it has one (not in the paper).
  */
-export function methodDescription(features: string): string {
+export function methodDescription(features: string, countPriorRule: string | null = null): string {
+  const network = networkDescription(features);
+  return countPriorRule ? `${network} + count prior (${countPriorRule}; not in the paper)` : network;
+}
+
+/** The network's part of {@link methodDescription}. */
+function networkDescription(features: string): string {
   const frozen: string[] = [];
   const learned: string[] = [];
   for (const part of features.split('+')) {

@@ -69,7 +69,7 @@ export function runsTable(runs: readonly ReportRun[], dataset: string): string {
     const test = run.metrics.test[String(run.width)];
     return [
       run.dir,
-      methodDescription(run.metrics.features),
+      methodDescription(run.metrics.features, run.metrics.count_prior?.rule ?? null),
       run.metrics.features,
       seriesKind(run),
       String(run.width),
