@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { exportSize } from '../src/deploy/export';
+import { countRule, PairCounts } from '../src/model/count-prior';
 import { loadModelFolder } from '../src/serve/model-folder';
 import type { RankedItem } from '../src/serve/top-k';
 import { tempDir, tinyModel, tinySource } from './deploy-fixtures';
@@ -46,7 +47,15 @@ test('browser demo: each click updates the recommendations, exactly as the engin
   const tiny = tinyModel({ dims: [4, 8, 16], numBlocks: 2 });
   const dir = tempDir('browser');
   const modelDir = path.join(dir, 'model');
-  exportSize(tinySource(tiny), 16, modelDir);
+  // With a count prior, as the default model has: the page must fetch its pairs and pass the clicks as the history.
+  const rule = countRule('followers', { window: 2, context: 2 });
+  const countPrior = {
+    rule: 'followers' as const,
+    reach: { window: 2, context: 2 },
+    beta: { '4': 1, '8': 1, '16': 2 },
+    counts: PairCounts.fromHistories(tiny.dataset.sequences, rule),
+  };
+  exportSize({ ...tinySource(tiny), countPrior }, 16, modelDir);
   const site = path.join(dir, 'site');
   const build = spawnSync(process.execPath, [path.join(ROOT, 'web', 'build.mjs'), '--model', modelDir, '--out', site], { encoding: 'utf8' });
   assert.equal(build.status, 0, build.stderr);
@@ -54,7 +63,8 @@ test('browser demo: each click updates the recommendations, exactly as the engin
   const { engine } = loadModelFolder(modelDir);
   const stream = engine.startStream(16);
   const history: number[] = [];
-  const expected = (): RankedItem[] => engine.rank(engine.streamVector(stream), 16, { k: 10, exclude: history });
+  assert.ok(engine.countPrior, 'the exported model has its count prior');
+  const expected = (): RankedItem[] => engine.rank(engine.streamVector(stream), 16, { k: 10, exclude: history, history });
 
   const server = await serveStatic(site);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
@@ -66,8 +76,11 @@ test('browser demo: each click updates the recommendations, exactly as the engin
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
     const shown = async (): Promise<RankedItem[]> => page.evaluate('window.fmrlrecDemo.recommendations()') as Promise<RankedItem[]>;
     const listed = async (): Promise<number[]> => await page.$$eval('#recommendations li', (lis) => lis.map((li) => Number(li.getAttribute('data-id'))));
+    let priorMoved = 0;
     const check = async (what: string) => {
       const want = expected();
+      const networkOnly = engine.rank(engine.streamVector(stream), 16, { k: 10, exclude: history });
+      if (want.map((r) => r.id).join() !== networkOnly.map((r) => r.id).join()) priorMoved++;
       const got = await shown();
       assert.deepEqual(
         got.map((r) => r.id),
@@ -99,6 +112,7 @@ test('browser demo: each click updates the recommendations, exactly as the engin
     }
     assert.deepEqual(await page.evaluate('window.fmrlrecDemo.history()'), history);
     assert.ok(new Set(lists).size > 1, 'the recommendations changed after the clicks');
+    assert.ok(priorMoved > 0, "the count prior changed none of the page's recommendations");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

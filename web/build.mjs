@@ -41,6 +41,8 @@ await esbuild.build({
 for (const f of ['index.html', 'style.css']) fs.copyFileSync(path.join(here, f), path.join(out, f));
 if (values.model) {
   fs.mkdirSync(path.join(out, 'model'), { recursive: true });
-  for (const f of MODEL_FILES) fs.copyFileSync(path.join(values.model, f), path.join(out, 'model', f));
+  // The count prior's pairs, when the model has a count prior (config.json's countPrior).
+  const optional = ['count_prior.safetensors'].filter((f) => fs.existsSync(path.join(values.model, f)));
+  for (const f of [...MODEL_FILES, ...optional]) fs.copyFileSync(path.join(values.model, f), path.join(out, 'model', f));
 }
 process.stdout.write(`built ${out}${values.model ? ` with the model of ${values.model}` : ''}\n`);
