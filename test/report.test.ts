@@ -206,6 +206,26 @@ test('report: series that share features and kind are told apart by the setting 
   assert.match(written.summary, /· nested D=16 · lr=0\.001 /);
 });
 
+test('report: a run with a count prior is a series of its own, never averaged with the network alone, and not the train-once nested model', async () => {
+  const root = tempDir('fmrlrec-report-');
+  const network = fakeRun(root, 'network', { dataset: 'beauty', dims: [8, 16] });
+  const withPrior = path.join(root, 'prior');
+  fs.cpSync(network, withPrior, { recursive: true });
+  const metrics = JSON.parse(fs.readFileSync(path.join(withPrior, 'metrics.json'), 'utf8'));
+  metrics.count_prior = { rule: 'followers', window: 3, context: 3, beta: { '8': 8, '16': 4 } };
+  metrics.network_test = metrics.test;
+  metrics.test = fakeMetrics([8, 16], 7, 0.01);
+  fs.writeFileSync(path.join(withPrior, 'metrics.json'), JSON.stringify(metrics));
+  const single = fakeRun(root, 'm8', { dataset: 'beauty', dims: [8] });
+  const written = await writeResultsReport([withPrior, network, single], path.join(root, 'report'), 'fmrlrec report');
+  assert.match(written.summary, /text:use\+attr\+words\+id \+ count prior \(followers\) · nested D=16 +16 +1 /);
+  assert.match(written.summary, /text:use\+attr\+words\+id · nested D=16 +16 +1 /);
+  const markdown = fs.readFileSync(path.join(root, 'report', 'report.md'), 'utf8');
+  const onceTable = markdown.slice(markdown.indexOf('### Train once'));
+  const networkNdcg = JSON.parse(fs.readFileSync(path.join(network, 'metrics.json'), 'utf8')).test['8']['NDCG@10'].toFixed(4);
+  assert.match(onceTable, new RegExp(`\\| 8 \\| ${networkNdcg} \\|`), 'the train-once row of size 8 is the network alone');
+});
+
 test('report: a folder that is not a finished run is a one-line error', async () => {
   const root = tempDir('fmrlrec-report-');
   const notRun = path.join(root, 'empty');

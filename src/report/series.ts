@@ -25,6 +25,8 @@ export interface RunSeries {
   kind: SeriesKind;
   /** The features label of metrics.json. */
   features: string;
+  /** The rule of the runs' count prior, or null for the network alone. */
+  countPrior: string | null;
   runs: ReportRun[];
   /** Ascending by size. */
   points: SeriesPoint[];
@@ -55,7 +57,8 @@ export function seriesKind(run: ReportRun): SeriesKind {
 }
 
 /**
- * The settings that make runs comparable, as text: the features used, the data
+ * The settings that make runs comparable, as text: the features used, the
+ * count prior's rule when there is one, the data
  * (a synthetic dataset's generator settings), the model and training settings
  * except the seed, and the ladder of a nested run (an independent series spans
  * several single sizes).
@@ -63,6 +66,7 @@ export function seriesKind(run: ReportRun): SeriesKind {
 function recipeSettings(run: ReportRun): Record<string, string> {
   const text = (v: unknown): string => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
   const out: Record<string, string> = { features: run.metrics.features };
+  if (run.metrics.count_prior) out.countPrior = run.metrics.count_prior.rule;
   const { dataset } = run.config;
   if (dataset.kind === 'synthetic') out.data = `synthetic ${dataset.users} users, ${dataset.items} items, seed ${dataset.seed}`;
   if (seriesKind(run) === 'nested') out.sizes = run.sizes.join(',');
@@ -89,7 +93,17 @@ export function buildSeries(runs: readonly ReportRun[]): RunSeries[] {
     const points = [...bySize.entries()].sort((a, b) => a[0] - b[0]).map(([size, pointRuns]) => ({ size, runs: pointRuns }));
     const width = points[points.length - 1].size;
     const kindText = g.kind === 'nested' ? `nested D=${width}` : 'independent (one model per size)';
-    return { name: `${g.settings.features} · ${kindText}`, kind: g.kind, features: g.settings.features, runs: g.runs, points, settings: g.settings };
+    const countPrior = g.settings.countPrior ?? null;
+    const prior = countPrior ? ` + count prior (${countPrior})` : '';
+    return {
+      name: `${g.settings.features}${prior} · ${kindText}`,
+      kind: g.kind,
+      features: g.settings.features,
+      countPrior,
+      runs: g.runs,
+      points,
+      settings: g.settings,
+    };
   });
   disambiguateNames(series);
   return series.map(({ settings: _settings, ...s }) => s);

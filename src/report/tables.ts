@@ -161,7 +161,7 @@ export function seedsTable(series: readonly RunSeries[]): string | null {
 export function trainOnceTable(series: readonly RunSeries[]): string | null {
   const rows: string[][] = [];
   for (const independent of series.filter((s) => s.kind === 'independent')) {
-    const nested = series.find((s) => s.kind === 'nested' && s.features === independent.features);
+    const nested = series.find((s) => s.kind === 'nested' && s.features === independent.features && s.countPrior === independent.countPrior);
     if (!nested) continue;
     const nestedAt = new Map(nested.points.map((p) => [p.size, p]));
     const shared = independent.points.filter((p) => nestedAt.has(p.size));
