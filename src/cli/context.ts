@@ -1,4 +1,5 @@
 /** What every command shares: output streams, the kernels, report printing. */
+import { betaText } from '../eval/count-prior-fit';
 import { metricsTable, MetricsReport } from '../eval/report';
 import { getKernels } from '../kernels';
 import type { Kernels } from '../kernels/types';
@@ -63,14 +64,7 @@ export function printReport(ctx: CliContext, report: MetricsReport, runDir: stri
   ctx.out(
     `\n${report.dataset} — test, every size (features ${report.features}; best epoch ${report.best_epoch}, ${report.train_seconds.toFixed(0)} s of training)\n`,
   );
-  if (report.count_prior) {
-    const prior = report.count_prior;
-    ctx.out(
-      `with the count prior: ${prior.rule}, β per size ${Object.entries(prior.beta)
-        .map(([m, b]) => `${m}: ${b}`)
-        .join(', ')}\n`,
-    );
-  }
+  if (report.count_prior) ctx.out(`with the count prior: ${report.count_prior.rule}, β per size ${betaText(report.count_prior.beta)}\n`);
   ctx.out(metricsTable(report.test, report.dims));
   if (report.network_test) ctx.out(`\n\nThe network alone:\n${metricsTable(report.network_test, report.dims)}`);
   ctx.out(`\nWrote ${runDir}/metrics.json and ${runDir}/metrics.md`);

@@ -31,6 +31,13 @@ export interface CountPriorSettings {
   beta: Record<string, number>;
 }
 
+/** β per size as people read it: "8: 32, 16: 8, …". */
+export function betaText(beta: Record<string, number>): string {
+  return Object.entries(beta)
+    .map(([m, b]) => `${m}: ${b}`)
+    .join(', ');
+}
+
 /** What {@link fitCountPrior} chose and measured. */
 export interface CountPriorFit extends CountPriorSettings {
   /** Validation NDCG@10 of every rule tried, per size, at every β of BETA_GRID (grid order): how the rule and β were chosen. */

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
+import { betaText } from './count-prior-fit';
 import type { MetricsBySize } from './evaluate';
 import type { Metrics } from './metrics';
 
@@ -47,9 +48,15 @@ export function metricsTable(metrics: Record<string, Metrics>, rows: readonly (n
   return lines.join('\n');
 }
 
+/** One metrics.md section: a heading and the table of every size. */
+function tableSection(title: string, metrics: MetricsBySize, dims: readonly number[]): string[] {
+  return [`## ${title}`, '', metricsTable(metrics, dims), ''];
+}
+
 /** Write `<runDir>/metrics.json` and `<runDir>/metrics.md` (atomically); `command` is the command line quoted in metrics.md as their maker. */
 export function writeMetricsReport(runDir: string, report: MetricsReport, command: string): void {
   writeJsonAtomic(path.join(runDir, METRICS_FILE), report);
+  const section = (title: string, metrics: MetricsBySize) => tableSection(title, metrics, report.dims);
   const md = [
     `# ${report.dataset}: every size (features: ${report.features})`,
     '',
@@ -60,31 +67,14 @@ export function writeMetricsReport(runDir: string, report: MetricsReport, comman
     ...(report.count_prior
       ? [
           `With the count prior (${report.count_prior.rule}, window ${report.count_prior.window}, context ${report.count_prior.context}; ` +
-            `β per size ${Object.entries(report.count_prior.beta)
-              .map(([m, b]) => `${m}: ${b}`)
-              .join(', ')}); the network alone below.`,
+            `β per size ${betaText(report.count_prior.beta)}); the network alone below.`,
           '',
         ]
       : []),
-    '## Test',
-    '',
-    metricsTable(report.test, report.dims),
-    '',
-    '## Validation',
-    '',
-    metricsTable(report.valid, report.dims),
-    '',
+    ...section('Test', report.test),
+    ...section('Validation', report.valid),
     ...(report.network_test && report.network_valid
-      ? [
-          '## Test, the network alone',
-          '',
-          metricsTable(report.network_test, report.dims),
-          '',
-          '## Validation, the network alone',
-          '',
-          metricsTable(report.network_valid, report.dims),
-          '',
-        ]
+      ? [...section('Test, the network alone', report.network_test), ...section('Validation, the network alone', report.network_valid)]
       : []),
   ].join('\n');
   writeFileAtomic(path.join(runDir, METRICS_MARKDOWN_FILE), md);

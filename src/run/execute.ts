@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type CountPriorFit, evaluateWithCountPrior, fitCountPrior } from '../eval/count-prior-fit';
+import { betaText, type CountPriorFit, evaluateWithCountPrior, fitCountPrior } from '../eval/count-prior-fit';
 import { evaluate, type EvalOptions, MetricsBySize } from '../eval/evaluate';
 import { maxMetricDifference, MetricsReport, readMetricsReport, writeMetricsReport } from '../eval/report';
 import type { FmrlRec } from '../model/fmrlrec';
@@ -111,8 +111,7 @@ function withCountPrior(
 ): MetricsReport {
   const fit: CountPriorFit = fitCountPrior(model, split, recipe.rules, recipe.reach, settings);
   writeJsonAtomic(path.join(runDir, RUN_COUNT_PRIOR_FILE), fit);
-  const sizes = Object.keys(fit.beta);
-  log(`count prior: ${fit.rule} (chosen on validation from ${recipe.rules.join(', ')}), β per size ${sizes.map((m) => `${m}: ${fit.beta[m]}`).join(', ')}`);
+  log(`count prior: ${fit.rule} (chosen on validation from ${recipe.rules.join(', ')}), β per size ${betaText(fit.beta)}`);
   const test = evaluateWithCountPrior(model, split, 'test', fit, settings);
   const { valid: networkValid, test: networkTest, ...rest } = network;
   return {
