@@ -7,6 +7,9 @@
  *    test inputs, as ASINs, cycled), top 10, one run per size: req/s, p50, p99,
  *    and the server's CPU time per request (from its /metrics), which tells
  *    the server's own capacity when the load generator shares the cores.
+ *    A model with a count prior is also served without it (a copy of the
+ *    export with the prior removed: the network alone), size by size in the
+ *    same run, so the prior's cost per request is measured against a baseline.
  * 2. The MRL funnel, in process: for the same users at the largest size, the
  *    exhaustive top 10 against the funnel's (shortlist with a small size,
  *    rerank with the largest): recall of the exhaustive top 10 and speed-up of
@@ -22,7 +25,7 @@ import autocannon from 'autocannon';
 import { parseFlags } from '../src/cli/args';
 import { readP5Dataset } from '../src/data/p5';
 import { exportAllSizes, exportSourceOf } from '../src/deploy/export';
-import { INDEX_FILE, MANIFEST_FILE, SizeManifest } from '../src/deploy/format';
+import { CONFIG_FILE, COUNT_PRIOR_FILE, ExportedConfig, ExportIndex, INDEX_FILE, MANIFEST_FILE, SizeManifest } from '../src/deploy/format';
 import { loadTrainedRun } from '../src/run/trained-run';
 import { getKernels } from '../src/kernels';
 import { loadRunConfig } from '../src/run/run-config';
@@ -38,6 +41,8 @@ interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Served with the model's count prior (false: the network alone). */
+  countPrior: boolean;
   requests: number;
   errors: number;
   non2xx: number;
@@ -56,7 +61,9 @@ interface FunnelResult {
 const HELP = `Usage: npm run bench -- serve [options]   (or node dist/bench/serve.js [options])
 
 Load benchmark of "fmrlrec serve" (autocannon, POST /v1/recommend with real
-users' histories, top 10, one run per size) and of the MRL funnel.
+users' histories, top 10, one run per size) and of the MRL funnel. A model with
+a count prior is loaded with it and, as the baseline, without it (the network
+alone), one after the other at each size.
 
   --model <dir>        an every-size export ("fmrlrec export --size all")
   --run <dir>          or a run folder, exported to a temporary folder (default runs/beauty)
@@ -111,6 +118,25 @@ async function modelFolder(opts: ReturnType<typeof options>): Promise<{ dir: str
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   exportAllSizes(exportSourceOf(await loadTrainedRun(run, { kern: getKernels() })), dir, { force: true });
   return { dir, run };
+}
+
+/**
+ * A copy of the every-size export `dir` without its count prior (the count
+ * files and config.json's countPrior removed): the network alone. Removed when
+ * the process exits.
+ */
+function withoutCountPrior(dir: string): string {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-bench-serve-network-'));
+  process.on('exit', () => fs.rmSync(copy, { recursive: true, force: true }));
+  fs.cpSync(dir, copy, { recursive: true });
+  const index = JSON.parse(fs.readFileSync(path.join(copy, INDEX_FILE), 'utf8')) as ExportIndex;
+  for (const { folder } of index.sizes) {
+    const configFile = path.join(copy, folder, CONFIG_FILE);
+    const { countPrior: _removed, ...config } = JSON.parse(fs.readFileSync(configFile, 'utf8')) as ExportedConfig;
+    fs.writeFileSync(configFile, JSON.stringify(config));
+    fs.rmSync(path.join(copy, folder, COUNT_PRIOR_FILE), { force: true });
+  }
+  return copy;
 }
 
 /** Users' test inputs (training sequence + validation item, last maxLen) as ASIN lists, every k-th user. */
@@ -228,45 +254,49 @@ async function main(): Promise<void> {
         .join(' ')}`,
   );
 
-  const server = await startServer(dir);
+  // With a count prior, the network alone is the baseline, loaded right after at each size.
+  const variants = [{ countPrior: engine.countPrior !== null, dir }];
+  if (engine.countPrior) variants.push({ countPrior: false, dir: withoutCountPrior(dir) });
+  const servers = await Promise.all(variants.map((v) => startServer(v.dir)));
   const loads: LoadResult[] = [];
   try {
-    await load(
-      server.port,
-      users.asins.slice(0, 50).map((h) => JSON.stringify({ history: h, k: 10 })),
-      connections,
-      2,
-    ); // warm-up
+    const warmUp = users.asins.slice(0, 50).map((h) => JSON.stringify({ history: h, k: 10 }));
+    for (const server of servers) await load(server.port, warmUp, connections, 2);
     for (const size of sizes) {
       const bodies = users.asins.map((h) => JSON.stringify({ history: h, k: 10, size }));
-      const before = await serverCounters(server.port);
-      const r = await load(server.port, bodies, connections, duration);
-      const after = await serverCounters(server.port);
-      const serverCpuMsPerRequest = (1000 * (after.cpu - before.cpu)) / Math.max(1, after.answered - before.answered);
-      loads.push({
-        size,
-        requestsPerSecond: r.requests.average,
-        p50Ms: r.latency.p50,
-        p99Ms: r.latency.p99,
-        requests: r.requests.total,
-        errors: r.errors,
-        non2xx: r.non2xx,
-        serverCpuMsPerRequest,
-      });
-      console.log(
-        `size ${size}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (${r.requests.total} requests, ` +
-          `${r.errors} errors, ${r.non2xx} non-2xx); server CPU ${serverCpuMsPerRequest.toFixed(3)} ms per request`,
-      );
+      for (const [v, server] of servers.entries()) {
+        const before = await serverCounters(server.port);
+        const r = await load(server.port, bodies, connections, duration);
+        const after = await serverCounters(server.port);
+        const serverCpuMsPerRequest = (1000 * (after.cpu - before.cpu)) / Math.max(1, after.answered - before.answered);
+        loads.push({
+          size,
+          countPrior: variants[v].countPrior,
+          requestsPerSecond: r.requests.average,
+          p50Ms: r.latency.p50,
+          p99Ms: r.latency.p99,
+          requests: r.requests.total,
+          errors: r.errors,
+          non2xx: r.non2xx,
+          serverCpuMsPerRequest,
+        });
+        console.log(
+          `size ${size}${variants[v].countPrior ? ', count prior' : engine.countPrior ? ', network alone' : ''}: ${r.requests.average.toFixed(0)} req/s, ` +
+            `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (${r.requests.total} requests, ${r.errors} errors, ${r.non2xx} non-2xx); ` +
+            `server CPU ${serverCpuMsPerRequest.toFixed(3)} ms per request`,
+        );
+      }
     }
   } finally {
-    await server.stop();
+    await Promise.all(servers.map((server) => server.stop()));
   }
   const funnel = measureFunnel(dir, users.ids, engine.sizes);
 
-  console.log('\n| size | req/s | p50 ms | p99 ms | requests | errors | server CPU ms/request |\n|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('\n| size | count prior | req/s | p50 ms | p99 ms | requests | errors | server CPU ms/request |\n|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const l of loads) {
     console.log(
-      `| ${l.size} | ${l.requestsPerSecond.toFixed(0)} | ${l.p50Ms} | ${l.p99Ms} | ${l.requests} | ${l.errors + l.non2xx} | ${l.serverCpuMsPerRequest.toFixed(3)} |`,
+      `| ${l.size} | ${l.countPrior ? 'yes' : 'no'} | ${l.requestsPerSecond.toFixed(0)} | ${l.p50Ms} | ${l.p99Ms} | ${l.requests} | ${l.errors + l.non2xx} | ` +
+        `${l.serverCpuMsPerRequest.toFixed(3)} |`,
     );
   }
   console.log(

@@ -30,6 +30,7 @@ import { recommendBatch, RecommendRequest } from '../src/serve/recommender';
 import type { RankedItem } from '../src/serve/top-k';
 import { openEmbeddedStore } from '../src/store/embedded';
 import type { LiveStore } from '../src/store/types';
+import { decodeSafetensors } from '../src/util/safetensors';
 import { UserError } from '../src/util/errors';
 import { tempDir, tinyModel, tinySource } from './deploy-fixtures';
 
@@ -307,6 +308,25 @@ test('count prior, export: every size folder holds the counts and β of the size
   assert.equal(none.countPrior, null);
   const user = none.userVector(HISTORIES[0], 16);
   assert.deepEqual(none.rank(user, 16, { k: 5, history: HISTORIES[0] }), none.rank(user, 16, { k: 5 }));
+});
+
+test('count prior, export: the weights are stored as F32 while every one is below 2^24 (exact there), else as F64, and load back exactly', () => {
+  const weightOf = (dir: string) => {
+    const { tensors } = decodeSafetensors(fs.readFileSync(path.join(dir, sizeFolderName(4), COUNT_PRIOR_FILE)));
+    return tensors.weight.data;
+  };
+  assert.ok(weightOf(exported) instanceof Float32Array);
+  for (const big of [2 ** 24 - 1, 2 ** 24 + 1]) {
+    const { first, second, weight } = FOLLOWERS.counts.toArrays();
+    const counts = PairCounts.fromArrays(FOLLOWERS.counts.rule, first, second, weight);
+    counts.add(3, 5, big - (counts.row(3)?.get(5) ?? 0));
+    const dir = tempDir('count-prior-big');
+    exportAllSizes({ ...exportSource, countPrior: { ...FOLLOWERS, counts } }, dir);
+    assert.ok(weightOf(dir) instanceof (big < 2 ** 24 ? Float32Array : Float64Array), `largest weight ${big}`);
+    const loaded = loadModelFolder(path.join(dir, sizeFolderName(4))).engine.countPrior!.counts;
+    assert.equal(loaded.row(3)!.get(5), big);
+    assert.deepEqual(loaded.toArrays(), counts.toArrays());
+  }
 });
 
 test('count prior, export: a folder whose config has a prior but whose count file is missing is refused, naming the file (the CLI prints one line)', () => {

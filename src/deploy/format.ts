@@ -44,8 +44,9 @@ export const ITEM_TABLE_FILE = 'item_table.safetensors';
 export const ITEMS_FILE = 'items.json';
 /**
  * The count prior's pairs (src/model/count-prior.ts), when config.json has a
- * countPrior: I32 tensors "first" and "second" and an F64 tensor "weight", one
- * entry per counted pair, ordered by (first, second).
+ * countPrior: I32 tensors "first" and "second" and a tensor "weight" (F32 when
+ * every weight is a whole number below 2^24, exact there; else F64), one entry
+ * per counted pair, ordered by (first, second).
  */
 export const COUNT_PRIOR_FILE = 'count_prior.safetensors';
 /** The sizes of an every-size export and their folders ({@link ExportIndex}). */
