@@ -15,10 +15,14 @@
  * 4. stop the servers (SIGTERM: the requests in flight finish), open the store
  *    and look up every event acknowledged so far in this configuration
  *    (seeding, warm-up and load): one missing is an event lost.
+ * A model with a count prior is measured twice per configuration: with its
+ * prior, then as the network alone (bench/network-alone.ts), so the prior's
+ * cost (a pair-count read per recommendation, a pair-count write per commit)
+ * is measured against a baseline in the same run.
  * The table gives req/s, p50/p99, errors (non-2xx, socket errors, timeouts,
  * answers of the wrong shape), events acknowledged during the load and events
- * lost, and the targets with pass or fail. The exit status is 1 when an event
- * is lost.
+ * lost, and the targets with pass or fail (for the model as given). The exit
+ * status is 1 when an event is lost.
  *
  * Options: see HELP below (--help).
  */
@@ -41,6 +45,7 @@ import { UserError } from '../src/util/errors';
 import { Rng } from '../src/util/rng';
 import { randomFeatures } from './data';
 import { log, table } from './output';
+import { networkAloneCopy } from './network-alone';
 import { RESULTS_DIR, ROOT } from './paths';
 
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -50,7 +55,9 @@ const HELP = `Usage: npm run bench -- live [options]   (or node dist/bench/live.
 Load benchmark of the live service: "fmrlrec serve" on the embedded store and
 on PostgreSQL with 1 and 2 replicas, a mixed load from autocannon (90% GET
 /v1/users/:id/recommendations for known users, 10% POST /v1/events with one new
-event), then every acknowledged event looked up in the store.
+event), then every acknowledged event looked up in the store. A model with a
+count prior is also measured without it (the network alone), configuration by
+configuration; the targets are checked on the model as given.
 
   --model <dir>        an every-size export ("fmrlrec export --size all"); default: a model
                        with the default shapes (D = 256, sizes 8..256) and initial weights
@@ -117,6 +124,8 @@ export interface LiveLoadRow {
   configuration: ConfigurationName;
   replicas: number;
   size: number;
+  /** Served with the model's count prior (false: the network alone). */
+  countPrior: boolean;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -469,6 +478,8 @@ async function runConfiguration(
   model: LoadedModel,
   sizes: readonly number[],
 ): Promise<LiveLoadRow[]> {
+  const countPrior = model.engine.countPrior !== null;
+  const label = `${name}${countPrior ? ', count prior' : ''}`;
   const { replicas: count } = CONFIGURATIONS[name];
   const users = Array.from({ length: opts.users }, (_, u) => `user${u}`);
   const asins = Array.from({ length: model.engine.numItems }, (_, i) => model.catalogue.item(i + 1)?.asin || String(i + 1));
@@ -483,7 +494,7 @@ async function runConfiguration(
         if (i === 0) {
           const started = Date.now();
           await workload.seed(replicas, opts.seedEvents);
-          log(`${name}: seeded ${users.length} users with ${opts.seedEvents} events each in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          log(`${label}: seeded ${users.length} users with ${opts.seedEvents} events each in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         }
         if (opts.warmup > 0) await workload.load(replicas, size, opts.connections, opts.warmup);
         const { result: r, acknowledged, wrong } = await workload.load(replicas, size, opts.connections, opts.duration);
@@ -491,6 +502,7 @@ async function runConfiguration(
           configuration: name,
           replicas: count,
           size,
+          countPrior,
           requestsPerSecond: r.requests.total / r.duration,
           p50Ms: r.latency.p50,
           p99Ms: r.latency.p99,
@@ -506,7 +518,7 @@ async function runConfiguration(
       const row = rows[rows.length - 1];
       row.eventsLost = lost;
       log(
-        `${name}, size ${size}: ${row.requestsPerSecond.toFixed(0)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.errors} errors; ` +
+        `${label}, size ${size}: ${row.requestsPerSecond.toFixed(0)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.errors} errors; ` +
           `${workload.acknowledged.size} events acknowledged so far, ${stored} stored, ${lost} lost`,
       );
     }
@@ -517,8 +529,8 @@ async function runConfiguration(
 }
 
 /** A target's verdict against the rows: pass, fail, or not measured. */
-function verdict(target: Target, rows: readonly LiveLoadRow[]): { row: LiveLoadRow | null; pass: boolean | null } {
-  const row = rows.find((r) => r.configuration === target.configuration && r.size === target.size) ?? null;
+function verdict(target: Target, rows: readonly LiveLoadRow[], withPrior: boolean): { row: LiveLoadRow | null; pass: boolean | null } {
+  const row = rows.find((r) => r.configuration === target.configuration && r.size === target.size && r.countPrior === withPrior) ?? null;
   if (!row) return { row, pass: null };
   return { row, pass: row.requestsPerSecond >= target.minRequestsPerSecond && row.p99Ms <= target.maxP99Ms && row.errors === 0 && row.eventsLost === 0 };
 }
@@ -542,6 +554,13 @@ async function main(): Promise<void> {
   }
   const modelDir = modelFolder(opts);
   const model = loadModelFolder(modelDir);
+  const withPrior = model.engine.countPrior !== null;
+  // With a count prior, the network alone is the baseline, measured right after in each configuration.
+  const variants = [{ dir: modelDir, model }];
+  if (withPrior) {
+    const alone = networkAloneCopy(modelDir);
+    variants.push({ dir: alone, model: loadModelFolder(alone) });
+  }
   const sizes = servedSizes(opts.sizes, model);
   const header =
     `model ${opts.model ?? 'synthetic (initial weights)'}: ${model.config.dataset}, ${model.engine.numItems} items, sizes ${model.engine.sizes.join(', ')}; ` +
@@ -554,15 +573,18 @@ async function main(): Promise<void> {
   for (const line of skipped) log(line);
 
   const rows: LiveLoadRow[] = [];
-  for (const name of configs) rows.push(...(await runConfiguration(name, opts, modelDir, model, sizes)));
+  for (const name of configs) {
+    for (const v of variants) rows.push(...(await runConfiguration(name, opts, v.dir, v.model, sizes)));
+  }
 
   console.log(`\n${header}\n`);
   console.log(
     table(
-      ['configuration', 'size', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'events acknowledged', 'events lost'],
+      ['configuration', 'size', 'count prior', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'events acknowledged', 'events lost'],
       rows.map((r) => [
         CONFIGURATIONS[r.configuration].label,
         r.size,
+        r.countPrior ? 'yes' : 'no',
         r.requestsPerSecond.toFixed(0),
         r.p50Ms,
         r.p99Ms,
@@ -574,7 +596,7 @@ async function main(): Promise<void> {
   );
   for (const line of skipped) console.log(line);
   console.log('\ntargets:');
-  const verdicts = TARGETS.map((t) => ({ target: t, ...verdict(t, rows) }));
+  const verdicts = TARGETS.map((t) => ({ target: t, ...verdict(t, rows, withPrior) }));
   for (const { target: t, row, pass } of verdicts) {
     const what = `${CONFIGURATIONS[t.configuration].label}, size ${t.size}: >= ${t.minRequestsPerSecond} req/s with p99 <= ${t.maxP99Ms} ms, no error, no event lost`;
     console.log(

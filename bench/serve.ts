@@ -25,13 +25,14 @@ import autocannon from 'autocannon';
 import { parseFlags } from '../src/cli/args';
 import { readP5Dataset } from '../src/data/p5';
 import { exportAllSizes, exportSourceOf } from '../src/deploy/export';
-import { CONFIG_FILE, COUNT_PRIOR_FILE, ExportedConfig, ExportIndex, INDEX_FILE, MANIFEST_FILE, SizeManifest } from '../src/deploy/format';
+import { INDEX_FILE, MANIFEST_FILE, SizeManifest } from '../src/deploy/format';
 import { loadTrainedRun } from '../src/run/trained-run';
 import { getKernels } from '../src/kernels';
 import { loadRunConfig } from '../src/run/run-config';
 import { funnelRank } from '../src/serve/funnel';
 import { loadModelFolder } from '../src/serve/model-folder';
 import { UserError } from '../src/util/errors';
+import { networkAloneCopy } from './network-alone';
 import { ROOT } from './paths';
 
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -118,25 +119,6 @@ async function modelFolder(opts: ReturnType<typeof options>): Promise<{ dir: str
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   exportAllSizes(exportSourceOf(await loadTrainedRun(run, { kern: getKernels() })), dir, { force: true });
   return { dir, run };
-}
-
-/**
- * A copy of the every-size export `dir` without its count prior (the count
- * files and config.json's countPrior removed): the network alone. Removed when
- * the process exits.
- */
-function withoutCountPrior(dir: string): string {
-  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'fmrlrec-bench-serve-network-'));
-  process.on('exit', () => fs.rmSync(copy, { recursive: true, force: true }));
-  fs.cpSync(dir, copy, { recursive: true });
-  const index = JSON.parse(fs.readFileSync(path.join(copy, INDEX_FILE), 'utf8')) as ExportIndex;
-  for (const { folder } of index.sizes) {
-    const configFile = path.join(copy, folder, CONFIG_FILE);
-    const { countPrior: _removed, ...config } = JSON.parse(fs.readFileSync(configFile, 'utf8')) as ExportedConfig;
-    fs.writeFileSync(configFile, JSON.stringify(config));
-    fs.rmSync(path.join(copy, folder, COUNT_PRIOR_FILE), { force: true });
-  }
-  return copy;
 }
 
 /** Users' test inputs (training sequence + validation item, last maxLen) as ASIN lists, every k-th user. */
@@ -256,7 +238,7 @@ async function main(): Promise<void> {
 
   // With a count prior, the network alone is the baseline, loaded right after at each size.
   const variants = [{ countPrior: engine.countPrior !== null, dir }];
-  if (engine.countPrior) variants.push({ countPrior: false, dir: withoutCountPrior(dir) });
+  if (engine.countPrior) variants.push({ countPrior: false, dir: networkAloneCopy(dir) });
   const servers = await Promise.all(variants.map((v) => startServer(v.dir)));
   const loads: LoadResult[] = [];
   try {

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { exportAllSizes } from '../src/deploy/export';
+import { tempDir, tinyModel, tinySourceWithPrior } from './deploy-fixtures';
 import { onTestServer, postgresUnavailable, TEST_PG_URL } from './pg-fixtures';
 
 const BENCH = path.join(__dirname, '..', 'bench', 'live.js');
@@ -33,7 +35,7 @@ function tableRows(stdout: string): string[][] {
       .split('|')
       .slice(1, -1)
       .map((c) => c.trim()),
-    ['configuration', 'size', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'events acknowledged', 'events lost'],
+    ['configuration', 'size', 'count prior', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'events acknowledged', 'events lost'],
   );
   return lines.slice(2).map((l) =>
     l
@@ -43,13 +45,13 @@ function tableRows(stdout: string): string[][] {
   );
 }
 
-/** Every row: a count of requests per second, latencies, no error, no event lost. */
-function assertRows(rows: string[][], configuration: string, sizes: number[]): void {
+/** Every row: its configuration, size and count prior (yes/no), a count of requests per second, latencies, no error, no event lost. */
+function assertRows(rows: string[][], expected: [string, number, string][]): void {
   assert.deepEqual(
-    rows.map((r) => [r[0], Number(r[1])]),
-    sizes.map((m) => [configuration, m]),
+    rows.map((r) => [r[0], Number(r[1]), r[2]]),
+    expected,
   );
-  for (const [, , rps, p50, p99, errors, acknowledged, lost] of rows) {
+  for (const [, , , rps, p50, p99, errors, acknowledged, lost] of rows) {
     assert.ok(Number(rps) > 0, `req/s ${rps}`);
     assert.ok(Number(p50) >= 0 && Number(p99) >= Number(p50), `p50 ${p50}, p99 ${p99}`);
     assert.equal(Number(errors), 0);
@@ -76,7 +78,10 @@ before(async () => {
 
 test('bench live: the embedded store under the mixed load, every acknowledged event stored', async () => {
   const { stdout, stderr } = await liveBench(['--configs', 'embedded']);
-  assertRows(tableRows(stdout), 'embedded', [64, 256]);
+  assertRows(tableRows(stdout), [
+    ['embedded', 64, 'no'],
+    ['embedded', 256, 'no'],
+  ]);
   assertLedger(stderr, 40 * 5);
   assert.match(stdout, /- embedded, size 64: >= 1500 req\/s with p99 <= 25 ms, no error, no event lost: (pass|FAIL) \(/);
   assert.match(stdout, /- PostgreSQL, 2 replicas, size 64: .*: not measured/);
@@ -89,10 +94,22 @@ test('bench live: PostgreSQL with two replicas, its schema dropped after', async
     return;
   }
   const { stdout, stderr, pid } = await liveBench(['--configs', 'postgres-2', '--sizes', '64', '--pg', TEST_PG_URL]);
-  assertRows(tableRows(stdout), 'PostgreSQL, 2 replicas', [64]);
+  assertRows(tableRows(stdout), [['PostgreSQL, 2 replicas', 64, 'no']]);
   assertLedger(stderr, 40 * 5);
   const { rows } = await onTestServer((c) => c.query('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1', [`fmrlrec_bench_live_${pid}_%`]));
   assert.deepEqual(rows, []);
+});
+
+test('bench live: a model with a count prior is measured with it, then as the network alone, every acknowledged event stored', async () => {
+  const model = tempDir('bench-live-prior');
+  exportAllSizes(tinySourceWithPrior(tinyModel(), 6), model);
+  const { stdout, stderr } = await liveBench(['--configs', 'embedded', '--model', model, '--sizes', '16']);
+  assertRows(tableRows(stdout), [
+    ['embedded', 16, 'yes'],
+    ['embedded', 16, 'no'],
+  ]);
+  assertLedger(stderr, 40 * 5);
+  assert.match(stderr, /embedded, count prior: seeded 40 users/);
 });
 
 test('bench live: a bad option is one line', async () => {

@@ -11,8 +11,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { writeP5Dataset } from '../src/data/p5';
 import { exportAllSizes } from '../src/deploy/export';
-import { countRule, PairCounts } from '../src/model/count-prior';
-import { tempDir, tinyModel, tinySource } from './deploy-fixtures';
+import { tempDir, tinyModel, tinySource, tinySourceWithPrior } from './deploy-fixtures';
 
 const BENCH = path.join(__dirname, '..', 'bench', 'serve.js');
 const run = promisify(execFile);
@@ -45,12 +44,8 @@ async function benchRows(model: string): Promise<[number, string, number][]> {
 }
 
 test('bench serve: a model with a count prior is served with it and without it at each size, in one run, every request answered', async () => {
-  const counts = PairCounts.fromHistories(tiny.dataset.sequences, countRule('followers'));
   const model = tempDir('bench-serve-prior');
-  exportAllSizes(
-    { ...tinySource(tiny, 6), countPrior: { rule: 'followers', reach: { window: 3, context: 3 }, beta: { '4': 1, '8': 2, '16': 4 }, counts } },
-    model,
-  );
+  exportAllSizes(tinySourceWithPrior(tiny, 6), model);
   assert.deepEqual(await benchRows(model), [
     [4, 'yes', 0],
     [4, 'no', 0],

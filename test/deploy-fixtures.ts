@@ -11,6 +11,7 @@ import type { Dataset, PackedBatch } from '../src/data/types';
 import type { ExportSource } from '../src/deploy/export';
 import { referenceKernels } from '../src/kernels/reference';
 import { chunkBounds } from '../src/model/config';
+import { countRule, DEFAULT_REACH, PairCounts } from '../src/model/count-prior';
 import { FmrlRec } from '../src/model/fmrlrec';
 import { ITEM_ID_EMBEDDING, PROJECTION_WEIGHT } from '../src/model/layers/item-table';
 import { mrlLinearInit } from '../src/model/layers/mrl-linear';
@@ -80,6 +81,13 @@ export function tinySource(tiny: Tiny, maxLen = 50): ExportSource {
     run: 'in-process',
     bestEpoch: 3,
   };
+}
+
+/** {@link tinySource} with a followers count prior over the dataset's sequences, β 1, 2, 4, ... by size. */
+export function tinySourceWithPrior(tiny: Tiny, maxLen = 50): ExportSource {
+  const counts = PairCounts.fromHistories(tiny.dataset.sequences, countRule('followers'));
+  const beta = Object.fromEntries(tiny.model.config.dims.map((m, s) => [String(m), 2 ** s]));
+  return { ...tinySource(tiny, maxLen), countPrior: { rule: 'followers', reach: DEFAULT_REACH, beta, counts } };
 }
 
 /** The full model's size-m scores of all N+1 items after `history` (its last maxLen items). */
