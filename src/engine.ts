@@ -27,7 +27,18 @@ export { engineFromFiles, type LoadedEngine, type ModelFiles } from './serve/mod
 export { Catalogue, type ItemRef, type Resolved } from './serve/catalogue';
 export { funnelRank, type FunnelOptions } from './serve/funnel';
 export { topK, type RankedItem } from './serve/top-k';
-export { COUNT_RULES, PairCounts, countBonuses, type CountPrior, type CountRule, type NeighbourRule, type NeighbourReach } from './model/count-prior';
+export {
+  COUNT_RULES,
+  PairCounts,
+  PackedPairCounts,
+  PairCountSource,
+  type PairArrays,
+  countBonuses,
+  type CountPrior,
+  type CountRule,
+  type NeighbourRule,
+  type NeighbourReach,
+} from './model/count-prior';
 export {
   CONFIG_FILE,
   COUNT_PRIOR_FILE,

@@ -19,6 +19,9 @@ export { FmrlRec, type BatchLoss } from './model/fmrlrec';
 export { sliceModel, parameterCount } from './model/slice';
 export {
   PairCounts,
+  PackedPairCounts,
+  PairCountSource,
+  type PairArrays,
   countRule,
   countBonuses,
   COUNT_RULES,

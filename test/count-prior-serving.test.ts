@@ -317,14 +317,14 @@ test('count prior, export: the weights are stored as F32 while every one is belo
   };
   assert.ok(weightOf(exported) instanceof Float32Array);
   for (const big of [2 ** 24 - 1, 2 ** 24 + 1]) {
-    const { first, second, weight } = FOLLOWERS.counts.toArrays();
-    const counts = PairCounts.fromArrays(FOLLOWERS.counts.rule, first, second, weight);
+    const counts = PairCounts.fromHistories(COUNTED, FOLLOWERS.counts.rule);
     counts.add(3, 5, big - (counts.row(3)?.get(5) ?? 0));
     const dir = tempDir('count-prior-big');
     exportAllSizes({ ...exportSource, countPrior: { ...FOLLOWERS, counts } }, dir);
     assert.ok(weightOf(dir) instanceof (big < 2 ** 24 ? Float32Array : Float64Array), `largest weight ${big}`);
     const loaded = loadModelFolder(path.join(dir, sizeFolderName(4))).engine.countPrior!.counts;
-    assert.equal(loaded.row(3)!.get(5), big);
+    // Item 5's score after history [3]: the pair's weight times the last item's weight 2^(context − 1).
+    assert.equal(loaded.scores([3]).get(5), 2 ** (FOLLOWERS.reach.context - 1) * big);
     assert.deepEqual(loaded.toArrays(), counts.toArrays());
   }
 });

@@ -253,6 +253,8 @@ contract(
       new RegExp(`in use by process ${process.pid}: the embedded store serves one process`),
     );
     assert.equal((await reopened.readUser('u1'))?.length, 3);
+    // The pair counts it keeps in memory are read back at open.
+    assert.deepEqual(await reopened.readPairCounts(['pq']), [{ first: 'pq', second: 'px', weight: 20 }]);
     await reopened.close();
     await assert.rejects(openEmbeddedStore(dir, { modelFingerprint: 'model-b' }), /holds user states of another model \(model model-a, this one is model-b\)/);
   },

@@ -59,11 +59,40 @@ export function countRule(rule: CountRule, reach: NeighbourReach = DEFAULT_REACH
   return { window: reach.window, context: reach.context, bothWays: rule === 'neighbours' };
 }
 
-/** Weighted pair counts: for every item a, the items b counted near it, with their weights summed. */
-export class PairCounts {
-  private readonly near = new Map<number, Map<number, number>>();
+/** Every counted pair as three parallel arrays, ordered by (first, second): what the exported file holds. */
+export interface PairArrays {
+  first: Int32Array;
+  second: Int32Array;
+  weight: Float64Array;
+}
 
+/**
+ * What ranking with a count prior needs of its counts: {@link PairCounts}
+ * while counting, {@link PackedPairCounts} once loaded from a file.
+ */
+export abstract class PairCountSource {
   constructor(readonly rule: NeighbourRule) {}
+
+  /** Add w times the count of every pair (a, b) to scores[b]. */
+  protected abstract addRow(a: number, w: number, scores: Map<number, number>): void;
+
+  /** Every pair, ordered by (first, second). */
+  abstract toArrays(): PairArrays;
+
+  /**
+   * Each item's count score for a user: the weighted counts of the user's last
+   * rule.context items, added to `into` (default: a new map), which is returned.
+   */
+  scores(history: ArrayLike<number>, into: Map<number, number> = new Map()): Map<number, number> {
+    const { context } = this.rule;
+    for (let j = 0; j < context && j < history.length; j++) this.addRow(history[history.length - 1 - j], 2 ** (context - 1 - j), into);
+    return into;
+  }
+}
+
+/** Weighted pair counts: for every item a, the items b counted near it, with their weights summed. */
+export class PairCounts extends PairCountSource {
+  private readonly near = new Map<number, Map<number, number>>();
 
   /** The counts of every pair in `histories` (item ids, oldest first). */
   static fromHistories(histories: Iterable<ArrayLike<number>>, rule: NeighbourRule): PairCounts {
@@ -105,21 +134,12 @@ export class PairCounts {
     return n;
   }
 
-  /** Each item's count score for a user: the weighted counts of the user's last rule.context items. */
-  scores(history: ArrayLike<number>): Map<number, number> {
-    const { context } = this.rule;
-    const scores = new Map<number, number>();
-    for (let j = 0; j < context && j < history.length; j++) {
-      const row = this.near.get(history[history.length - 1 - j]);
-      if (!row) continue;
-      const w = 2 ** (context - 1 - j);
-      for (const [item, n] of row) scores.set(item, (scores.get(item) ?? 0) + w * n);
-    }
-    return scores;
+  protected addRow(a: number, w: number, scores: Map<number, number>): void {
+    const row = this.near.get(a);
+    if (row) for (const [item, n] of row) scores.set(item, (scores.get(item) ?? 0) + w * n);
   }
 
-  /** Every pair as three parallel arrays, ordered by (first, second): what the exported file holds. */
-  toArrays(): { first: Int32Array; second: Int32Array; weight: Float64Array } {
+  toArrays(): PairArrays {
     const n = this.size;
     const first = new Int32Array(n);
     const second = new Int32Array(n);
@@ -135,13 +155,55 @@ export class PairCounts {
     }
     return { first, second, weight };
   }
+}
 
-  /** The counts {@link toArrays} wrote. */
-  static fromArrays(rule: NeighbourRule, first: ArrayLike<number>, second: ArrayLike<number>, weight: ArrayLike<number>): PairCounts {
-    if (first.length !== second.length || first.length !== weight.length) throw new RangeError('pair arrays of different lengths');
-    const counts = new PairCounts(rule);
-    for (let p = 0; p < first.length; p++) counts.add(first[p], second[p], weight[p]);
-    return counts;
+/**
+ * Pair counts read from {@link PairArrays} (an exported model's count file),
+ * packed in compressed rows: the pairs of first item a are entries
+ * start[a] .. start[a + 1] of `second` and `weight`. Read-only; a few bytes
+ * per pair where {@link PairCounts} keeps a map entry, so a lookup touches
+ * little memory.
+ */
+export class PackedPairCounts extends PairCountSource {
+  private constructor(
+    rule: NeighbourRule,
+    private readonly start: Int32Array,
+    private readonly second: Int32Array,
+    private readonly weight: Float32Array | Float64Array,
+  ) {
+    super(rule);
+  }
+
+  /**
+   * Pack the pairs of `first`, `second` and `weight` (one length, ordered by
+   * (first, second), items ≥ 0).
+   * @throws RangeError when they are not
+   */
+  static fromArrays(rule: NeighbourRule, first: Int32Array, second: Int32Array, weight: Float32Array | Float64Array): PackedPairCounts {
+    const n = first.length;
+    if (second.length !== n || weight.length !== n) throw new RangeError('pair arrays of different lengths');
+    for (let p = 0; p < n; p++) {
+      const ordered = p === 0 || first[p] > first[p - 1] || (first[p] === first[p - 1] && second[p] > second[p - 1]);
+      if (!ordered || first[p] < 0 || second[p] < 0) throw new RangeError(`pair ${p} is out of order or names a negative item`);
+    }
+    const start = new Int32Array((n > 0 ? first[n - 1] : 0) + 2);
+    for (let p = 0; p < n; p++) start[first[p] + 1]++;
+    for (let a = 1; a < start.length; a++) start[a] += start[a - 1];
+    return new PackedPairCounts(rule, start, second, weight);
+  }
+
+  protected addRow(a: number, w: number, scores: Map<number, number>): void {
+    if (a < 0 || a + 1 >= this.start.length) return;
+    for (let p = this.start[a]; p < this.start[a + 1]; p++) {
+      const item = this.second[p];
+      scores.set(item, (scores.get(item) ?? 0) + w * this.weight[p]);
+    }
+  }
+
+  toArrays(): PairArrays {
+    const first = new Int32Array(this.second.length);
+    for (let a = 0; a + 1 < this.start.length; a++) first.fill(a, this.start[a], this.start[a + 1]);
+    return { first, second: this.second.slice(), weight: Float64Array.from(this.weight) };
   }
 }
 
@@ -151,7 +213,7 @@ export interface CountPrior {
   reach: NeighbourReach;
   /** β_m by size m (keyed like MetricsBySize: "8", "16", ...). */
   beta: Record<string, number>;
-  counts: PairCounts;
+  counts: PairCountSource;
 }
 
 /**
@@ -160,12 +222,11 @@ export interface CountPrior {
  * get no bonus. Empty when β_m is 0. `extra` holds pairs counted since the
  * prior's counts were (the live service's events), counted with the same rule.
  */
-export function countBonuses(prior: CountPrior, history: ArrayLike<number>, m: number, extra: PairCounts | null = null): Map<number, number> {
+export function countBonuses(prior: CountPrior, history: ArrayLike<number>, m: number, extra: PairCountSource | null = null): Map<number, number> {
   const beta = prior.beta[String(m)] ?? 0;
-  const out = new Map<number, number>();
-  if (beta === 0) return out;
+  if (beta === 0) return new Map();
   const scores = prior.counts.scores(history);
-  if (extra) for (const [item, c] of extra.scores(history)) scores.set(item, (scores.get(item) ?? 0) + c);
-  for (const [item, c] of scores) out.set(item, beta * Math.log1p(c));
-  return out;
+  if (extra) extra.scores(history, scores);
+  for (const [item, c] of scores) scores.set(item, beta * Math.log1p(c));
+  return scores;
 }

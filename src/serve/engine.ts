@@ -26,8 +26,11 @@
  * With a count prior (src/model/count-prior.ts), the rankings (`rank`,
  * `rankBatch`) given the user's history add β_m · log(1 + c_i) to the scores of
  * the items with a count c_i: the items a network-only ranking would return,
- * widened by the number of bonused items, merged with those items at their
- * bonused scores — so the result is exactly the top k of the blended scores.
+ * merged with the counted items at their bonused scores — so the result is
+ * exactly the top k of the blended scores. A bonus only lifts an item, so the
+ * network's top k (none of them excluded) holds every item of the blended top
+ * k that has no count; only a negative β (a fit never gives one) needs the
+ * network's list widened by the number of counted items.
  * Many users at once (`userVectors`, `scoreBatch`, `rankBatch`) share every
  * matrix product, which is where a server gains throughput; the products and
  * the catalogue ranking go through {@link EngineKernels} that a host may
@@ -355,15 +358,17 @@ export class InferenceEngine {
     return out;
   }
 
-  /** Scores of the given items (ids 1..N) at size m, in the order given. */
+  /** Scores of the given items (ids 1..N) at size m, in the order given: their rows gathered, one product. */
   scoreItems(user: Float32Array, m: number, items: ArrayLike<number>): Float32Array {
     this.checkUser(user, m);
     const table = this.itemTable(m);
-    const out = new Float32Array(items.length);
+    const rows = new Float32Array(items.length * m);
     for (let c = 0; c < items.length; c++) {
       this.checkItem(items[c]);
-      out[c] = dot(table, items[c] * m, user, 0, m);
+      rows.set(table.subarray(items[c] * m, (items[c] + 1) * m), c * m);
     }
+    const out = new Float32Array(items.length);
+    if (items.length > 0) this.gemm(1, items.length, m, 1, user, m, rows, m, 0, out, items.length);
     return out;
   }
 
@@ -398,15 +403,15 @@ export class InferenceEngine {
     if (users.length !== b * m) throw new RangeError(`${users.length} values are not ${b} rows of width ${m}`);
     this.bounds(m);
     const bonuses = k.map((_, r) => this.bonuses(histories[r], m, extraCounts));
-    // Enough of the network's ranking that k[r] remain once the excluded and the bonused are set apart.
-    const wanted = k.map((kb, r) => Math.min(this.numItems, kb + (exclude[r]?.size ?? 0) + bonuses[r].size));
+    // Enough of the network's ranking that k[r] remain once the excluded (and, when a bonus is negative, the bonused) are set apart.
+    const wanted = k.map((kb, r) => Math.min(this.numItems, kb + (exclude[r]?.size ?? 0) + widening(bonuses[r])));
     let ranked: RankedItem[][];
-    let networkScore: (r: number, item: number) => number;
+    let networkScores: (r: number, items: readonly number[]) => ArrayLike<number>;
     if (!this.topItems) {
       const scores = this.scoreBatch(users, m);
       const n1 = this.numItems + 1;
       ranked = wanted.map((w, r) => topK(scores.subarray(r * n1, (r + 1) * n1), w, exclude[r], null));
-      networkScore = (r, item) => scores[r * n1 + item];
+      networkScores = (r, items) => items.map((item) => scores[r * n1 + item]);
     } else {
       const most = Math.max(1, ...wanted);
       const ids = new Int32Array(b * most);
@@ -419,11 +424,9 @@ export class InferenceEngine {
         }
         return out;
       });
-      const table = this.itemTable(m);
-      // Rounded to float32, as the products' scores are.
-      networkScore = (r, item) => Math.fround(dot(table, item * m, users, r * m, m));
+      networkScores = (r, items) => this.scoreItems(users.subarray(r * m, (r + 1) * m), m, items);
     }
-    return ranked.map((list, r) => withBonuses(list, bonuses[r], (item) => networkScore(r, item), k[r], exclude[r]));
+    return ranked.map((list, r) => withBonuses(list, bonuses[r], (items) => networkScores(r, items), k[r], exclude[r]));
   }
 
   /** The best k items for a user vector at size m (ties: lower id first); with a count prior and options.history, with their bonus. */
@@ -439,27 +442,55 @@ export class InferenceEngine {
       return topK(blended, options.k, exclude, ids);
     }
     const scores = this.scoreAll(user, m);
-    const wanted = Math.min(this.numItems, options.k + (exclude?.size ?? 0) + bonuses.size);
-    return withBonuses(topK(scores, wanted, exclude, null), bonuses, (item) => scores[item], options.k, exclude);
+    const wanted = Math.min(this.numItems, options.k + (exclude?.size ?? 0) + widening(bonuses));
+    return withBonuses(topK(scores, wanted, exclude, null), bonuses, (items) => items.map((item) => scores[item]), options.k, exclude);
   }
 }
 
 /**
+ * How many more of the network's ranking than k (and the excluded) a ranking
+ * with `bonuses` needs: none when every bonus is ≥ 0 — then each of the
+ * network's best k scores at least as high blended, so no item without a bonus
+ * below them can enter the blended top k — else one per bonused item, which a
+ * negative bonus may push out of the top k.
+ */
+function widening(bonuses: ReadonlyMap<number, number>): number {
+  for (const bonus of bonuses.values()) if (bonus < 0) return bonuses.size;
+  return 0;
+}
+
+/**
  * The best k of a network ranking with bonuses: `byScore` holds at least the
- * best (k + bonuses.size) items by network score (none of `exclude`), best
- * first; the items with a bonus are taken out and put back at their network
- * score plus their bonus.
+ * best (k + widening(bonuses)) items by network score (none of `exclude`), best
+ * first; `networkScores` gives the network scores of a list of items. The
+ * items with a bonus are taken out, and every item with a bonus is put back at
+ * its network score plus its bonus. Only the items that score at least the
+ * lowest blended score of byScore's first k are sorted: those first k all beat
+ * any item below it.
  */
 function withBonuses(
   byScore: RankedItem[],
   bonuses: ReadonlyMap<number, number>,
-  networkScore: (item: number) => number,
+  networkScores: (items: readonly number[]) => ArrayLike<number>,
   k: number,
   exclude: ReadonlySet<number> | null | undefined,
 ): RankedItem[] {
   if (bonuses.size === 0) return byScore.slice(0, k);
-  const out = byScore.filter((r) => !bonuses.has(r.id));
-  for (const [item, bonus] of bonuses) if (!exclude?.has(item)) out.push({ id: item, score: networkScore(item) + bonus });
+  const items: number[] = [];
+  for (const item of bonuses.keys()) if (!exclude?.has(item)) items.push(item);
+  const z = networkScores(items);
+  const blended = items.map((item, c) => z[c] + bonuses.get(item)!);
+  const first = byScore.slice(0, k);
+  let floor = first.length < k ? -Infinity : Infinity;
+  for (const r of first) if (!bonuses.has(r.id)) floor = Math.min(floor, r.score);
+  const inFirst = new Set(first.map((r) => r.id));
+  items.forEach((item, c) => {
+    if (inFirst.has(item)) floor = Math.min(floor, blended[c]);
+  });
+  const out = byScore.filter((r) => !bonuses.has(r.id) && r.score >= floor);
+  items.forEach((item, c) => {
+    if (blended[c] >= floor) out.push({ id: item, score: blended[c] });
+  });
   out.sort((a, b) => b.score - a.score || a.id - b.id);
   return out.slice(0, k);
 }

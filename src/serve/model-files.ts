@@ -19,7 +19,7 @@ import { UserError } from '../util/errors';
 import { Catalogue } from './catalogue';
 import { EngineKernels, InferenceEngine, TYPESCRIPT_ENGINE_KERNELS } from './engine';
 import { decodeFloat32Safetensors, decodeSafetensors } from '../util/safetensors';
-import { COUNT_RULES, type CountPrior, countRule, PairCounts } from '../model/count-prior';
+import { COUNT_RULES, type CountPrior, countRule, PackedPairCounts } from '../model/count-prior';
 
 /** The files of one exported size, read but not decoded. */
 export interface ModelFiles {
@@ -88,5 +88,12 @@ function decodeCountPrior(config: ExportedConfig, bytes: Uint8Array | null | und
   ) {
     throw new UserError(`${source}: expected I32 tensors "first", "second" and a tensor "weight" of one length`);
   }
-  return { rule: settings.rule, reach, beta: settings.beta, counts: PairCounts.fromArrays(rule, first.data, second.data, weight.data) };
+  if (!(weight.data instanceof Float32Array || weight.data instanceof Float64Array)) throw new UserError(`${source}: the tensor "weight" must be F32 or F64`);
+  let counts;
+  try {
+    counts = PackedPairCounts.fromArrays(rule, first.data, second.data, weight.data);
+  } catch (err) {
+    throw new UserError(`${source}: ${(err as Error).message} (expected pairs ordered by first, then second item)`);
+  }
+  return { rule: settings.rule, reach, beta: settings.beta, counts };
 }

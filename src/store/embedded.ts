@@ -5,7 +5,9 @@
  * thread never waits for a statement.
  * One process per folder (a lock file says which). PGlite runs one statement
  * at a time, so users' rows are also kept in memory (the most recently used
- * ones, written through at every commit): a recommendation reads no database.
+ * ones, written through at every commit), and so are all the pair counts of
+ * the count prior (read at open, added to at every commit; about a hundred
+ * bytes per distinct pair): a recommendation reads no database.
  * Batches of events that arrive while a commit runs are committed together
  * (./group-commit.ts), so the store's work per event falls under load.
  *
@@ -52,8 +54,14 @@ export async function openEmbeddedStore(dir: string, options: EmbeddedStoreOptio
   try {
     if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) options.log?.(`creating the embedded store in ${dir} (first start only: a few seconds)`);
     db = await openPgliteThread(pgdata);
-    const sql = await SqlStore.open(db, `embedded store in ${dir}`, { lockKey: 'embedded', modelFingerprint: options.modelFingerprint });
-    return new EmbeddedStore(sql, unlock, options.cachedUsers ?? 10_000);
+    const pairs = new PairCountsInMemory();
+    const sql = await SqlStore.open(db, `embedded store in ${dir}`, {
+      lockKey: 'embedded',
+      modelFingerprint: options.modelFingerprint,
+      onPairsCommitted: (added) => pairs.add(added),
+    });
+    pairs.add(await sql.allPairCounts());
+    return new EmbeddedStore(sql, unlock, options.cachedUsers ?? 10_000, pairs);
   } catch (err) {
     await db?.close().catch(() => undefined);
     unlock();
@@ -71,6 +79,7 @@ class EmbeddedStore implements LiveStore {
     private readonly sql: SqlStore,
     private readonly unlock: () => void,
     private readonly capacity: number,
+    private readonly pairs: PairCountsInMemory,
   ) {
     this.commits = new GroupCommit(sql);
   }
@@ -98,7 +107,7 @@ class EmbeddedStore implements LiveStore {
   }
 
   readPairCounts(firsts: readonly string[]): Promise<PairIncrement[]> {
-    return this.sql.readPairCounts(firsts);
+    return Promise.resolve(this.pairs.read(firsts));
   }
 
   readHistory(user: string): Promise<LiveEvent[]> {
@@ -132,5 +141,29 @@ class EmbeddedStore implements LiveStore {
     this.users.delete(user.id);
     this.users.set(user.id, user);
     if (this.users.size > this.capacity) this.users.delete(this.users.keys().next().value!);
+  }
+}
+
+/** The store's pair counts, kept in memory: only this process commits to the folder, so the copy stays whole. */
+class PairCountsInMemory {
+  private readonly byFirst = new Map<string, Map<string, number>>();
+
+  /** Add committed increments. */
+  add(increments: readonly PairIncrement[]): void {
+    for (const { first, second, weight } of increments) {
+      let row = this.byFirst.get(first);
+      if (!row) this.byFirst.set(first, (row = new Map()));
+      row.set(second, (row.get(second) ?? 0) + weight);
+    }
+  }
+
+  /** The counts of the pairs whose first item is one of `firsts`, as SqlStore.readPairCounts returns them. */
+  read(firsts: readonly string[]): PairIncrement[] {
+    const out: PairIncrement[] = [];
+    for (const first of new Set(firsts)) {
+      const row = this.byFirst.get(first);
+      if (row) for (const [second, weight] of row) out.push({ first, second, weight });
+    }
+    return out;
   }
 }

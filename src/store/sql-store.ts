@@ -50,6 +50,12 @@ interface ItemRow {
 export interface SqlStoreOptions extends MigrationOptions {
   /** Identifies the model whose user states the store holds (see {@link checkModel}). */
   modelFingerprint: string;
+  /**
+   * Called after each commit that added to the pair counts, with what it added
+   * (one increment per pair), before the commit's callers hear of it: how the
+   * embedded store keeps its copy of the counts in memory.
+   */
+  onPairsCommitted?: (pairs: readonly PairIncrement[]) => void;
 }
 
 /** The live store over a SQL database (PGlite or PostgreSQL): users' states, histories and event ids, written one transaction per batch as above. */
@@ -57,6 +63,7 @@ export class SqlStore implements LiveStore {
   private constructor(
     private readonly db: SqlDatabase,
     readonly description: string,
+    private readonly onPairsCommitted: SqlStoreOptions['onPairsCommitted'],
   ) {}
 
   /** Apply the migrations, check the model, and return the store. */
@@ -68,7 +75,7 @@ export class SqlStore implements LiveStore {
         await checkModel(tx, options.modelFingerprint, description);
       },
     });
-    return new SqlStore(withStoreErrors(db), description);
+    return new SqlStore(withStoreErrors(db), description, options.onPairsCommitted);
   }
 
   async applyEvents(events: readonly LiveEvent[], advance: AdvanceStates): Promise<ApplyResult> {
@@ -85,7 +92,9 @@ export class SqlStore implements LiveStore {
     if (batches.every((events) => events.length === 0)) return batches.map(() => ({ applied: 0, duplicates: 0, users: [] }));
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => applyOnce(tx, batches, advance));
+        const { results, pairs } = await this.db.transaction((tx) => applyOnce(tx, batches, advance));
+        if (pairs.length > 0) this.onPairsCommitted?.(pairs);
+        return results;
       } catch (err) {
         const retryable = err instanceof EventIdRace || RETRYABLE_CODES.has((err as { code?: string }).code ?? '');
         if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
@@ -103,6 +112,11 @@ export class SqlStore implements LiveStore {
     if (firsts.length === 0) return [];
     const { rows } = await this.db.query<PairIncrement>('SELECT first, second, weight FROM pair_counts WHERE first = ANY($1::text[])', [[...new Set(firsts)]]);
     return rows;
+  }
+
+  /** Every pair count recorded (for a copy kept in memory). */
+  async allPairCounts(): Promise<PairIncrement[]> {
+    return (await this.db.query<PairIncrement>('SELECT first, second, weight FROM pair_counts')).rows;
   }
 
   async readHistory(user: string): Promise<LiveEvent[]> {
@@ -153,8 +167,12 @@ export class SqlStore implements LiveStore {
   }
 }
 
-/** One try of a transaction of one or more batches (see the file comment). */
-async function applyOnce(tx: SqlClient, batches: readonly (readonly LiveEvent[])[], advance: AdvanceStates): Promise<ApplyResult[]> {
+/** One try of a transaction of one or more batches (see the file comment): each batch's result, and the pair counts the transaction adds. */
+async function applyOnce(
+  tx: SqlClient,
+  batches: readonly (readonly LiveEvent[])[],
+  advance: AdvanceStates,
+): Promise<{ results: ApplyResult[]; pairs: PairIncrement[] }> {
   const events = batches.flat();
   const userIds = [...new Set(events.map((e) => e.user))];
   // Statements whose parameters do not depend on each other's results are sent together (one round trip to the
@@ -180,7 +198,7 @@ async function applyOnce(tx: SqlClient, batches: readonly (readonly LiveEvent[])
     return { applied, duplicates: batch.length - applied };
   });
   const applied = counts.reduce((sum, c) => sum + c.applied, 0);
-  if (applied === 0) return counts.map((c) => ({ ...c, users: [] }));
+  if (applied === 0) return { results: counts.map((c) => ({ ...c, users: [] })), pairs: [] };
   const updates: UserUpdate[] = [...byUser].map(([user, list]) => {
     const row = rows.get(user)!;
     return { user, prior: row.length > 0 ? storedUser(row) : null, events: list };
@@ -239,10 +257,11 @@ async function applyOnce(tx: SqlClient, batches: readonly (readonly LiveEvent[])
   ]);
   // The update is rolled back with everything else when the insert came up short.
   if (inserted.rowCount !== applied) throw new EventIdRace();
-  return batches.map((batch, b) => ({
+  const results = batches.map((batch, b) => ({
     ...counts[b],
     users: counts[b].applied === 0 ? [] : [...new Set(batch.map((e) => e.user))].flatMap((user) => written.get(user) ?? []),
   }));
+  return { results, pairs: pairRows };
 }
 
 /** The meta key of the item count the added items are numbered after. */
