@@ -31,6 +31,7 @@ import type { RankedItem } from '../src/serve/top-k';
 import { openEmbeddedStore } from '../src/store/embedded';
 import type { LiveStore } from '../src/store/types';
 import { decodeSafetensors } from '../src/util/safetensors';
+import { writeSafetensors } from '../src/util/safetensors-file';
 import { UserError } from '../src/util/errors';
 import { tempDir, tinyModel, tinySource } from './deploy-fixtures';
 
@@ -327,6 +328,22 @@ test('count prior, export: the weights are stored as F32 while every one is belo
     assert.equal(loaded.scores([3]).get(5), 2 ** (FOLLOWERS.reach.context - 1) * big);
     assert.deepEqual(loaded.toArrays(), counts.toArrays());
   }
+});
+
+test('count prior, export: a count file whose pairs are out of order is refused with one line naming it', () => {
+  const broken = path.join(tempDir('count-prior-unordered'), 'size-8');
+  fs.cpSync(path.join(exported, sizeFolderName(8)), broken, { recursive: true });
+  const { first, second, weight } = FOLLOWERS.counts.toArrays();
+  const n = first.length;
+  writeSafetensors(path.join(broken, COUNT_PRIOR_FILE), {
+    first: { data: first.slice().reverse(), shape: [n] },
+    second: { data: second.slice().reverse(), shape: [n] },
+    weight: { data: weight.slice().reverse(), shape: [n] },
+  });
+  assert.throws(
+    () => loadModelFolder(broken),
+    (e: Error) => e instanceof UserError && e.message.includes(COUNT_PRIOR_FILE) && /out of order/.test(e.message) && !e.message.includes('\n'),
+  );
 });
 
 test('count prior, export: a folder whose config has a prior but whose count file is missing is refused, naming the file (the CLI prints one line)', () => {
