@@ -48,15 +48,11 @@ export function metricsTable(metrics: Record<string, Metrics>, rows: readonly (n
   return lines.join('\n');
 }
 
-/** One metrics.md section: a heading and the table of every size. */
-function tableSection(title: string, metrics: MetricsBySize, dims: readonly number[]): string[] {
-  return [`## ${title}`, '', metricsTable(metrics, dims), ''];
-}
-
 /** Write `<runDir>/metrics.json` and `<runDir>/metrics.md` (atomically); `command` is the command line quoted in metrics.md as their maker. */
 export function writeMetricsReport(runDir: string, report: MetricsReport, command: string): void {
   writeJsonAtomic(path.join(runDir, METRICS_FILE), report);
-  const section = (title: string, metrics: MetricsBySize) => tableSection(title, metrics, report.dims);
+  // One metrics.md section: a heading and the table of every size.
+  const section = (title: string, metrics: MetricsBySize) => [`## ${title}`, '', metricsTable(metrics, report.dims), ''];
   const md = [
     `# ${report.dataset}: every size (features: ${report.features})`,
     '',

@@ -358,17 +358,15 @@ export class InferenceEngine {
     return out;
   }
 
-  /** Scores of the given items (ids 1..N) at size m, in the order given: their rows gathered, one product. */
+  /** Scores of the given items (ids 1..N) at size m, in the order given. */
   scoreItems(user: Float32Array, m: number, items: ArrayLike<number>): Float32Array {
     this.checkUser(user, m);
     const table = this.itemTable(m);
-    const rows = new Float32Array(items.length * m);
+    const out = new Float32Array(items.length);
     for (let c = 0; c < items.length; c++) {
       this.checkItem(items[c]);
-      rows.set(table.subarray(items[c] * m, (items[c] + 1) * m), c * m);
+      out[c] = dot(table, items[c] * m, user, 0, m);
     }
-    const out = new Float32Array(items.length);
-    if (items.length > 0) this.gemm(1, items.length, m, 1, user, m, rows, m, 0, out, items.length);
     return out;
   }
 
